@@ -1,0 +1,77 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything they need is
+# installed on first use: Python packages (pinned with hashes in requirements.lock),
+# code generated from proto/, the Kafka broker's jars (Maven Central) and, for the
+# tests, PostgreSQL (Debian's package).
+
+PYTHON       ?= python3.11
+VENV         := .venv
+PY           := $(VENV)/bin/python
+KAFKA_LIB    := .cache/kafka/lib
+GEN          := gen/python
+PROTOS       := $(shell find proto -name '*.proto')
+PYTEST_ARGS  ?=
+
+.PHONY: run test test-unit test-integration test-e2e lint typecheck deps gen kafka-jars postgres clean lock
+
+run: deps kafka-jars
+	$(PY) -m devenv.run
+
+test: deps kafka-jars postgres lint
+	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+test-unit: deps
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test-integration: deps kafka-jars postgres
+	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+
+test-e2e: deps kafka-jars
+	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+lint: deps
+	$(VENV)/bin/ruff check kernel services devenv tests
+
+typecheck: deps
+	$(VENV)/bin/mypy kernel services devenv
+
+deps: $(VENV)/.installed gen
+
+$(VENV)/.installed: requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --require-hashes -r requirements.lock
+	# The repository root and the generated code are importable from the venv.
+	printf '%s\n%s\n' "$(CURDIR)" "$(CURDIR)/$(GEN)" \
+	  > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/l2c-dev.pth"
+	touch $@
+
+gen: $(GEN)/.stamp
+
+$(GEN)/.stamp: $(PROTOS) $(VENV)/.installed
+	rm -rf $(GEN) && mkdir -p $(GEN)
+	$(PY) -m grpc_tools.protoc -Iproto \
+	  -I"$$($(PY) -c 'import grpc_tools, os; print(os.path.join(os.path.dirname(grpc_tools.__file__), "_proto"))')" \
+	  --python_out=$(GEN) --mypy_out=$(GEN) \
+	  --plugin=protoc-gen-mypy=$(VENV)/bin/protoc-gen-mypy $(PROTOS)
+	touch $@
+
+kafka-jars: $(KAFKA_LIB)/.stamp
+
+$(KAFKA_LIB)/.stamp: infra/kafka/pom.xml
+	rm -rf $(KAFKA_LIB)
+	mvn -B -q -f infra/kafka/pom.xml dependency:copy-dependencies \
+	  -DoutputDirectory=$(CURDIR)/$(KAFKA_LIB) -DincludeScope=runtime
+	touch $@
+
+# Debian's PostgreSQL server binaries, for the integration tests' temporary cluster.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql package"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q postgresql; }
+
+# Regenerate requirements.lock after changing pyproject.toml (needs `uv`).
+lock:
+	uv pip compile pyproject.toml --extra dev -p 3.11 --generate-hashes -o requirements.lock
+
+clean:
+	rm -rf $(GEN) .data .pytest_cache
