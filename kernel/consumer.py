@@ -1,0 +1,144 @@
+"""Policy consumers: read a topic, run a handler per message, never lose or repeat an effect.
+
+* A record that does not decode, or that a handler refuses with a domain error, goes to
+  ``<topic>.dlq`` with the reason; the consumer carries on with the next record.
+* Any other failure (store or broker down, a conflict) is retried with back-off, without
+  committing, so nothing is skipped.
+* Handlers run inside a :class:`CommandContext` whose causation id is the message id and
+  whose idempotency key is ``<policy>:<message id>``: a redelivered message finds its earlier
+  result and appends nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aiokafka.structs import ConsumerRecord
+from opentelemetry.trace import SpanKind
+
+from kernel.contracts import decode_envelope, from_timestamp
+from kernel.domain import CommandContext, command_context
+from kernel.errors import ConcurrencyConflict, ContractError, DomainError
+from kernel.kafka import DeadLetters, consumer, idempotent_producer
+from kernel.settings import Settings
+from kernel.telemetry import context_from_kafka_headers, current_trace_headers, tracer
+from kernel.topics import TopicSpec
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One decoded message, whatever its contract."""
+
+    message_id: str
+    message_type: str
+    body: Any
+    correlation_id: str = ""
+    occurred_at: datetime | None = None
+    envelope: Any = None
+
+    def idempotency_key(self, policy: str) -> str:
+        return f"{policy}:{self.message_id}"
+
+
+def decode_event_record(record: ConsumerRecord) -> Inbound:
+    envelope, payload = decode_envelope(record.value)
+    return Inbound(
+        message_id=envelope.event_id,
+        message_type=envelope.event_type,
+        body=payload,
+        correlation_id=envelope.correlation_id,
+        occurred_at=from_timestamp(envelope.occurred_at),
+        envelope=envelope,
+    )
+
+
+Handler = Callable[[Inbound, str], None]
+"""``handler(message, idempotency_key)``; raises DomainError to refuse the message."""
+
+
+class PolicyConsumer:
+    def __init__(
+        self,
+        name: str,
+        topic: TopicSpec,
+        handler: Handler,
+        settings: Settings,
+        decode: Callable[[ConsumerRecord], Inbound] = decode_event_record,
+        max_backoff_seconds: float = 10.0,
+    ) -> None:
+        self.name = name
+        self.topic = topic
+        self.handler = handler
+        self.settings = settings
+        self.decode = decode
+        self.max_backoff_seconds = max_backoff_seconds
+
+    async def run(self, stop: asyncio.Event) -> None:
+        kafka_consumer = consumer(self.settings, self.name, self.topic.name)
+        producer = idempotent_producer(self.settings, client_id=f"{self.name}-dlq")
+        await producer.start()
+        await kafka_consumer.start()
+        dead_letters = DeadLetters(producer, self.name)
+        log.info("%s consuming %s", self.name, self.topic.name)
+        try:
+            while not stop.is_set():
+                batches = await kafka_consumer.getmany(timeout_ms=300, max_records=200)
+                for partition, records in batches.items():
+                    for record in records:
+                        if not await self._process(record, dead_letters, stop):
+                            return  # stopping: leave the rest uncommitted
+                        await kafka_consumer.commit({partition: record.offset + 1})
+        finally:
+            await kafka_consumer.stop()
+            await producer.stop()
+
+    async def _process(self, record: ConsumerRecord, dead: DeadLetters, stop: asyncio.Event) -> bool:
+        """True when the record is done with (handled, ignored or dead-lettered)."""
+        parent = context_from_kafka_headers(record.headers)
+        with tracer().start_as_current_span(
+            f"{self.name} process", context=parent, kind=SpanKind.CONSUMER
+        ) as span:
+            span.set_attribute("messaging.source.name", record.topic)
+            try:
+                message = self.decode(record)
+            except ContractError as exc:
+                await dead.send(record, f"undecodable: {exc}")
+                return True
+            span.set_attribute("l2c.message_type", message.message_type)
+            trace_headers = current_trace_headers()
+            ctx = CommandContext(
+                correlation_id=message.correlation_id or message.message_id,
+                causation_id=message.message_id,
+                actor_id=self.name,
+                actor_kind="policy",
+                traceparent=trace_headers.get("traceparent", ""),
+                tracestate=trace_headers.get("tracestate", ""),
+            )
+            backoff = 0.2
+            while True:
+                try:
+                    with command_context(ctx):
+                        await asyncio.to_thread(
+                            self.handler, message, message.idempotency_key(self.name)
+                        )
+                    return True
+                except ConcurrencyConflict:
+                    log.info("%s: conflict on %s, retrying", self.name, message.message_id)
+                except (DomainError, ContractError) as exc:
+                    await dead.send(record, f"{type(exc).__name__}: {exc}")
+                    return True
+                except Exception:
+                    log.exception("%s failed on %s; will retry", self.name, message.message_id)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), backoff)
+                if stop.is_set():
+                    return False
+                backoff = min(backoff * 2, self.max_backoff_seconds)

@@ -1,0 +1,132 @@
+"""The protobuf contract at the edge: domain events in, envelopes out, and back.
+
+Domain code never imports generated protobuf; each service's ``adapters/contracts.py``
+maps its domain events to payload messages and hands the mapping to :class:`EventContracts`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from google.protobuf import any_pb2, json_format, message, symbol_database
+from google.protobuf.timestamp_pb2 import Timestamp
+from l2c.v1 import billing_pb2, common_pb2, deals_pb2, envelope_pb2, erp_pb2, leads_pb2  # noqa: F401
+
+from kernel.domain import Money
+from kernel.errors import ContractError
+
+ToPayload = Callable[[Any], message.Message]
+
+_TYPE_URL_PREFIX = "type.googleapis.com/"
+
+
+def timestamp(value: datetime) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(value.astimezone(UTC))
+    return ts
+
+
+def from_timestamp(ts: Timestamp) -> datetime:
+    return ts.ToDatetime(tzinfo=UTC)
+
+
+def money_to_proto(value: Money) -> common_pb2.Money:
+    return common_pb2.Money(currency=value.currency, amount=str(value.amount))
+
+
+def money_from_proto(value: common_pb2.Money) -> Money:
+    try:
+        return Money(Decimal(value.amount), value.currency)
+    except Exception as exc:
+        raise ContractError(f"invalid money {value.amount!r} {value.currency!r}: {exc}") from None
+
+
+class EventContracts:
+    """Turns one service's stored domain events into envelopes.
+
+    Events without a mapping (kernel bookkeeping such as idempotency records) are not
+    published: :meth:`envelope` returns ``None`` for them.
+    """
+
+    def __init__(self, source: str, mappings: Mapping[type, ToPayload]) -> None:
+        self.source = source
+        self._mappings = dict(mappings)
+
+    def is_published(self, domain_event: Any) -> bool:
+        return type(domain_event) in self._mappings
+
+    def envelope(self, domain_event: Any, position: int) -> envelope_pb2.EventEnvelope | None:
+        to_payload = self._mappings.get(type(domain_event))
+        if to_payload is None:
+            return None
+        payload = to_payload(domain_event)
+        meta: dict[str, str] = domain_event.metadata
+        packed = any_pb2.Any()
+        packed.Pack(payload)
+        return envelope_pb2.EventEnvelope(
+            event_id=meta["event_id"],
+            event_type=payload.DESCRIPTOR.full_name,
+            aggregate_type=type(domain_event).__qualname__.split(".")[0],
+            aggregate_id=str(domain_event.originator_id),
+            aggregate_version=domain_event.originator_version,
+            occurred_at=timestamp(datetime.fromisoformat(meta["occurred_at"])),
+            recorded_at=timestamp(domain_event.timestamp),
+            correlation_id=meta.get("correlation_id", ""),
+            causation_id=meta.get("causation_id", ""),
+            actor=common_pb2.Actor(id=meta.get("actor_id", ""), kind=meta.get("actor_kind", "")),
+            trace=envelope_pb2.TraceContext(
+                traceparent=meta.get("traceparent", ""), tracestate=meta.get("tracestate", "")
+            ),
+            source=self.source,
+            store_position=position,
+            payload=packed,
+        )
+
+
+def unpack_payload(envelope: envelope_pb2.EventEnvelope) -> message.Message:
+    name = envelope.payload.type_url.removeprefix(_TYPE_URL_PREFIX)
+    try:
+        cls = symbol_database.Default().GetSymbol(name)
+    except KeyError:
+        raise ContractError(f"unknown payload type {name!r}") from None
+    payload = cls()
+    if not envelope.payload.Unpack(payload):
+        raise ContractError(f"payload does not unpack as {name}")
+    return payload
+
+
+def decode_envelope(data: bytes | None) -> tuple[envelope_pb2.EventEnvelope, message.Message]:
+    """Parse one record value of an event topic; ContractError says what is wrong."""
+    if not data:
+        raise ContractError("empty record value")
+    envelope = envelope_pb2.EventEnvelope()
+    try:
+        envelope.ParseFromString(data)
+    except message.DecodeError as exc:
+        raise ContractError(f"value is not an l2c.v1.EventEnvelope: {exc}") from None
+    for required in ("event_id", "event_type", "aggregate_id"):
+        if not getattr(envelope, required):
+            raise ContractError(f"envelope has no {required}")
+    try:
+        uuid.UUID(envelope.event_id)
+    except ValueError:
+        raise ContractError(f"event_id {envelope.event_id!r} is not a UUID") from None
+    payload = unpack_payload(envelope)
+    if payload.DESCRIPTOR.full_name != envelope.event_type:
+        raise ContractError(
+            f"event_type {envelope.event_type!r} does not match payload {payload.DESCRIPTOR.full_name!r}"
+        )
+    return envelope, payload
+
+
+def envelope_as_dict(envelope: envelope_pb2.EventEnvelope) -> dict[str, Any]:
+    """JSON form of an envelope with its payload unpacked (for audit reads over HTTP)."""
+    as_dict = json_format.MessageToDict(envelope, preserving_proto_field_name=True)
+    as_dict["payload"] = json_format.MessageToDict(
+        unpack_payload(envelope), preserving_proto_field_name=True
+    )
+    return as_dict

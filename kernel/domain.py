@@ -1,0 +1,142 @@
+"""Building blocks for every service's domain: no I/O, no framework, no protobuf.
+
+Every domain event carries ``metadata`` (event id, occurred-at, correlation and causation
+ids, actor, trace context) taken from the :class:`CommandContext` in force when the event
+is triggered. The application layer sets that context; domain methods never see it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+
+from kernel.errors import InvalidCommand
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """Who asks, why, and within which flow. One per command or consumed message."""
+
+    correlation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    causation_id: str = ""
+    actor_id: str = "anonymous"
+    actor_kind: str = "user"
+    traceparent: str = ""
+    tracestate: str = ""
+    # Business time of what the command reports (e.g. a payment's value date);
+    # None means "now".
+    occurred_at: datetime | None = None
+
+    def event_metadata(self) -> dict[str, str]:
+        """Fresh metadata for one event: a new event id, the context's ids and times."""
+        return {
+            "event_id": str(uuid.uuid4()),
+            "occurred_at": (self.occurred_at or utcnow()).isoformat(),
+            "correlation_id": self.correlation_id,
+            "causation_id": self.causation_id,
+            "actor_id": self.actor_id,
+            "actor_kind": self.actor_kind,
+            "traceparent": self.traceparent,
+            "tracestate": self.tracestate,
+        }
+
+
+_context: ContextVar[CommandContext | None] = ContextVar("l2c_command_context", default=None)
+
+
+def current_context() -> CommandContext:
+    ctx = _context.get()
+    return ctx if ctx is not None else CommandContext()
+
+
+@contextlib.contextmanager
+def command_context(ctx: CommandContext) -> Iterator[CommandContext]:
+    token = _context.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _context.reset(token)
+
+
+class L2CAggregate(Aggregate):
+    """Base of every aggregate. Versions start at 0 so a store can move to KurrentDB."""
+
+    INITIAL_VERSION = 0
+
+    class Event(Aggregate.Event):
+        metadata: dict[str, str]
+
+    class Created(Event, Aggregate.Created):
+        pass
+
+    @classmethod
+    def _create(cls, event_class: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("metadata", current_context().event_metadata())
+        return super()._create(event_class, **kwargs)
+
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", current_context().event_metadata())
+        super().trigger_event(event_class, **kwargs)
+
+
+CURRENCY_SCALE = 4
+
+
+@dataclass(frozen=True, order=True)
+class Money:
+    """An exact amount in one currency. Arithmetic across currencies is refused."""
+
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not (len(self.currency) == 3 and self.currency.isalpha() and self.currency.isupper()):
+            raise InvalidCommand(f"currency must be a 3-letter ISO 4217 code, got {self.currency!r}")
+        if not isinstance(self.amount, Decimal) or not self.amount.is_finite():
+            raise InvalidCommand(f"amount must be a finite decimal, got {self.amount!r}")
+        exponent = self.amount.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > CURRENCY_SCALE:
+            raise InvalidCommand(f"amount {self.amount} has more than {CURRENCY_SCALE} decimals")
+
+    @classmethod
+    def of(cls, amount: str | int | Decimal, currency: str) -> Money:
+        try:
+            value = Decimal(str(amount))
+        except InvalidOperation:
+            raise InvalidCommand(f"amount {amount!r} is not a decimal number") from None
+        return cls(value, currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(Decimal(0), currency)
+
+    def _check_same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise InvalidCommand(f"currency {other.currency} does not match {self.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._check_same_currency(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._check_same_currency(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    @property
+    def is_positive(self) -> bool:
+        return self.amount > 0
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"

@@ -1,0 +1,30 @@
+"""Typed errors. Each maps to one HTTP status (kernel.http) and to a dead-letter reason
+(kernel.consumer) in one place."""
+
+
+class DomainError(Exception):
+    """A command was refused; the message says why in words a caller can act on."""
+
+
+class NotFound(DomainError):
+    """The named aggregate does not exist."""
+
+
+class InvalidCommand(DomainError):
+    """The command's input breaks a rule of the domain (HTTP 422)."""
+
+
+class RuleViolation(DomainError):
+    """The command is valid but not allowed in the aggregate's current state (HTTP 409)."""
+
+
+class ConcurrencyConflict(DomainError):
+    """Another command changed the aggregate first (HTTP 409); reload and retry."""
+
+
+class IdempotencyKeyReused(DomainError):
+    """An idempotency key was sent again with a different request (HTTP 422)."""
+
+
+class ContractError(Exception):
+    """A message does not decode or does not satisfy its protobuf contract."""

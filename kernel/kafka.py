@@ -1,0 +1,87 @@
+"""Kafka clients with the platform's delivery settings, kept in one place."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.structs import ConsumerRecord
+
+from kernel.settings import Settings
+from kernel.topics import TopicSpec
+
+log = logging.getLogger(__name__)
+
+
+def idempotent_producer(settings: Settings, client_id: str) -> AIOKafkaProducer:
+    """acks=all + idempotence: no duplicates from producer retries, order kept per partition."""
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
+        request_timeout_ms=30000,
+    )
+
+
+def consumer(settings: Settings, group_id: str, *topics: str) -> AIOKafkaConsumer:
+    """Manual commits after handling; new groups start from the beginning of the topic."""
+    return AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=group_id,
+        client_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+    )
+
+
+async def ensure_topics(settings: Settings, specs: Iterable[TopicSpec]) -> None:
+    """Create the topics that do not exist yet (partition count and replication from settings)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(s.name, settings.topic_partitions, settings.topic_replication_factor)
+            for s in specs
+            if s.name not in existing
+        ]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        await admin.close()
+
+
+class DeadLetters:
+    """Sends a rejected record, unchanged, to ``<topic>.dlq`` with the reason in headers."""
+
+    def __init__(self, producer: AIOKafkaProducer, consumer_name: str) -> None:
+        self._producer = producer
+        self._consumer_name = consumer_name
+
+    async def send(self, record: ConsumerRecord, reason: str) -> None:
+        headers: Sequence[tuple[str, bytes]] = [
+            *(record.headers or ()),
+            ("dlq.reason", reason.encode()),
+            ("dlq.consumer", self._consumer_name.encode()),
+            ("dlq.source.topic", record.topic.encode()),
+            ("dlq.source.partition", str(record.partition).encode()),
+            ("dlq.source.offset", str(record.offset).encode()),
+            ("dlq.failed_at", datetime.now(UTC).isoformat().encode()),
+        ]
+        log.warning(
+            "dead-lettered %s[%s]@%s: %s", record.topic, record.partition, record.offset, reason
+        )
+        await self._producer.send_and_wait(
+            record.topic + ".dlq", value=record.value, key=record.key, headers=list(headers)
+        )

@@ -1,0 +1,106 @@
+"""Running a service process: its HTTP API and its background workers (relay, policies)
+under one event loop; the first worker to fail stops the process with an error so the
+orchestrator restarts it.
+
+``python -m services.<name> serve`` runs everything; ``api``, ``relay`` and ``policies`` run
+one part each, for deployments that scale them separately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import uvicorn
+from fastapi import FastAPI
+
+from kernel.kafka import ensure_topics
+from kernel.settings import Settings, get_settings
+from kernel.telemetry import setup_telemetry
+from kernel.topics import ALL_TOPICS
+
+Worker = Callable[[asyncio.Event], Awaitable[None]]
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def setup_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+
+
+@dataclass
+class ServiceParts:
+    """What a service offers to run: its API and its named background workers."""
+
+    api: FastAPI | None
+    relays: Sequence[Worker] = field(default_factory=list)
+    policies: Sequence[Worker] = field(default_factory=list)
+
+
+async def run_parts(
+    api: FastAPI | None, workers: Sequence[Worker], port: int, settings: Settings
+) -> int:
+    await ensure_topics(settings, ALL_TOPICS)
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(worker(stop)) for worker in workers]
+    server: uvicorn.Server | None = None
+    if api is not None:
+        config = uvicorn.Config(api, host="0.0.0.0", port=port, log_level="warning",
+                                access_log=False)
+        server = uvicorn.Server(config)
+        tasks.append(asyncio.create_task(server.serve()))
+    else:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+    failed = [t for t in done if t is not stopper and t.exception() is not None]
+    for task in failed:
+        logging.getLogger(__name__).error("worker failed", exc_info=task.exception())
+    stop.set()
+    if server is not None:
+        server.should_exit = True
+    await asyncio.gather(*tasks, return_exceptions=True)
+    stopper.cancel()
+    return 1 if failed else 0
+
+
+def service_main(name: str, build: Callable[[Settings], ServiceParts], default_port: int) -> None:
+    """Command-line entry of a service: ``serve`` (all), ``api``, ``relay``, ``policies``."""
+    parser = argparse.ArgumentParser(prog=f"python -m services.{name}")
+    parser.add_argument("part", nargs="?", default="serve",
+                        choices=["serve", "api", "relay", "policies"])
+    parser.add_argument("--port", type=int, default=default_port)
+    args = parser.parse_args()
+    settings = get_settings()
+    setup_logging(settings.log_level)
+    setup_telemetry(name, settings.otel_exporter, settings.otel_jsonl_path)
+    parts = build(settings)
+    api = parts.api if args.part in ("serve", "api") else None
+    workers: list[Worker] = []
+    if args.part in ("serve", "relay"):
+        workers += parts.relays
+    if args.part in ("serve", "policies"):
+        workers += parts.policies
+    sys.exit(asyncio.run(run_parts(api, workers, args.port, settings)))

@@ -1,0 +1,56 @@
+"""Settings come only from environment variables (prefix ``L2C_``), read in one place."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="L2C_", extra="ignore")
+
+    data_dir: Path = Field(Path(".data"), description="SQLite stores, faust state, logs")
+    kafka_bootstrap: str = Field("127.0.0.1:9092", description="host:port[,host:port]")
+    topic_partitions: int = Field(3, ge=1)
+    topic_replication_factor: int = Field(1, ge=1)
+
+    store: Literal["sqlite", "postgres", "kurrentdb"] = "sqlite"
+    postgres_host: str = "127.0.0.1"
+    postgres_port: int = 5432
+    postgres_dbname: str = "l2c"
+    postgres_user: str = "l2c"
+    postgres_password: str | None = None
+    postgres_schema: str = ""
+    kurrentdb_uri: str | None = None
+
+    leads_url: str = "http://127.0.0.1:8001"
+    deals_url: str = "http://127.0.0.1:8002"
+    billing_url: str = "http://127.0.0.1:8003"
+    insights_url: str = "http://127.0.0.1:8004"
+
+    relay_batch_size: int = Field(500, ge=1)
+    relay_poll_seconds: float = Field(0.1, gt=0)
+
+    otel_exporter: Literal["none", "console", "jsonl"] = "none"
+    otel_jsonl_path: Path | None = None
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _required_for_backend(self) -> Settings:
+        if self.store == "kurrentdb" and not self.kurrentdb_uri:
+            raise ValueError("L2C_STORE=kurrentdb needs L2C_KURRENTDB_URI (esdb://host:2113?Tls=false)")
+        if self.store == "postgres" and self.postgres_password is None:
+            raise ValueError("L2C_STORE=postgres needs L2C_POSTGRES_PASSWORD")
+        if self.otel_exporter == "jsonl" and self.otel_jsonl_path is None:
+            raise ValueError("L2C_OTEL_EXPORTER=jsonl needs L2C_OTEL_JSONL_PATH")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings; a missing or invalid variable stops start-up with its name."""
+    return Settings()

@@ -1,0 +1,200 @@
+"""The event-sourced application base every command-side service extends.
+
+It adds to ``eventsourcing.Application`` what the library leaves to us:
+
+* persistence chosen by :class:`~kernel.settings.Settings` (SQLite file per service,
+  PostgreSQL, or KurrentDB);
+* :meth:`ServiceApplication.execute`: one command = load, decide, save, atomically with an
+  idempotency record when the caller sent a key, so a retried command never appends twice;
+* a stale save (optimistic concurrency) turned into :class:`~kernel.errors.ConcurrencyConflict`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import DomainEventProtocol, event
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+
+from kernel.domain import L2CAggregate, Money
+from kernel.errors import ConcurrencyConflict, IdempotencyKeyReused, NotFound
+from kernel.settings import Settings
+from kernel.telemetry import tracer
+
+log = logging.getLogger(__name__)
+
+A = TypeVar("A", bound=L2CAggregate)
+Result = dict[str, Any]
+
+_IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1d3c1e-6a53-4f0e-9a59-2b8c4f1e7d10")
+
+
+class MoneyAsDict(Transcoding):
+    type = Money
+    name = "money"
+
+    def encode(self, obj: Money) -> dict[str, str]:
+        return {"amount": str(obj.amount), "currency": obj.currency}
+
+    def decode(self, data: dict[str, str]) -> Money:
+        return Money.of(data["amount"], data["currency"])
+
+
+class IdempotencyRecord(L2CAggregate):
+    """Remembers one handled command: which request it was and what it answered.
+
+    Saved in the same transaction as the command's events, so either both exist or
+    neither does. Its id is derived from the key, so a second save of the same key
+    conflicts instead of appending twice.
+    """
+
+    @staticmethod
+    def create_id(key: str) -> uuid.UUID:
+        return uuid.uuid5(_IDEMPOTENCY_NAMESPACE, key)
+
+    @event("Recorded")
+    def __init__(self, key: str, fingerprint: str, result: dict[str, Any]) -> None:
+        self.key = key
+        self.fingerprint = fingerprint
+        self.result = result
+
+
+def fingerprint_of(*parts: Any) -> str:
+    """A stable digest of a command's name and arguments."""
+    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def persistence_env(settings: Settings, app_name: str) -> dict[str, str]:
+    """The ``eventsourcing`` environment for one service, from the platform settings."""
+    if settings.store == "sqlite":
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str((settings.data_dir / f"{app_name}.sqlite").resolve()),
+            "SQLITE_LOCK_TIMEOUT": "30",
+        }
+    if settings.store == "postgres":
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": settings.postgres_dbname,
+            "POSTGRES_HOST": settings.postgres_host,
+            "POSTGRES_PORT": str(settings.postgres_port),
+            "POSTGRES_USER": settings.postgres_user,
+            "POSTGRES_PASSWORD": settings.postgres_password or "",
+        }
+        if settings.postgres_schema:
+            env["POSTGRES_SCHEMA"] = settings.postgres_schema
+        return env
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing_kurrentdb",
+        "KURRENTDB_URI": settings.kurrentdb_uri or "",
+    }
+
+
+@dataclass(frozen=True)
+class StoredEventRecord:
+    """A recorded event with its place in the service's store (for relays and audits)."""
+
+    position: int
+    event: DomainEventProtocol[Any]
+
+
+class ServiceApplication(Application[uuid.UUID]):
+    """Base application of a command-side service; subclasses add use cases."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        super().__init__(env=persistence_env(settings, self.name))
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(MoneyAsDict())
+
+    # -- loading ---------------------------------------------------------------------
+
+    def load(self, cls: type[A], aggregate_id: uuid.UUID, expected_version: int | None = None) -> A:
+        """The aggregate, or NotFound; ConcurrencyConflict when it moved past the
+        version the caller last saw."""
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"{cls.__name__} {aggregate_id} not found") from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"{cls.__name__} {aggregate_id} not found")
+        if expected_version is not None and aggregate.version != expected_version:
+            raise ConcurrencyConflict(
+                f"{cls.__name__} {aggregate_id} is at version {aggregate.version}, "
+                f"not {expected_version}; reload it and retry"
+            )
+        return aggregate
+
+    def exists(self, aggregate_id: uuid.UUID) -> bool:
+        return aggregate_id in self.repository
+
+    def history(self, cls: type[A], aggregate_id: uuid.UUID) -> list[DomainEventProtocol[Any]]:
+        """Every stored event of one aggregate, oldest first."""
+        self.load(cls, aggregate_id)
+        return list(self.events.get(aggregate_id))
+
+    # -- executing commands ----------------------------------------------------------
+
+    def execute(
+        self,
+        name: str,
+        decide: Callable[[], tuple[Sequence[L2CAggregate], Result]],
+        *,
+        idempotency_key: str | None = None,
+        fingerprint: str = "",
+    ) -> Result:
+        """Run one command: ``decide`` loads and changes aggregates and returns them with
+        the answer for the caller; their events are saved in one transaction.
+
+        With an idempotency key, a repeat of the same request returns the first answer
+        without appending anything; the same key with another request is refused.
+        """
+        with tracer().start_as_current_span(f"{self.name}.{name}") as span:
+            span.set_attribute("l2c.command", name)
+            record_id = IdempotencyRecord.create_id(idempotency_key or "")
+            if idempotency_key:
+                earlier = self._earlier_result(record_id, fingerprint)
+                if earlier is not None:
+                    span.set_attribute("l2c.idempotent_replay", True)
+                    return earlier
+            aggregates, result = decide()
+            to_save: list[L2CAggregate] = list(aggregates)
+            if idempotency_key:
+                to_save.append(
+                    IdempotencyRecord(key=idempotency_key, fingerprint=fingerprint, result=result)
+                )
+            try:
+                with tracer().start_as_current_span(f"{self.name}.append"):
+                    self.save(*to_save)
+            except IntegrityError:
+                if idempotency_key:
+                    earlier = self._earlier_result(record_id, fingerprint)
+                    if earlier is not None:
+                        return earlier
+                names = ", ".join(f"{type(a).__name__} {a.id}" for a in aggregates)
+                raise ConcurrencyConflict(
+                    f"{names} changed while this command ran; reload and retry"
+                ) from None
+            return result
+
+    def _earlier_result(self, record_id: uuid.UUID, fingerprint: str) -> Result | None:
+        try:
+            record = self.repository.get(record_id)
+        except AggregateNotFoundError:
+            return None
+        if fingerprint and record.fingerprint != fingerprint:
+            raise IdempotencyKeyReused(
+                f"idempotency key {record.key!r} was already used for a different request"
+            )
+        return dict(record.result)

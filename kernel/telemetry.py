@@ -1,0 +1,109 @@
+"""OpenTelemetry in every process, and W3C trace context carried through HTTP and Kafka.
+
+Exporters (``L2C_OTEL_EXPORTER``): ``none``; ``console``; ``jsonl`` — one JSON line per
+finished span appended to ``L2C_OTEL_JSONL_PATH`` (several processes may share the file;
+the end-to-end tests read it to follow one trace across services).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SimpleSpanProcessor,
+    SpanExporter,
+    SpanExportResult,
+)
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+_propagator = TraceContextTextMapPropagator()
+_configured = False
+
+
+class JsonLinesSpanExporter(SpanExporter):
+    """Appends finished spans to a file, one JSON object per line."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        lines = []
+        for span in spans:
+            ctx = span.get_span_context()
+            if ctx is None:
+                continue
+            lines.append(json.dumps({
+                "service": span.resource.attributes.get("service.name"),
+                "name": span.name,
+                "kind": span.kind.name,
+                "trace_id": format(ctx.trace_id, "032x"),
+                "span_id": format(ctx.span_id, "016x"),
+                "parent_span_id": format(span.parent.span_id, "016x") if span.parent else None,
+                "start": span.start_time,
+                "end": span.end_time,
+                "attributes": {k: str(v) for k, v in (span.attributes or {}).items()},
+            }))
+        with self._lock, self._path.open("a") as out:
+            out.write("".join(line + "\n" for line in lines))
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        return None
+
+
+def setup_telemetry(service_name: str, exporter: str = "none", jsonl_path: Path | None = None) -> None:
+    """Install the tracer provider of this process (once)."""
+    global _configured
+    if _configured:
+        return
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    if exporter == "console":
+        provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+    elif exporter == "jsonl" and jsonl_path is not None:
+        provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(jsonl_path)))
+    trace.set_tracer_provider(provider)
+    _configured = True
+
+
+def tracer() -> trace.Tracer:
+    return trace.get_tracer("l2c")
+
+
+def current_trace_headers() -> dict[str, str]:
+    """``traceparent``/``tracestate`` of the active span (empty when there is none)."""
+    carrier: dict[str, str] = {}
+    _propagator.inject(carrier)
+    return carrier
+
+
+def context_from_carrier(carrier: Mapping[str, str]) -> Context:
+    return _propagator.extract(carrier=dict(carrier))
+
+
+def context_from_kafka_headers(headers: Iterable[tuple[str, bytes]] | None) -> Context:
+    carrier = {k: v.decode("latin-1") for k, v in (headers or []) if k in ("traceparent", "tracestate")}
+    return context_from_carrier(carrier)
+
+
+def kafka_headers_for(carrier: Mapping[str, str]) -> list[tuple[str, bytes]]:
+    return [(k, v.encode("latin-1")) for k, v in carrier.items() if v]
+
+
+def attach(ctx: Context) -> object:
+    return otel_context.attach(ctx)
+
+
+def detach(token: object) -> None:
+    otel_context.detach(token)  # type: ignore[arg-type]

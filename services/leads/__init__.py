@@ -1,0 +1,1 @@
+"""Leads: capture, qualification (MQL, SQL) and conversion of leads."""
