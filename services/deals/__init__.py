@@ -1,0 +1,1 @@
+"""Deals: opportunities opened from converted leads, moved through a sales pipeline, closed."""

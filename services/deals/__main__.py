@@ -1,0 +1,24 @@
+"""``python -m services.deals [serve|api|relay|policies]``"""
+
+from kernel.relay import Relay
+from kernel.service import ServiceParts, service_main
+from kernel.settings import Settings
+from kernel.topics import DEALS
+from services.deals.adapters.contracts import DEAL_CONTRACTS
+from services.deals.adapters.pipeline_config import load_pipeline
+from services.deals.application import DealsApplication
+from services.deals.entrypoints.http import build_api
+from services.deals.entrypoints.policies import open_deal_when_lead_converted
+
+
+def build(settings: Settings) -> ServiceParts:
+    app = DealsApplication(settings, load_pipeline())
+    return ServiceParts(
+        api=build_api(app),
+        relays=[Relay(app, DEAL_CONTRACTS, DEALS, settings).run],
+        policies=[open_deal_when_lead_converted(app, settings).run],
+    )
+
+
+if __name__ == "__main__":
+    service_main("deals", build, default_port=8002)

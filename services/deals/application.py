@@ -1,0 +1,87 @@
+"""Use cases of the deals service."""
+
+from __future__ import annotations
+
+import uuid
+
+from kernel.domain import Money
+from kernel.errors import RuleViolation
+from kernel.store import Result, ServiceApplication, fingerprint_of
+from kernel.settings import Settings
+from services.deals.domain.deal import Deal
+from services.deals.domain.pipeline import Pipeline
+
+
+class DealsApplication(ServiceApplication):
+    name = "deals"
+
+    def __init__(self, settings: Settings, pipeline: Pipeline) -> None:
+        super().__init__(settings)
+        self.pipeline = pipeline
+
+    def open_deal_for_lead(
+        self, *, lead_id: uuid.UUID, name: str, amount: Money, owner_id: str, company: str,
+        idempotency_key: str | None = None,
+    ) -> Result:
+        def decide() -> tuple[list[Deal], Result]:
+            if self.exists(Deal.create_id(lead_id)):
+                raise RuleViolation(f"lead {lead_id} already has a deal")
+            deal = Deal.open(lead_id, name, amount, owner_id, company, self.pipeline)
+            return [deal], _state(deal)
+
+        return self.execute(
+            "open_deal", decide, idempotency_key=idempotency_key,
+            fingerprint=fingerprint_of("open", lead_id, name, str(amount), owner_id, company),
+        )
+
+    def advance_deal(
+        self, deal_id: uuid.UUID, stage: str, *, idempotency_key: str | None = None,
+        expected_version: int | None = None,
+    ) -> Result:
+        def decide() -> tuple[list[Deal], Result]:
+            deal = self.load(Deal, deal_id, expected_version)
+            deal.advance_to(stage)
+            return [deal], _state(deal)
+
+        return self.execute("advance_deal", decide, idempotency_key=idempotency_key,
+                            fingerprint=fingerprint_of("advance", deal_id, stage))
+
+    def win_deal(
+        self, deal_id: uuid.UUID, *, idempotency_key: str | None = None,
+        expected_version: int | None = None,
+    ) -> Result:
+        def decide() -> tuple[list[Deal], Result]:
+            deal = self.load(Deal, deal_id, expected_version)
+            deal.win()
+            return [deal], _state(deal)
+
+        return self.execute("win_deal", decide, idempotency_key=idempotency_key,
+                            fingerprint=fingerprint_of("win", deal_id))
+
+    def lose_deal(
+        self, deal_id: uuid.UUID, *, reason: str, competitor: str = "", note: str = "",
+        idempotency_key: str | None = None, expected_version: int | None = None,
+    ) -> Result:
+        def decide() -> tuple[list[Deal], Result]:
+            deal = self.load(Deal, deal_id, expected_version)
+            deal.lose(reason, competitor, note)
+            return [deal], _state(deal)
+
+        return self.execute("lose_deal", decide, idempotency_key=idempotency_key,
+                            fingerprint=fingerprint_of("lose", deal_id, reason, competitor, note))
+
+    def get_deal(self, deal_id: uuid.UUID) -> Deal:
+        return self.load(Deal, deal_id)
+
+    def deal_id_for_lead(self, lead_id: uuid.UUID) -> uuid.UUID:
+        return Deal.create_id(lead_id)
+
+
+def _state(deal: Deal) -> Result:
+    return {
+        "deal_id": str(deal.id),
+        "status": deal.status.value,
+        "stage": deal.stage,
+        "win_probability_percent": deal.win_probability_percent,
+        "version": deal.version,
+    }

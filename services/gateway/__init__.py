@@ -1,0 +1,1 @@
+"""Gateway: the read side over HTTP (funnel, reconciliation, deal histories)."""

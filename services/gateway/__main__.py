@@ -1,0 +1,26 @@
+"""``python -m services.gateway [--port N]``"""
+
+from __future__ import annotations
+
+import argparse
+
+import uvicorn
+
+from kernel.service import setup_logging
+from kernel.settings import get_settings
+from kernel.telemetry import setup_telemetry
+from services.gateway.app import build_gateway
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m services.gateway")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args()
+    settings = get_settings()
+    setup_logging(settings.log_level)
+    setup_telemetry("gateway", settings.otel_exporter, settings.otel_jsonl_path)
+    uvicorn.run(build_gateway(settings), host="0.0.0.0", port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

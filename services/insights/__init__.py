@@ -1,0 +1,1 @@
+"""Insights: faust-streaming processors that turn the event topics into read models."""
