@@ -1,0 +1,63 @@
+"""Demo data for `make run`: a few leads at different points of the flow, through the
+public HTTP APIs only, exactly as a client would."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+DEMO_LEADS = [
+    ("Mei Chen", "mei.chen@example.com", "Hangzhou Robotics", "web_form", "spring-expo"),
+    ("Lars Eriksen", "lars@example.org", "Nordic Freight", "event", "spring-expo"),
+    ("Ana Souza", "ana@example.net", "Souza Foods", "import", ""),
+    ("Omar Haddad", "omar@example.com", "Haddad Clinics", "inbound_call", ""),
+]
+
+
+def _wait_for(client: httpx.Client, url: str, timeout: float = 60.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = client.get(url)
+        if response.status_code == 200:
+            return response.json()
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not appear within {timeout}s")
+
+
+def seed_demo(urls: dict[str, str]) -> None:
+    with httpx.Client(timeout=10.0) as http:
+        lead_ids = []
+        for name, email, company, source, campaign in DEMO_LEADS:
+            r = http.post(f"{urls['leads']}/leads", json={
+                "full_name": name, "email": email, "company": company, "source": source,
+                "campaign_id": campaign,
+            }, headers={"Idempotency-Key": f"demo-capture-{email}"})
+            r.raise_for_status()
+            lead_ids.append(r.json()["lead_id"])
+        # Lead 0 goes all the way to cash; lead 1 becomes an open deal; lead 2 is an MQL.
+        for lead_id in lead_ids[:3]:
+            http.post(f"{urls['leads']}/leads/{lead_id}/qualify", json={}).raise_for_status()
+        for lead_id in lead_ids[:2]:
+            http.post(f"{urls['leads']}/leads/{lead_id}/accept", json={}).raise_for_status()
+            http.post(f"{urls['leads']}/leads/{lead_id}/convert", json={
+                "deal_name": "Line automation", "owner_id": "rep-demo",
+                "expected_amount": {"amount": "48000.00", "currency": "EUR"},
+            }).raise_for_status()
+        deal = _wait_for(http, f"{urls['deals']}/deals/by-lead/{lead_ids[0]}")
+        for stage in ("needs_analysis", "proposal", "negotiation"):
+            http.post(f"{urls['deals']}/deals/{deal['deal_id']}/advance",
+                      json={"stage": stage}).raise_for_status()
+        http.post(f"{urls['deals']}/deals/{deal['deal_id']}/win").raise_for_status()
+        order = _wait_for(http, f"{urls['billing']}/orders/by-deal/{deal['deal_id']}")
+        invoice = http.post(f"{urls['billing']}/orders/{order['order_id']}/invoices", json={
+            "amount": {"amount": "48000.00", "currency": "EUR"},
+            "due_at": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+        })
+        invoice.raise_for_status()
+        http.post(f"{urls['billing']}/integrations/erp/payments", json={
+            "payment_id": "DEMO-PAY-1", "invoice_id": invoice.json()["invoice_id"],
+            "amount": {"amount": "20000.00", "currency": "EUR"},
+            "received_at": datetime.now(UTC).isoformat(),
+        }).raise_for_status()
