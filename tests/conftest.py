@@ -1,0 +1,74 @@
+"""Shared fixtures: the real engines (Kafka broker, PostgreSQL cluster) and settings per
+store backend. Nothing here is a stand-in: integration tests talk to the real things."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devenv.kafka import KafkaBroker
+from devenv.postgres import PostgresCluster
+from kernel.settings import Settings
+
+KURRENTDB_URI = os.environ.get("L2C_TEST_KURRENTDB_URI")
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
+    """One real broker for the session (topics are shared; tests use fresh ids)."""
+    broker = KafkaBroker(tmp_path_factory.mktemp("kafka"))
+    broker.start()
+    print(f"\nKafka broker {broker.bootstrap} started in {broker.started_in_seconds:.1f}s")
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresCluster]:
+    cluster = PostgresCluster(tmp_path_factory.mktemp("pg"))
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+def _backends() -> list[object]:
+    backends: list[object] = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+    backends.append(pytest.param("kurrentdb", marks=[
+        pytest.mark.kurrentdb,
+        pytest.mark.skipif(KURRENTDB_URI is None,
+                           reason="set L2C_TEST_KURRENTDB_URI to a KurrentDB server to run"),
+    ]))
+    return backends
+
+
+def settings_for(backend: str, data_dir: Path, request: pytest.FixtureRequest,
+                 bootstrap: str = "127.0.0.1:1") -> Settings:
+    if backend == "sqlite":
+        return Settings(data_dir=data_dir, kafka_bootstrap=bootstrap, store="sqlite")
+    if backend == "postgres":
+        cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+        dbname = cluster.create_database(f"t_{uuid.uuid4().hex[:12]}")
+        return Settings(
+            data_dir=data_dir, kafka_bootstrap=bootstrap, store="postgres",
+            postgres_host="127.0.0.1", postgres_port=cluster.port, postgres_dbname=dbname,
+            postgres_user=cluster.user, postgres_password=cluster.password,
+        )
+    return Settings(data_dir=data_dir, kafka_bootstrap=bootstrap, store="kurrentdb",
+                    kurrentdb_uri=KURRENTDB_URI)
+
+
+@pytest.fixture(params=_backends())
+def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings for each store backend in turn (the same test runs against each)."""
+    return settings_for(request.param, tmp_path, request)
+
+
+@pytest.fixture(params=_backends())
+def kafka_settings(request: pytest.FixtureRequest, tmp_path: Path,
+                   kafka_broker: KafkaBroker) -> Settings:
+    """Like store_settings, wired to the session's Kafka broker."""
+    return settings_for(request.param, tmp_path, request, kafka_broker.bootstrap)
