@@ -176,7 +176,7 @@ class ServiceApplication(Application[uuid.UUID]):
                 )
             try:
                 with tracer().start_as_current_span(f"{self.name}.append"):
-                    self.save(*to_save)
+                    self._save_all(to_save)
             except IntegrityError:
                 if idempotency_key:
                     earlier = self._earlier_result(record_id, fingerprint)
@@ -187,6 +187,16 @@ class ServiceApplication(Application[uuid.UUID]):
                     f"{names} changed while this command ran; reload and retry"
                 ) from None
             return result
+
+    def _save_all(self, aggregates: list[L2CAggregate]) -> None:
+        if self.settings.store == "kurrentdb":
+            # KurrentDB appends one stream per call: the command's aggregates first, the
+            # idempotency record last. A crash in between leaves no record, so a retry
+            # meets the aggregate's new version and is refused (409), never applied twice.
+            for aggregate in aggregates:
+                self.save(aggregate)
+        else:
+            self.save(*aggregates)
 
     def _earlier_result(self, record_id: uuid.UUID, fingerprint: str) -> Result | None:
         try:

@@ -1,0 +1,92 @@
+"""The event store port, run against every backend (SQLite, PostgreSQL, KurrentDB when named)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+
+from kernel.domain import Money
+from kernel.errors import ConcurrencyConflict, IdempotencyKeyReused
+from kernel.settings import Settings
+from services.leads.application import LeadsApplication
+from services.leads.domain.lead import Lead
+
+
+def capture(app: LeadsApplication, key: str | None = None, name: str = "Ann") -> str:
+    return str(app.capture_lead(full_name=name, email="ann@example.com", company="Acme",
+                                phone="", source="web_form", campaign_id="",
+                                idempotency_key=key)["lead_id"])
+
+
+def test_aggregates_round_trip_through_the_store_starting_at_version_0(
+    store_settings: Settings,
+) -> None:
+    app = LeadsApplication(store_settings)
+    lead_id = uuid.UUID(capture(app))
+    app.qualify_lead(lead_id, "webinar")
+    lead = LeadsApplication(store_settings).get_lead(lead_id)
+    assert (lead.version, lead.status.value, lead.full_name) == (1, "mql", "Ann")
+    versions = [e.originator_version for e in app.history(Lead, lead_id)]
+    assert versions == [0, 1]
+
+
+def test_a_retried_command_with_the_same_idempotency_key_appends_once(
+    store_settings: Settings,
+) -> None:
+    app = LeadsApplication(store_settings)
+    first = capture(app, key="import-row-17")
+    again = capture(app, key="import-row-17")
+    assert first == again
+    lead_id = uuid.UUID(first)
+    app.qualify_lead(lead_id, "x", idempotency_key="q-1")
+    app.qualify_lead(lead_id, "x", idempotency_key="q-1")
+    assert [e.originator_version for e in app.history(Lead, lead_id)] == [0, 1]
+    lead_events = [n for n in app.recorder.select_notifications(1, 100)
+                   if n.originator_id == lead_id]
+    assert len(lead_events) == 2
+
+
+def test_an_idempotency_key_reused_for_another_request_is_refused(
+    store_settings: Settings,
+) -> None:
+    app = LeadsApplication(store_settings)
+    capture(app, key="k-1", name="Ann")
+    with pytest.raises(IdempotencyKeyReused, match="k-1"):
+        capture(app, key="k-1", name="Bob")
+
+
+def test_two_replicas_racing_on_one_aggregate_one_wins_the_other_conflicts(
+    store_settings: Settings,
+) -> None:
+    """Both load version 2, both decide, both save: the store lets exactly one through."""
+    setup = LeadsApplication(store_settings)
+    lead_id = uuid.UUID(capture(setup))
+    setup.qualify_lead(lead_id, "")
+    setup.accept_lead(lead_id, "")
+    replicas = [LeadsApplication(store_settings), LeadsApplication(store_settings)]
+    both_loaded = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def convert(app: LeadsApplication, owner: str) -> None:
+        def decide() -> tuple[list[Lead], dict[str, object]]:
+            lead = app.load(Lead, lead_id)
+            both_loaded.wait(timeout=10)
+            lead.convert("Deal", Money.of("10", "EUR"), owner)
+            return [lead], {}
+
+        try:
+            app.execute("convert", decide)
+            outcomes.append("ok")
+        except ConcurrencyConflict as exc:
+            outcomes.append(f"conflict: {exc}")
+
+    threads = [threading.Thread(target=convert, args=(app, f"rep-{i}"))
+               for i, app in enumerate(replicas)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(o.split(":")[0] for o in outcomes) == ["conflict", "ok"]
+    assert [e.originator_version for e in setup.history(Lead, lead_id)] == [0, 1, 2, 3]
