@@ -1,0 +1,72 @@
+"""The deals service opens a deal from LeadConverted on the real topic, once."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from decimal import Decimal
+
+from kernel.contracts import decode_envelope
+from kernel.domain import CommandContext, Money, command_context
+from kernel.kafka import ensure_topics
+from kernel.settings import Settings
+from kernel.topics import ALL_TOPICS, LEADS
+from services.deals.adapters.pipeline_config import load_pipeline
+from services.deals.application import DealsApplication
+from services.deals.domain.deal import Deal
+from services.deals.entrypoints.policies import open_deal_when_lead_converted
+from services.leads.adapters.contracts import LEAD_CONTRACTS
+from services.leads.domain.lead import Lead
+from tests.kafka_support import eventually, produce, read_topic
+
+
+def converted_lead_envelope() -> tuple[Lead, bytes, str]:
+    with command_context(CommandContext(correlation_id=f"corr-{uuid.uuid4()}")):
+        lead = Lead.capture("Ann", "ann@example.com", "Acme", "", "web_form", "expo")
+        lead.qualify_as_mql("")
+        lead.accept_as_sql("")
+        lead.convert("Line automation", Money(Decimal("48000.00"), "EUR"), "rep-7")
+    converted = lead.collect_events()[-1]
+    envelope = LEAD_CONTRACTS.envelope(converted, position=4)
+    assert envelope is not None
+    return lead, envelope.SerializeToString(), envelope.correlation_id
+
+
+async def test_a_converted_lead_opens_one_deal_even_when_the_event_arrives_twice(
+    kafka_settings: Settings,
+) -> None:
+    await ensure_topics(kafka_settings, ALL_TOPICS)
+    app = DealsApplication(kafka_settings, load_pipeline())
+    lead, record, correlation_id = converted_lead_envelope()
+    garbage_key = uuid.uuid4().hex.encode()
+    bootstrap = kafka_settings.kafka_bootstrap
+    await produce(bootstrap, LEADS.name, record, key=str(lead.id).encode())
+    await produce(bootstrap, LEADS.name, b"\x00not an envelope", key=garbage_key)
+    await produce(bootstrap, LEADS.name, record, key=str(lead.id).encode())  # redelivery
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(open_deal_when_lead_converted(app, kafka_settings).run(stop))
+    try:
+        deal_id = Deal.create_id(lead.id)
+        await eventually(lambda: app.exists(deal_id))
+        dead = await eventually(lambda: _dead_letters(bootstrap, garbage_key))
+    finally:
+        stop.set()
+        await task
+
+    deal = app.get_deal(deal_id)
+    assert (deal.stage, deal.amount, deal.company) == (
+        "qualification", Money(Decimal("48000.00"), "EUR"), "Acme")
+    history = app.history(Deal, deal_id)
+    assert len(history) == 1
+    opened = history[0].metadata
+    assert opened["correlation_id"] == correlation_id
+    assert opened["actor_kind"] == "policy"
+    assert opened["causation_id"] == decode_envelope(record)[0].event_id
+    headers = dict(dead[0].headers)
+    assert headers["dlq.reason"].decode().startswith("undecodable:")
+    assert headers["dlq.consumer"] == b"deals.open-deal-when-lead-converted"
+
+
+async def _dead_letters(bootstrap: str, key: bytes) -> list:  # type: ignore[type-arg]
+    return [r for r in await read_topic(bootstrap, LEADS.dead_letter.name) if r.key == key]
