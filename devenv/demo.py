@@ -30,10 +30,17 @@ def seed_demo(urls: dict[str, str]) -> None:
     with httpx.Client(timeout=10.0) as http:
         lead_ids = []
         for name, email, company, source, campaign in DEMO_LEADS:
-            r = http.post(f"{urls['leads']}/leads", json={
-                "full_name": name, "email": email, "company": company, "source": source,
-                "campaign_id": campaign,
-            }, headers={"Idempotency-Key": f"demo-capture-{email}"})
+            r = http.post(
+                f"{urls['leads']}/leads",
+                json={
+                    "full_name": name,
+                    "email": email,
+                    "company": company,
+                    "source": source,
+                    "campaign_id": campaign,
+                },
+                headers={"Idempotency-Key": f"demo-capture-{email}"},
+            )
             r.raise_for_status()
             lead_ids.append(r.json()["lead_id"])
         # Lead 0 goes all the way to cash; lead 1 becomes an open deal; lead 2 is an MQL.
@@ -41,23 +48,35 @@ def seed_demo(urls: dict[str, str]) -> None:
             http.post(f"{urls['leads']}/leads/{lead_id}/qualify", json={}).raise_for_status()
         for lead_id in lead_ids[:2]:
             http.post(f"{urls['leads']}/leads/{lead_id}/accept", json={}).raise_for_status()
-            http.post(f"{urls['leads']}/leads/{lead_id}/convert", json={
-                "deal_name": "Line automation", "owner_id": "rep-demo",
-                "expected_amount": {"amount": "48000.00", "currency": "EUR"},
-            }).raise_for_status()
+            http.post(
+                f"{urls['leads']}/leads/{lead_id}/convert",
+                json={
+                    "deal_name": "Line automation",
+                    "owner_id": "rep-demo",
+                    "expected_amount": {"amount": "48000.00", "currency": "EUR"},
+                },
+            ).raise_for_status()
         deal = _wait_for(http, f"{urls['deals']}/deals/by-lead/{lead_ids[0]}")
         for stage in ("needs_analysis", "proposal", "negotiation"):
-            http.post(f"{urls['deals']}/deals/{deal['deal_id']}/advance",
-                      json={"stage": stage}).raise_for_status()
+            http.post(
+                f"{urls['deals']}/deals/{deal['deal_id']}/advance", json={"stage": stage}
+            ).raise_for_status()
         http.post(f"{urls['deals']}/deals/{deal['deal_id']}/win").raise_for_status()
         order = _wait_for(http, f"{urls['billing']}/orders/by-deal/{deal['deal_id']}")
-        invoice = http.post(f"{urls['billing']}/orders/{order['order_id']}/invoices", json={
-            "amount": {"amount": "48000.00", "currency": "EUR"},
-            "due_at": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
-        })
+        invoice = http.post(
+            f"{urls['billing']}/orders/{order['order_id']}/invoices",
+            json={
+                "amount": {"amount": "48000.00", "currency": "EUR"},
+                "due_at": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+            },
+        )
         invoice.raise_for_status()
-        http.post(f"{urls['billing']}/integrations/erp/payments", json={
-            "payment_id": "DEMO-PAY-1", "invoice_id": invoice.json()["invoice_id"],
-            "amount": {"amount": "20000.00", "currency": "EUR"},
-            "received_at": datetime.now(UTC).isoformat(),
-        }).raise_for_status()
+        http.post(
+            f"{urls['billing']}/integrations/erp/payments",
+            json={
+                "payment_id": "DEMO-PAY-1",
+                "invoice_id": invoice.json()["invoice_id"],
+                "amount": {"amount": "20000.00", "currency": "EUR"},
+                "received_at": datetime.now(UTC).isoformat(),
+            },
+        ).raise_for_status()

@@ -112,13 +112,28 @@ class KafkaBroker:
         conf = self._write_config()
         java, cp = self._java(), self._classpath()
         jvm = [
-            "-Xms128m", "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+            "-Xms128m",
+            "-Xmx384m",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
             f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.properties'}",
         ]
         fmt = subprocess.run(
-            [java, *jvm, "-cp", cp, "kafka.tools.StorageTool", "format",
-             "-t", CLUSTER_ID, "-c", str(conf), "--ignore-formatted"],
-            capture_output=True, text=True,
+            [
+                java,
+                *jvm,
+                "-cp",
+                cp,
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                CLUSTER_ID,
+                "-c",
+                str(conf),
+                "--ignore-formatted",
+            ],
+            capture_output=True,
+            text=True,
         )
         if fmt.returncode != 0:
             raise BrokerError(f"formatting Kafka storage failed:\n{fmt.stdout}\n{fmt.stderr}")
@@ -126,7 +141,9 @@ class KafkaBroker:
         log = open(log_path, "ab")  # noqa: SIM115 - handed to the child process
         self._proc = subprocess.Popen(
             [java, *jvm, "-cp", cp, "kafka.Kafka", str(conf)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         log.close()
         deadline = begun + timeout

@@ -23,8 +23,9 @@ class PostgresUnavailable(RuntimeError):
 
 
 def _bin_dir() -> Path:
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                        key=lambda p: int(Path(p).parent.parent.name))
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parent.parent.name)
+    )
     if not candidates:
         raise PostgresUnavailable("PostgreSQL server binaries not found: run `make postgres`")
     return Path(candidates[-1]).parent
@@ -54,24 +55,59 @@ class PostgresCluster:
         if os.geteuid() == 0:
             shutil.chown(pwfile, "postgres", "postgres")
         subprocess.run(
-            self._as_owner([str(bin_dir / "initdb"), "-D", str(data), "-U", self.user,
-                            "--auth=scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8",
-                            "--no-instructions"]),
-            check=True, capture_output=True,
+            self._as_owner(
+                [
+                    str(bin_dir / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    self.user,
+                    "--auth=scram-sha-256",
+                    f"--pwfile={pwfile}",
+                    "-E",
+                    "UTF8",
+                    "--no-instructions",
+                ]
+            ),
+            check=True,
+            capture_output=True,
         )
-        opts = (f"-p {self.port} -k {self.base_dir} -c listen_addresses=127.0.0.1 "
-                "-c fsync=off -c synchronous_commit=off -c max_connections=200")
+        opts = (
+            f"-p {self.port} -k {self.base_dir} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c max_connections=200"
+        )
         subprocess.run(
-            self._as_owner([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", opts,
-                            "-l", str(self.base_dir / "server.log"), "-w", "start"]),
-            check=True, capture_output=True,
+            self._as_owner(
+                [
+                    str(bin_dir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-o",
+                    opts,
+                    "-l",
+                    str(self.base_dir / "server.log"),
+                    "-w",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
         )
         return self
 
     def stop(self) -> None:
         subprocess.run(
-            self._as_owner([str(_bin_dir() / "pg_ctl"), "-D", str(self.base_dir / "data"),
-                            "-m", "fast", "-w", "stop"]),
+            self._as_owner(
+                [
+                    str(_bin_dir() / "pg_ctl"),
+                    "-D",
+                    str(self.base_dir / "data"),
+                    "-m",
+                    "fast",
+                    "-w",
+                    "stop",
+                ]
+            ),
             capture_output=True,
         )
 
@@ -81,9 +117,14 @@ class PostgresCluster:
         deadline = time.monotonic() + 10
         while True:
             try:
-                with psycopg.connect(host="127.0.0.1", port=self.port, user=self.user,
-                                     password=self.password, dbname="postgres",
-                                     autocommit=True) as conn:
+                with psycopg.connect(
+                    host="127.0.0.1",
+                    port=self.port,
+                    user=self.user,
+                    password=self.password,
+                    dbname="postgres",
+                    autocommit=True,
+                ) as conn:
                     conn.execute(f'CREATE DATABASE "{name}"')
                 return name
             except psycopg.OperationalError:

@@ -43,7 +43,9 @@ def _choose_ports(auto: bool) -> dict[str, int]:
         return {name: free_port() for name in defaults}
     busy = [f"{n}:{p}" for n, p in defaults.items() if port_accepts(p)]
     if busy:
-        sys.exit(f"ports already in use ({', '.join(busy)}); stop what holds them or use --ports auto")
+        sys.exit(
+            f"ports already in use ({', '.join(busy)}); stop what holds them or use --ports auto"
+        )
     return defaults
 
 
@@ -82,10 +84,15 @@ def _wait_healthy(procs: list[Proc], timeout: float = 120.0) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m devenv.run")
-    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("L2C_DATA_DIR", ".data")))
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("L2C_DATA_DIR", ".data"))
+    )
     parser.add_argument("--ports", choices=["default", "auto"], default="default")
-    parser.add_argument("--kafka-bootstrap", default=os.environ.get("L2C_KAFKA_BOOTSTRAP"),
-                        help="use this broker instead of starting a local one")
+    parser.add_argument(
+        "--kafka-bootstrap",
+        default=os.environ.get("L2C_KAFKA_BOOTSTRAP"),
+        help="use this broker instead of starting a local one",
+    )
     parser.add_argument("--no-demo", action="store_true", help="do not seed demo data")
     args = parser.parse_args()
 
@@ -107,8 +114,11 @@ def main() -> None:
     else:
         broker = _persisted_broker(data_dir)
         bootstrap = broker.bootstrap
-        print(f"kafka      {bootstrap}  (started in {broker.started_in_seconds:.1f}s, "
-              f"data {data_dir / 'kafka'})", flush=True)
+        print(
+            f"kafka      {bootstrap}  (started in {broker.started_in_seconds:.1f}s, "
+            f"data {data_dir / 'kafka'})",
+            flush=True,
+        )
 
     ports = _choose_ports(args.ports == "auto")
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
@@ -123,28 +133,60 @@ def main() -> None:
     }
     py = sys.executable
     procs = [
-        Proc("leads", [py, "-m", "services.leads", "serve", "--port", str(ports["leads"])],
-             ports["leads"], "/healthz"),
-        Proc("deals", [py, "-m", "services.deals", "serve", "--port", str(ports["deals"])],
-             ports["deals"], "/healthz"),
-        Proc("billing", [py, "-m", "services.billing", "serve", "--port", str(ports["billing"])],
-             ports["billing"], "/healthz"),
-        Proc("insights", [py, "-m", "services.insights", "--port", str(ports["insights"])],
-             ports["insights"], "/healthz"),
-        Proc("gateway", [py, "-m", "services.gateway", "--port", str(ports["gateway"])],
-             ports["gateway"], "/healthz"),
+        Proc(
+            "leads",
+            [py, "-m", "services.leads", "serve", "--port", str(ports["leads"])],
+            ports["leads"],
+            "/healthz",
+        ),
+        Proc(
+            "deals",
+            [py, "-m", "services.deals", "serve", "--port", str(ports["deals"])],
+            ports["deals"],
+            "/healthz",
+        ),
+        Proc(
+            "billing",
+            [py, "-m", "services.billing", "serve", "--port", str(ports["billing"])],
+            ports["billing"],
+            "/healthz",
+        ),
+        Proc(
+            "insights",
+            [py, "-m", "services.insights", "--port", str(ports["insights"])],
+            ports["insights"],
+            "/healthz",
+        ),
+        Proc(
+            "gateway",
+            [py, "-m", "services.gateway", "--port", str(ports["gateway"])],
+            ports["gateway"],
+            "/healthz",
+        ),
     ]
     exit_code = 0
     try:
         for proc in procs:
             log_file = open(logs / f"{proc.name}.log", "ab")  # noqa: SIM115
-            proc.popen = subprocess.Popen(proc.args, env=env, stdout=log_file,
-                                          stderr=subprocess.STDOUT, start_new_session=True)
+            proc.popen = subprocess.Popen(
+                proc.args,
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
             log_file.close()
         _wait_healthy(procs)
-        (data_dir / "run.json").write_text(json.dumps(
-            {"kafka_bootstrap": bootstrap, "urls": urls, "pids": {p.name: p.popen.pid for p in procs if p.popen}},
-            indent=2))
+        (data_dir / "run.json").write_text(
+            json.dumps(
+                {
+                    "kafka_bootstrap": bootstrap,
+                    "urls": urls,
+                    "pids": {p.name: p.popen.pid for p in procs if p.popen},
+                },
+                indent=2,
+            )
+        )
         seeded = data_dir / "demo-seeded"
         if not args.no_demo and not seeded.exists():
             from devenv.demo import seed_demo
@@ -152,8 +194,12 @@ def main() -> None:
             seed_demo(urls)
             seeded.touch()
         for name in ("gateway", "leads", "deals", "billing", "insights"):
-            print(f"{name:<10} {urls[name]}/docs" if name != "insights"
-                  else f"{name:<10} {urls[name]}/funnel", flush=True)
+            print(
+                f"{name:<10} {urls[name]}/docs"
+                if name != "insights"
+                else f"{name:<10} {urls[name]}/funnel",
+                flush=True,
+            )
         print(f"logs       {logs}", flush=True)
         print("ready — Ctrl-C stops everything", flush=True)
         while not stopping:

@@ -100,7 +100,9 @@ class PolicyConsumer:
             await kafka_consumer.stop()
             await producer.stop()
 
-    async def _process(self, record: ConsumerRecord, dead: DeadLetters, stop: asyncio.Event) -> bool:
+    async def _process(
+        self, record: ConsumerRecord, dead: DeadLetters, stop: asyncio.Event
+    ) -> bool:
         """True when the record is done with (handled, ignored or dead-lettered)."""
         parent = context_from_kafka_headers(record.headers)
         with tracer().start_as_current_span(

@@ -118,7 +118,8 @@ def decode_envelope(data: bytes | None) -> tuple[envelope_pb2.EventEnvelope, mes
     payload = unpack_payload(envelope)
     if payload.DESCRIPTOR.full_name != envelope.event_type:
         raise ContractError(
-            f"event_type {envelope.event_type!r} does not match payload {payload.DESCRIPTOR.full_name!r}"
+            f"event_type {envelope.event_type!r} does not match "
+            f"payload {payload.DESCRIPTOR.full_name!r}"
         )
     return envelope, payload
 

@@ -103,7 +103,9 @@ class Money:
 
     def __post_init__(self) -> None:
         if not (len(self.currency) == 3 and self.currency.isalpha() and self.currency.isupper()):
-            raise InvalidCommand(f"currency must be a 3-letter ISO 4217 code, got {self.currency!r}")
+            raise InvalidCommand(
+                f"currency must be a 3-letter ISO 4217 code, got {self.currency!r}"
+            )
         if not isinstance(self.amount, Decimal) or not self.amount.is_finite():
             raise InvalidCommand(f"amount must be a finite decimal, got {self.amount!r}")
         exponent = self.amount.as_tuple().exponent

@@ -14,7 +14,6 @@ from typing import Any
 from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from opentelemetry.trace import SpanKind
 
 from kernel.domain import CommandContext, command_context
 from kernel.errors import (
@@ -25,7 +24,7 @@ from kernel.errors import (
     NotFound,
     RuleViolation,
 )
-from kernel.telemetry import context_from_carrier, current_trace_headers, tracer
+from kernel.telemetry import current_trace_headers
 
 STATUS_OF: dict[type[DomainError], int] = {
     NotFound: 404,
@@ -64,8 +63,9 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 class CommandContextMiddleware:
-    """Opens the server span and the command context for each HTTP request (pure ASGI,
-    so both are visible to sync endpoints running in the thread pool)."""
+    """Opens the command context of each HTTP request (pure ASGI, so sync endpoints in the
+    thread pool see it). The server span itself is FastAPI's native OpenTelemetry span,
+    already current here; its trace context goes into every event the request appends."""
 
     def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
         self.app = app
@@ -75,34 +75,27 @@ class CommandContextMiddleware:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        parent = context_from_carrier(headers)
-        name = f"{scope['method']} {scope['path']}"
-        with tracer().start_as_current_span(name, context=parent, kind=SpanKind.SERVER) as span:
-            trace_headers = current_trace_headers()
-            correlation_id = headers.get("x-correlation-id") or str(uuid.uuid4())
-            ctx = CommandContext(
-                correlation_id=correlation_id,
-                causation_id=headers.get("x-request-id", ""),
-                actor_id=headers.get("x-actor-id", "anonymous"),
-                actor_kind=headers.get("x-actor-kind", "user"),
-                traceparent=trace_headers.get("traceparent", ""),
-                tracestate=trace_headers.get("tracestate", ""),
-            )
+        trace_headers = current_trace_headers()
+        correlation_id = headers.get("x-correlation-id") or str(uuid.uuid4())
+        ctx = CommandContext(
+            correlation_id=correlation_id,
+            causation_id=headers.get("x-request-id", ""),
+            actor_id=headers.get("x-actor-id", "anonymous"),
+            actor_kind=headers.get("x-actor-kind", "user"),
+            traceparent=trace_headers.get("traceparent", ""),
+            tracestate=trace_headers.get("tracestate", ""),
+        )
+        echoed = [(b"x-correlation-id", correlation_id.encode())]
+        if "traceparent" in trace_headers:
+            echoed.append((b"traceparent", trace_headers["traceparent"].encode()))
 
-            async def send_with_headers(message: dict[str, Any]) -> None:
-                if message["type"] == "http.response.start":
-                    span.set_attribute("http.response.status_code", message["status"])
-                    message.setdefault("headers", [])
-                    message["headers"] = [
-                        *message["headers"],
-                        (b"x-correlation-id", correlation_id.encode()),
-                        *((b"traceparent", v.encode()) for k, v in trace_headers.items()
-                          if k == "traceparent"),
-                    ]
-                await send(message)
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *echoed]
+            await send(message)
 
-            with command_context(ctx):
-                await self.app(scope, receive, send_with_headers)
+        with command_context(ctx):
+            await self.app(scope, receive, send_with_headers)
 
 
 def idempotency_key(

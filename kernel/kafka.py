@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -54,10 +55,9 @@ async def ensure_topics(settings: Settings, specs: Iterable[TopicSpec]) -> None:
             if s.name not in existing
         ]
         if missing:
-            try:
+            # Another process may create them at the same moment.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass
     finally:
         await admin.close()
 

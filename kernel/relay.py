@@ -39,8 +39,9 @@ def position_recorder(app: ServiceApplication, settings: Settings) -> TrackingRe
     except (NotImplementedError, AttributeError, TypeError):
         path = Path(settings.data_dir) / f"{app.name}-relay-position.sqlite"
         path.parent.mkdir(parents=True, exist_ok=True)
-        env = Environment(app.name, {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                                     "SQLITE_DBNAME": str(path)})
+        env = Environment(
+            app.name, {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
+        )
         return InfrastructureFactory.construct(env).tracking_recorder()
 
 

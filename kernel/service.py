@@ -65,8 +65,9 @@ async def run_parts(
     tasks = [asyncio.create_task(worker(stop)) for worker in workers]
     server: uvicorn.Server | None = None
     if api is not None:
-        config = uvicorn.Config(api, host="0.0.0.0", port=port, log_level="warning",
-                                access_log=False)
+        config = uvicorn.Config(
+            api, host="0.0.0.0", port=port, log_level="warning", access_log=False
+        )
         server = uvicorn.Server(config)
         tasks.append(asyncio.create_task(server.serve()))
     else:
@@ -89,8 +90,9 @@ async def run_parts(
 def service_main(name: str, build: Callable[[Settings], ServiceParts], default_port: int) -> None:
     """Command-line entry of a service: ``serve`` (all), ``api``, ``relay``, ``policies``."""
     parser = argparse.ArgumentParser(prog=f"python -m services.{name}")
-    parser.add_argument("part", nargs="?", default="serve",
-                        choices=["serve", "api", "relay", "policies"])
+    parser.add_argument(
+        "part", nargs="?", default="serve", choices=["serve", "api", "relay", "policies"]
+    )
     parser.add_argument("--port", type=int, default=default_port)
     args = parser.parse_args()
     settings = get_settings()

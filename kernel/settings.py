@@ -42,7 +42,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _required_for_backend(self) -> Settings:
         if self.store == "kurrentdb" and not self.kurrentdb_uri:
-            raise ValueError("L2C_STORE=kurrentdb needs L2C_KURRENTDB_URI (esdb://host:2113?Tls=false)")
+            raise ValueError(
+                "L2C_STORE=kurrentdb needs L2C_KURRENTDB_URI (esdb://host:2113?Tls=false)"
+            )
         if self.store == "postgres" and self.postgres_password is None:
             raise ValueError("L2C_STORE=postgres needs L2C_POSTGRES_PASSWORD")
         if self.otel_exporter == "jsonl" and self.otel_jsonl_path is None:

@@ -44,17 +44,23 @@ class JsonLinesSpanExporter(SpanExporter):
             ctx = span.get_span_context()
             if ctx is None:
                 continue
-            lines.append(json.dumps({
-                "service": span.resource.attributes.get("service.name"),
-                "name": span.name,
-                "kind": span.kind.name,
-                "trace_id": format(ctx.trace_id, "032x"),
-                "span_id": format(ctx.span_id, "016x"),
-                "parent_span_id": format(span.parent.span_id, "016x") if span.parent else None,
-                "start": span.start_time,
-                "end": span.end_time,
-                "attributes": {k: str(v) for k, v in (span.attributes or {}).items()},
-            }))
+            lines.append(
+                json.dumps(
+                    {
+                        "service": span.resource.attributes.get("service.name"),
+                        "name": span.name,
+                        "kind": span.kind.name,
+                        "trace_id": format(ctx.trace_id, "032x"),
+                        "span_id": format(ctx.span_id, "016x"),
+                        "parent_span_id": format(span.parent.span_id, "016x")
+                        if span.parent
+                        else None,
+                        "start": span.start_time,
+                        "end": span.end_time,
+                        "attributes": {k: str(v) for k, v in (span.attributes or {}).items()},
+                    }
+                )
+            )
         with self._lock, self._path.open("a") as out:
             out.write("".join(line + "\n" for line in lines))
         return SpanExportResult.SUCCESS
@@ -63,7 +69,9 @@ class JsonLinesSpanExporter(SpanExporter):
         return None
 
 
-def setup_telemetry(service_name: str, exporter: str = "none", jsonl_path: Path | None = None) -> None:
+def setup_telemetry(
+    service_name: str, exporter: str = "none", jsonl_path: Path | None = None
+) -> None:
     """Install the tracer provider of this process (once)."""
     global _configured
     if _configured:
@@ -93,7 +101,9 @@ def context_from_carrier(carrier: Mapping[str, str]) -> Context:
 
 
 def context_from_kafka_headers(headers: Iterable[tuple[str, bytes]] | None) -> Context:
-    carrier = {k: v.decode("latin-1") for k, v in (headers or []) if k in ("traceparent", "tracestate")}
+    carrier = {
+        k: v.decode("latin-1") for k, v in (headers or []) if k in ("traceparent", "tracestate")
+    }
     return context_from_carrier(carrier)
 
 

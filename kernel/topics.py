@@ -51,4 +51,8 @@ def dead_letter_of(spec: TopicSpec) -> TopicSpec:
 
 EVENT_TOPICS = (LEADS, DEALS, BILLING)
 INBOUND_TOPICS = (ERP_INBOUND,)
-ALL_TOPICS = (*EVENT_TOPICS, *INBOUND_TOPICS, *(dead_letter_of(t) for t in (*EVENT_TOPICS, *INBOUND_TOPICS)))
+ALL_TOPICS = (
+    *EVENT_TOPICS,
+    *INBOUND_TOPICS,
+    *(dead_letter_of(t) for t in (*EVENT_TOPICS, *INBOUND_TOPICS)),
+)

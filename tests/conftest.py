@@ -49,20 +49,27 @@ def _backends() -> list[object]:
     return backends
 
 
-def settings_for(backend: str, data_dir: Path, request: pytest.FixtureRequest,
-                 bootstrap: str = "127.0.0.1:1") -> Settings:
+def settings_for(
+    backend: str, data_dir: Path, request: pytest.FixtureRequest, bootstrap: str = "127.0.0.1:1"
+) -> Settings:
     if backend == "sqlite":
         return Settings(data_dir=data_dir, kafka_bootstrap=bootstrap, store="sqlite")
     if backend == "postgres":
         cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
         dbname = cluster.create_database(f"t_{uuid.uuid4().hex[:12]}")
         return Settings(
-            data_dir=data_dir, kafka_bootstrap=bootstrap, store="postgres",
-            postgres_host="127.0.0.1", postgres_port=cluster.port, postgres_dbname=dbname,
-            postgres_user=cluster.user, postgres_password=cluster.password,
+            data_dir=data_dir,
+            kafka_bootstrap=bootstrap,
+            store="postgres",
+            postgres_host="127.0.0.1",
+            postgres_port=cluster.port,
+            postgres_dbname=dbname,
+            postgres_user=cluster.user,
+            postgres_password=cluster.password,
         )
-    return Settings(data_dir=data_dir, kafka_bootstrap=bootstrap, store="kurrentdb",
-                    kurrentdb_uri=KURRENTDB_URI)
+    return Settings(
+        data_dir=data_dir, kafka_bootstrap=bootstrap, store="kurrentdb", kurrentdb_uri=KURRENTDB_URI
+    )
 
 
 @pytest.fixture(params=_backends())
@@ -72,7 +79,8 @@ def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture(params=_backends())
-def kafka_settings(request: pytest.FixtureRequest, tmp_path: Path,
-                   kafka_broker: KafkaBroker) -> Settings:
+def kafka_settings(
+    request: pytest.FixtureRequest, tmp_path: Path, kafka_broker: KafkaBroker
+) -> Settings:
     """Like store_settings, wired to the session's Kafka broker."""
     return settings_for(request.param, tmp_path, request, kafka_broker.bootstrap)

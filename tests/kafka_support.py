@@ -12,8 +12,9 @@ from aiokafka.structs import ConsumerRecord
 
 async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord]:
     """Every record currently on the topic, partition by partition, in offset order."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
     await consumer.start()
     try:
         partitions = await _partitions(consumer, topic)
@@ -59,8 +60,13 @@ async def topic_size(bootstrap: str, topic: str) -> int:
         await consumer.stop()
 
 
-async def produce(bootstrap: str, topic: str, value: bytes, key: bytes | None = None,
-                  headers: list[tuple[str, bytes]] | None = None) -> None:
+async def produce(
+    bootstrap: str,
+    topic: str,
+    value: bytes,
+    key: bytes | None = None,
+    headers: list[tuple[str, bytes]] | None = None,
+) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
@@ -69,8 +75,9 @@ async def produce(bootstrap: str, topic: str, value: bytes, key: bytes | None = 
         await producer.stop()
 
 
-async def eventually(check: Callable[[], object], timeout: float = 30.0,
-                     interval: float = 0.2) -> object:
+async def eventually(
+    check: Callable[[], object], timeout: float = 30.0, interval: float = 0.2
+) -> object:
     """Poll a (sync or async) check until it returns a truthy value."""
     deadline = time.monotonic() + timeout
     last: object = None

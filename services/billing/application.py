@@ -16,7 +16,11 @@ class BillingApplication(ServiceApplication):
     name = "billing"
 
     def book_order_for_deal(
-        self, *, deal_id: uuid.UUID, amount: Money, company: str,
+        self,
+        *,
+        deal_id: uuid.UUID,
+        amount: Money,
+        company: str,
         idempotency_key: str | None = None,
     ) -> Result:
         def decide() -> tuple[list[Order], Result]:
@@ -25,11 +29,19 @@ class BillingApplication(ServiceApplication):
             order = Order.book(deal_id, amount, company)
             return [order], {"order_id": str(order.id), "version": order.version}
 
-        return self.execute("book_order", decide, idempotency_key=idempotency_key,
-                            fingerprint=fingerprint_of("book", deal_id, str(amount), company))
+        return self.execute(
+            "book_order",
+            decide,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint_of("book", deal_id, str(amount), company),
+        )
 
     def issue_invoice(
-        self, order_id: uuid.UUID, *, amount: Money, due_at: datetime,
+        self,
+        order_id: uuid.UUID,
+        *,
+        amount: Money,
+        due_at: datetime,
         idempotency_key: str | None = None,
     ) -> Result:
         def decide() -> tuple[list[Order | Invoice], Result]:
@@ -37,27 +49,43 @@ class BillingApplication(ServiceApplication):
             invoice = Invoice.issue(order.id, amount, due_at)
             order.record_invoice(invoice.id, amount)
             return [order, invoice], {
-                "invoice_id": str(invoice.id), "order_id": str(order.id),
-                "status": invoice.status.value, "version": invoice.version,
+                "invoice_id": str(invoice.id),
+                "order_id": str(order.id),
+                "status": invoice.status.value,
+                "version": invoice.version,
             }
 
-        return self.execute("issue_invoice", decide, idempotency_key=idempotency_key,
-                            fingerprint=fingerprint_of("invoice", order_id, str(amount), due_at))
+        return self.execute(
+            "issue_invoice",
+            decide,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint_of("invoice", order_id, str(amount), due_at),
+        )
 
     def apply_payment(
-        self, invoice_id: uuid.UUID, *, payment_id: str, amount: Money,
+        self,
+        invoice_id: uuid.UUID,
+        *,
+        payment_id: str,
+        amount: Money,
         idempotency_key: str | None = None,
     ) -> Result:
         def decide() -> tuple[list[Invoice], Result]:
             invoice = self.load(Invoice, invoice_id)
             invoice.apply_payment(payment_id, amount)
             return [invoice], {
-                "invoice_id": str(invoice.id), "status": invoice.status.value,
-                "outstanding": str(invoice.outstanding.amount), "version": invoice.version,
+                "invoice_id": str(invoice.id),
+                "status": invoice.status.value,
+                "outstanding": str(invoice.outstanding.amount),
+                "version": invoice.version,
             }
 
-        return self.execute("apply_payment", decide, idempotency_key=idempotency_key,
-                            fingerprint=fingerprint_of("pay", invoice_id, payment_id, str(amount)))
+        return self.execute(
+            "apply_payment",
+            decide,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint_of("pay", invoice_id, payment_id, str(amount)),
+        )
 
     def get_order(self, order_id: uuid.UUID) -> Order:
         return self.load(Order, order_id)

@@ -6,8 +6,8 @@ import uuid
 
 from kernel.domain import Money
 from kernel.errors import RuleViolation
-from kernel.store import Result, ServiceApplication, fingerprint_of
 from kernel.settings import Settings
+from kernel.store import Result, ServiceApplication, fingerprint_of
 from services.deals.domain.deal import Deal
 from services.deals.domain.pipeline import Pipeline
 
@@ -20,7 +20,13 @@ class DealsApplication(ServiceApplication):
         self.pipeline = pipeline
 
     def open_deal_for_lead(
-        self, *, lead_id: uuid.UUID, name: str, amount: Money, owner_id: str, company: str,
+        self,
+        *,
+        lead_id: uuid.UUID,
+        name: str,
+        amount: Money,
+        owner_id: str,
+        company: str,
         idempotency_key: str | None = None,
     ) -> Result:
         def decide() -> tuple[list[Deal], Result]:
@@ -30,12 +36,18 @@ class DealsApplication(ServiceApplication):
             return [deal], _state(deal)
 
         return self.execute(
-            "open_deal", decide, idempotency_key=idempotency_key,
+            "open_deal",
+            decide,
+            idempotency_key=idempotency_key,
             fingerprint=fingerprint_of("open", lead_id, name, str(amount), owner_id, company),
         )
 
     def advance_deal(
-        self, deal_id: uuid.UUID, stage: str, *, idempotency_key: str | None = None,
+        self,
+        deal_id: uuid.UUID,
+        stage: str,
+        *,
+        idempotency_key: str | None = None,
         expected_version: int | None = None,
     ) -> Result:
         def decide() -> tuple[list[Deal], Result]:
@@ -43,11 +55,18 @@ class DealsApplication(ServiceApplication):
             deal.advance_to(stage)
             return [deal], _state(deal)
 
-        return self.execute("advance_deal", decide, idempotency_key=idempotency_key,
-                            fingerprint=fingerprint_of("advance", deal_id, stage))
+        return self.execute(
+            "advance_deal",
+            decide,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint_of("advance", deal_id, stage),
+        )
 
     def win_deal(
-        self, deal_id: uuid.UUID, *, idempotency_key: str | None = None,
+        self,
+        deal_id: uuid.UUID,
+        *,
+        idempotency_key: str | None = None,
         expected_version: int | None = None,
     ) -> Result:
         def decide() -> tuple[list[Deal], Result]:
@@ -55,20 +74,34 @@ class DealsApplication(ServiceApplication):
             deal.win()
             return [deal], _state(deal)
 
-        return self.execute("win_deal", decide, idempotency_key=idempotency_key,
-                            fingerprint=fingerprint_of("win", deal_id))
+        return self.execute(
+            "win_deal",
+            decide,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint_of("win", deal_id),
+        )
 
     def lose_deal(
-        self, deal_id: uuid.UUID, *, reason: str, competitor: str = "", note: str = "",
-        idempotency_key: str | None = None, expected_version: int | None = None,
+        self,
+        deal_id: uuid.UUID,
+        *,
+        reason: str,
+        competitor: str = "",
+        note: str = "",
+        idempotency_key: str | None = None,
+        expected_version: int | None = None,
     ) -> Result:
         def decide() -> tuple[list[Deal], Result]:
             deal = self.load(Deal, deal_id, expected_version)
             deal.lose(reason, competitor, note)
             return [deal], _state(deal)
 
-        return self.execute("lose_deal", decide, idempotency_key=idempotency_key,
-                            fingerprint=fingerprint_of("lose", deal_id, reason, competitor, note))
+        return self.execute(
+            "lose_deal",
+            decide,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint_of("lose", deal_id, reason, competitor, note),
+        )
 
     def get_deal(self, deal_id: uuid.UUID) -> Deal:
         return self.load(Deal, deal_id)

@@ -57,8 +57,11 @@ def build_gateway(settings: Settings) -> FastAPI:
     async def upstream_error(_: Request, exc: UpstreamError) -> JSONResponse:
         return JSONResponse(status_code=exc.status, content=exc.body)
 
-    @api.get("/funnel", tags=["insights"],
-             summary="Funnel counts per step (lead → paid) and conversion, by event-time day")
+    @api.get(
+        "/funnel",
+        tags=["insights"],
+        summary="Funnel counts per step (lead → paid) and conversion, by event-time day",
+    )
     async def funnel(
         request: Request,
         since: date | None = Query(None, description="first event-time day, inclusive"),
@@ -67,13 +70,19 @@ def build_gateway(settings: Settings) -> FastAPI:
         params = {k: v.isoformat() for k, v in (("since", since), ("until", until)) if v}
         return await _get(request.app.state.http, f"{settings.insights_url}/funnel", params)
 
-    @api.get("/reconciliation", tags=["insights"],
-             summary="Per order: booked, invoiced, paid, outstanding")
+    @api.get(
+        "/reconciliation",
+        tags=["insights"],
+        summary="Per order: booked, invoiced, paid, outstanding",
+    )
     async def reconciliation(request: Request) -> Any:
         return await _get(request.app.state.http, f"{settings.insights_url}/reconciliation")
 
-    @api.get("/deals/{deal_id}/history", tags=["audit"],
-             summary="Every event of the deal, in order, with its metadata")
+    @api.get(
+        "/deals/{deal_id}/history",
+        tags=["audit"],
+        summary="Every event of the deal, in order, with its metadata",
+    )
     async def deal_history(request: Request, deal_id: uuid.UUID) -> Any:
         events = await _get(request.app.state.http, f"{settings.deals_url}/deals/{deal_id}/events")
         return {"deal_id": str(deal_id), "events": events}

@@ -74,27 +74,51 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
         table_standby_replicas=0,
     )
 
-    published = app.topic(LEADS.name, DEALS.name, BILLING.name, key_type=bytes,
-                          value_type=bytes, value_serializer="raw", key_serializer="raw")
-    funnel_steps = app.topic(f"{APP_ID}-funnel-steps", key_type=str, value_type=str,
-                             key_serializer="raw", value_serializer="raw",
-                             partitions=settings.topic_partitions, internal=True)
-    order_facts = app.topic(f"{APP_ID}-order-facts", key_type=str, value_type=str,
-                            key_serializer="raw", value_serializer="raw",
-                            partitions=settings.topic_partitions, internal=True)
+    published = app.topic(
+        LEADS.name,
+        DEALS.name,
+        BILLING.name,
+        key_type=bytes,
+        value_type=bytes,
+        value_serializer="raw",
+        key_serializer="raw",
+    )
+    funnel_steps = app.topic(
+        f"{APP_ID}-funnel-steps",
+        key_type=str,
+        value_type=str,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=settings.topic_partitions,
+        internal=True,
+    )
+    order_facts = app.topic(
+        f"{APP_ID}-order-facts",
+        key_type=str,
+        value_type=str,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=settings.topic_partitions,
+        internal=True,
+    )
 
     funnel_counts = app.Table("funnel-counts", default=int, partitions=settings.topic_partitions)
     counted = app.Table("funnel-counted", default=bool, partitions=settings.topic_partitions)
-    reconciliation = app.Table("reconciliation", default=dict,
-                               partitions=settings.topic_partitions)
-    reconciled = app.Table("reconciliation-seen", default=bool,
-                           partitions=settings.topic_partitions)
+    reconciliation = app.Table("reconciliation", default=dict, partitions=settings.topic_partitions)
+    reconciled = app.Table(
+        "reconciliation-seen", default=bool, partitions=settings.topic_partitions
+    )
 
     async def report_step(reached: StepReached) -> None:
         await funnel_steps.send(
             key=reached.key,
-            value=json.dumps({"step": reached.step, "day": reached.day.isoformat(),
-                              "dedupe_id": reached.dedupe_id}),
+            value=json.dumps(
+                {
+                    "step": reached.step,
+                    "day": reached.day.isoformat(),
+                    "dedupe_id": reached.dedupe_id,
+                }
+            ),
             headers=_trace_headers(),
         )
 
@@ -114,11 +138,15 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
             except ContractError as exc:
                 log.warning("dead-lettered %s@%s: %s", topic, event.message.offset, exc)
                 await app.topic(topic + ".dlq", value_serializer="raw", key_serializer="raw").send(
-                    key=event.key, value=event.value,
-                    headers=[*headers, ("dlq.reason", f"undecodable: {exc}".encode()),
-                             ("dlq.consumer", APP_ID.encode()),
-                             ("dlq.source.topic", topic.encode()),
-                             ("dlq.source.offset", str(event.message.offset).encode())],
+                    key=event.key,
+                    value=event.value,
+                    headers=[
+                        *headers,
+                        ("dlq.reason", f"undecodable: {exc}".encode()),
+                        ("dlq.consumer", APP_ID.encode()),
+                        ("dlq.source.topic", topic.encode()),
+                        ("dlq.source.offset", str(event.message.offset).encode()),
+                    ],
                 )
                 return
             span.set_attribute("l2c.event_type", envelope.event_type)
@@ -129,15 +157,19 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
             if reached is not None:
                 await report_step(reached)
             if fact.kind in ORDER_FACTS:
-                await order_facts.send(key=fact.order_id, value=json.dumps(fact_to_data(fact)),
-                                       headers=_trace_headers())
+                await order_facts.send(
+                    key=fact.order_id,
+                    value=json.dumps(fact_to_data(fact)),
+                    headers=_trace_headers(),
+                )
 
     @app.agent(funnel_steps)
     async def count_funnel_steps(stream: faust.StreamT) -> None:
         async for event in stream.events():
             with tracer().start_as_current_span(
                 "insights count_funnel_steps",
-                context=context_from_kafka_headers(_headers(event)), kind=SpanKind.CONSUMER,
+                context=context_from_kafka_headers(_headers(event)),
+                kind=SpanKind.CONSUMER,
             ):
                 step = json.loads(event.value)
                 if counted[step["dedupe_id"]]:
@@ -150,13 +182,15 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
         async for event in stream.events():
             with tracer().start_as_current_span(
                 "insights reconcile_orders",
-                context=context_from_kafka_headers(_headers(event)), kind=SpanKind.CONSUMER,
+                context=context_from_kafka_headers(_headers(event)),
+                kind=SpanKind.CONSUMER,
             ):
                 fact = fact_from_data(json.loads(event.value))
                 if reconciled[fact.event_id]:
                     continue
                 row = ReconciliationRow.from_data(
-                    reconciliation[fact.order_id] or {"order_id": fact.order_id})
+                    reconciliation[fact.order_id] or {"order_id": fact.order_id}
+                )
                 reached = row.apply(fact)
                 reconciliation[fact.order_id] = row.to_data()
                 reconciled[fact.event_id] = True

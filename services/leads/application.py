@@ -31,12 +31,17 @@ class LeadsApplication(ServiceApplication):
             "capture_lead",
             decide,
             idempotency_key=idempotency_key,
-            fingerprint=fingerprint_of("capture", full_name, email, company, phone, source,
-                                       campaign_id),
+            fingerprint=fingerprint_of(
+                "capture", full_name, email, company, phone, source, campaign_id
+            ),
         )
 
     def qualify_lead(
-        self, lead_id: uuid.UUID, note: str, *, idempotency_key: str | None = None,
+        self,
+        lead_id: uuid.UUID,
+        note: str,
+        *,
+        idempotency_key: str | None = None,
         expected_version: int | None = None,
     ) -> Result:
         def decide() -> tuple[list[Lead], Result]:
@@ -44,11 +49,19 @@ class LeadsApplication(ServiceApplication):
             lead.qualify_as_mql(note)
             return [lead], _state(lead)
 
-        return self.execute("qualify_lead", decide, idempotency_key=idempotency_key,
-                            fingerprint=fingerprint_of("qualify", lead_id, note))
+        return self.execute(
+            "qualify_lead",
+            decide,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint_of("qualify", lead_id, note),
+        )
 
     def accept_lead(
-        self, lead_id: uuid.UUID, note: str, *, idempotency_key: str | None = None,
+        self,
+        lead_id: uuid.UUID,
+        note: str,
+        *,
+        idempotency_key: str | None = None,
         expected_version: int | None = None,
     ) -> Result:
         def decide() -> tuple[list[Lead], Result]:
@@ -56,12 +69,22 @@ class LeadsApplication(ServiceApplication):
             lead.accept_as_sql(note)
             return [lead], _state(lead)
 
-        return self.execute("accept_lead", decide, idempotency_key=idempotency_key,
-                            fingerprint=fingerprint_of("accept", lead_id, note))
+        return self.execute(
+            "accept_lead",
+            decide,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint_of("accept", lead_id, note),
+        )
 
     def convert_lead(
-        self, lead_id: uuid.UUID, *, deal_name: str, expected_amount: Money, owner_id: str,
-        idempotency_key: str | None = None, expected_version: int | None = None,
+        self,
+        lead_id: uuid.UUID,
+        *,
+        deal_name: str,
+        expected_amount: Money,
+        owner_id: str,
+        idempotency_key: str | None = None,
+        expected_version: int | None = None,
     ) -> Result:
         def decide() -> tuple[list[Lead], Result]:
             lead = self.load(Lead, lead_id, expected_version)
@@ -69,9 +92,12 @@ class LeadsApplication(ServiceApplication):
             return [lead], _state(lead)
 
         return self.execute(
-            "convert_lead", decide, idempotency_key=idempotency_key,
-            fingerprint=fingerprint_of("convert", lead_id, deal_name, str(expected_amount),
-                                       owner_id),
+            "convert_lead",
+            decide,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint_of(
+                "convert", lead_id, deal_name, str(expected_amount), owner_id
+            ),
         )
 
     def get_lead(self, lead_id: uuid.UUID) -> Lead:

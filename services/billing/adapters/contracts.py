@@ -11,22 +11,29 @@ from services.billing.domain.order import Order
 
 def _booked(e: Order.Booked) -> billing_pb2.OrderBooked:  # type: ignore[name-defined]
     return billing_pb2.OrderBooked(
-        order_id=str(e.originator_id), deal_id=str(e.deal_id), amount=money_to_proto(e.amount),
+        order_id=str(e.originator_id),
+        deal_id=str(e.deal_id),
+        amount=money_to_proto(e.amount),
         company=e.company,
     )
 
 
 def _issued(e: Invoice.Issued) -> billing_pb2.InvoiceIssued:  # type: ignore[name-defined]
     return billing_pb2.InvoiceIssued(
-        invoice_id=str(e.originator_id), order_id=str(e.order_id),
-        amount=money_to_proto(e.amount), due_at=timestamp(e.due_at),
+        invoice_id=str(e.originator_id),
+        order_id=str(e.order_id),
+        amount=money_to_proto(e.amount),
+        due_at=timestamp(e.due_at),
     )
 
 
 def _payment(e: Invoice.PaymentApplied) -> billing_pb2.PaymentApplied:  # type: ignore[name-defined]
     return billing_pb2.PaymentApplied(
-        invoice_id=str(e.originator_id), order_id=str(e.order_id), payment_id=e.payment_id,
-        amount=money_to_proto(e.amount), outstanding=money_to_proto(e.outstanding),
+        invoice_id=str(e.originator_id),
+        order_id=str(e.order_id),
+        payment_id=e.payment_id,
+        amount=money_to_proto(e.amount),
+        outstanding=money_to_proto(e.outstanding),
     )
 
 

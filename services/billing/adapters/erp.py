@@ -12,8 +12,8 @@ from datetime import datetime
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
-from l2c.v1 import erp_pb2
 from google.protobuf import message as pb_message
+from l2c.v1 import erp_pb2
 
 from kernel.consumer import Inbound
 from kernel.contracts import from_timestamp, money_from_proto, money_to_proto, timestamp
@@ -47,7 +47,9 @@ def decode_erp_record(record: ConsumerRecord) -> Inbound:
         message_type=payment.DESCRIPTOR.full_name,
         body=payment,
         correlation_id=msg.message_id,
-        occurred_at=from_timestamp(payment.received_at) if payment.HasField("received_at") else None,
+        occurred_at=from_timestamp(payment.received_at)
+        if payment.HasField("received_at")
+        else None,
     )
 
 
@@ -57,7 +59,9 @@ def payment_message(
     return erp_pb2.ErpInboundMessage(
         message_id=message_id,
         payment_received=erp_pb2.ErpPaymentReceived(
-            payment_id=payment_id, invoice_id=str(invoice_id), amount=money_to_proto(amount),
+            payment_id=payment_id,
+            invoice_id=str(invoice_id),
+            amount=money_to_proto(amount),
             received_at=timestamp(received_at),
         ),
     )
@@ -72,7 +76,11 @@ class ErpInboundPublisher:
     async def publish(self, msg: erp_pb2.ErpInboundMessage) -> None:
         key = msg.payment_received.invoice_id.encode()
         await self._producer.send_and_wait(
-            ERP_INBOUND.name, value=msg.SerializeToString(), key=key,
-            headers=[("message_id", msg.message_id.encode()),
-                     *kafka_headers_for(current_trace_headers())],
+            ERP_INBOUND.name,
+            value=msg.SerializeToString(),
+            key=key,
+            headers=[
+                ("message_id", msg.message_id.encode()),
+                *kafka_headers_for(current_trace_headers()),
+            ],
         )

@@ -57,8 +57,12 @@ class Invoice(L2CAggregate):
                 f"payment {payment_id} of {amount} exceeds the {self.outstanding} outstanding "
                 f"on invoice {self.id}"
             )
-        self._payment_applied(payment_id=payment_id, amount=amount,
-                              outstanding=self.outstanding - amount, order_id=self.order_id)
+        self._payment_applied(
+            payment_id=payment_id,
+            amount=amount,
+            outstanding=self.outstanding - amount,
+            order_id=self.order_id,
+        )
         if not self.outstanding.is_positive:
             self._paid(order_id=self.order_id)
         return True

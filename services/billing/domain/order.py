@@ -39,7 +39,8 @@ class Order(L2CAggregate):
     def record_invoice(self, invoice_id: uuid.UUID, amount: Money) -> None:
         if amount.currency != self.amount.currency:
             raise InvalidCommand(
-                f"invoice currency {amount.currency} differs from the order's {self.amount.currency}"
+                f"invoice currency {amount.currency} differs from the order's "
+                f"{self.amount.currency}"
             )
         if not amount.is_positive:
             raise InvalidCommand(f"an invoice's amount must be positive, got {amount}")

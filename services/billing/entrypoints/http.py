@@ -66,18 +66,27 @@ class InvoiceView(BaseModel):
 
 def _order_view(order: Order) -> OrderView:
     return OrderView(
-        order_id=order.id, deal_id=order.deal_id, amount=str(order.amount.amount),
-        currency=order.amount.currency, company=order.company,
-        invoiced=str(order.invoiced.amount), invoice_ids=list(order.invoice_ids),
+        order_id=order.id,
+        deal_id=order.deal_id,
+        amount=str(order.amount.amount),
+        currency=order.amount.currency,
+        company=order.company,
+        invoiced=str(order.invoiced.amount),
+        invoice_ids=list(order.invoice_ids),
         version=order.version,
     )
 
 
 def _invoice_view(inv: Invoice) -> InvoiceView:
     return InvoiceView(
-        invoice_id=inv.id, order_id=inv.order_id, amount=str(inv.amount.amount),
-        currency=inv.amount.currency, paid=str(inv.paid.amount),
-        outstanding=str(inv.outstanding.amount), status=inv.status.value, due_at=inv.due_at,
+        invoice_id=inv.id,
+        order_id=inv.order_id,
+        amount=str(inv.amount.amount),
+        currency=inv.amount.currency,
+        paid=str(inv.paid.amount),
+        outstanding=str(inv.outstanding.amount),
+        status=inv.status.value,
+        due_at=inv.due_at,
         version=inv.version,
     )
 
@@ -89,8 +98,12 @@ def build_router(app: BillingApplication) -> APIRouter:
     def get_order(order_id: uuid.UUID) -> OrderView:
         return _order_view(app.get_order(order_id))
 
-    @router.get("/orders/by-deal/{deal_id}", response_model=OrderView, tags=["orders"],
-                summary="The order booked for a won deal (404 until it is booked)")
+    @router.get(
+        "/orders/by-deal/{deal_id}",
+        response_model=OrderView,
+        tags=["orders"],
+        summary="The order booked for a won deal (404 until it is booked)",
+    )
     def order_for_deal(deal_id: uuid.UUID) -> OrderView:
         return _order_view(app.get_order(app.order_id_for_deal(deal_id)))
 
@@ -98,15 +111,18 @@ def build_router(app: BillingApplication) -> APIRouter:
     def issue_invoice(
         order_id: uuid.UUID, body: IssueInvoiceRequest, key: str | None = Depends(idempotency_key)
     ) -> dict[str, object]:
-        return app.issue_invoice(order_id, amount=body.amount.to_domain(), due_at=body.due_at,
-                                 idempotency_key=key)
+        return app.issue_invoice(
+            order_id, amount=body.amount.to_domain(), due_at=body.due_at, idempotency_key=key
+        )
 
     @router.get("/invoices/{invoice_id}", response_model=InvoiceView, tags=["invoices"])
     def get_invoice(invoice_id: uuid.UUID) -> InvoiceView:
         return _invoice_view(app.get_invoice(invoice_id))
 
     @router.post(
-        "/integrations/erp/payments", status_code=202, tags=["erp"],
+        "/integrations/erp/payments",
+        status_code=202,
+        tags=["erp"],
         summary="ERP webhook: a payment was received (queued on l2c.erp.inbound.v1)",
     )
     async def erp_payment_received(
@@ -114,11 +130,18 @@ def build_router(app: BillingApplication) -> APIRouter:
     ) -> dict[str, str]:
         erp: ErpInboundPublisher = request.app.state.erp
         # Same key, same message id: the consumer applies a resent webhook once.
-        message_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"erp-webhook:{key}")) if key else str(
-            uuid.uuid4())
-        await erp.publish(payment_message(
-            message_id, body.payment_id, body.invoice_id, body.amount.to_domain(), body.received_at,
-        ))
+        message_id = (
+            str(uuid.uuid5(uuid.NAMESPACE_URL, f"erp-webhook:{key}")) if key else str(uuid.uuid4())
+        )
+        await erp.publish(
+            payment_message(
+                message_id,
+                body.payment_id,
+                body.invoice_id,
+                body.amount.to_domain(),
+                body.received_at,
+            )
+        )
         return {"message_id": message_id, "status": "queued"}
 
     return router

@@ -23,14 +23,18 @@ def book_order_when_deal_won(app: BillingApplication, settings: Settings) -> Pol
             return
         won = message.body
         app.book_order_for_deal(
-            deal_id=uuid.UUID(won.deal_id), amount=money_from_proto(won.amount),
-            company=won.company, idempotency_key=idempotency_key,
+            deal_id=uuid.UUID(won.deal_id),
+            amount=money_from_proto(won.amount),
+            company=won.company,
+            idempotency_key=idempotency_key,
         )
 
     return PolicyConsumer("billing.book-order-when-deal-won", DEALS, handle, settings)
 
 
-def apply_payment_when_erp_reports_it(app: BillingApplication, settings: Settings) -> PolicyConsumer:
+def apply_payment_when_erp_reports_it(
+    app: BillingApplication, settings: Settings
+) -> PolicyConsumer:
     def handle(message: Inbound, idempotency_key: str) -> None:
         payment = message.body
         if not isinstance(payment, erp_pb2.ErpPaymentReceived):
@@ -38,8 +42,10 @@ def apply_payment_when_erp_reports_it(app: BillingApplication, settings: Setting
         # The payment happened at the bank's value date: that is the event's time.
         with command_context(replace(current_context(), occurred_at=message.occurred_at)):
             app.apply_payment(
-                uuid.UUID(payment.invoice_id), payment_id=payment.payment_id,
-                amount=money_from_proto(payment.amount), idempotency_key=idempotency_key,
+                uuid.UUID(payment.invoice_id),
+                payment_id=payment.payment_id,
+                amount=money_from_proto(payment.amount),
+                idempotency_key=idempotency_key,
             )
 
     return PolicyConsumer(

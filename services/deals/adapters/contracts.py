@@ -14,30 +14,43 @@ from services.deals.domain.pipeline import Pipeline
 def _opened(e: Deal.Opened) -> deals_pb2.DealOpened:  # type: ignore[name-defined]
     pipeline = Pipeline.from_data(e.pipeline)
     return deals_pb2.DealOpened(
-        deal_id=str(e.originator_id), lead_id=str(e.lead_id), name=e.name,
-        amount=money_to_proto(e.amount), owner_id=e.owner_id, pipeline_id=pipeline.id,
+        deal_id=str(e.originator_id),
+        lead_id=str(e.lead_id),
+        name=e.name,
+        amount=money_to_proto(e.amount),
+        owner_id=e.owner_id,
+        pipeline_id=pipeline.id,
         stage=pipeline.first.name,
-        win_probability_percent=pipeline.first.win_probability_percent, company=e.company,
+        win_probability_percent=pipeline.first.win_probability_percent,
+        company=e.company,
     )
 
 
 def _advanced(e: Deal.StageAdvanced) -> deals_pb2.DealStageAdvanced:  # type: ignore[name-defined]
     return deals_pb2.DealStageAdvanced(
-        deal_id=str(e.originator_id), from_stage=e.from_stage, to_stage=e.to_stage,
+        deal_id=str(e.originator_id),
+        from_stage=e.from_stage,
+        to_stage=e.to_stage,
         win_probability_percent=e.win_probability_percent,
     )
 
 
 def _won(e: Deal.Won) -> deals_pb2.DealWon:  # type: ignore[name-defined]
     return deals_pb2.DealWon(
-        deal_id=str(e.originator_id), amount=money_to_proto(e.amount), company=e.company,
-        lead_id=str(e.lead_id), closed_at=timestamp(datetime.fromisoformat(e.metadata["occurred_at"])),
+        deal_id=str(e.originator_id),
+        amount=money_to_proto(e.amount),
+        company=e.company,
+        lead_id=str(e.lead_id),
+        closed_at=timestamp(datetime.fromisoformat(e.metadata["occurred_at"])),
     )
 
 
 def _lost(e: Deal.Lost) -> deals_pb2.DealLost:  # type: ignore[name-defined]
     return deals_pb2.DealLost(
-        deal_id=str(e.originator_id), reason=e.reason, competitor=e.competitor, note=e.note,
+        deal_id=str(e.originator_id),
+        reason=e.reason,
+        competitor=e.competitor,
+        note=e.note,
     )
 
 

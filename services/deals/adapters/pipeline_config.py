@@ -25,6 +25,7 @@ class PipelineSchema(BaseModel):
 def load_pipeline(path: Path = DEFAULT_PIPELINE_FILE) -> Pipeline:
     schema = PipelineSchema.model_validate_json(path.read_text())
     return Pipeline(
-        schema.id, schema.name,
+        schema.id,
+        schema.name,
         tuple(Stage(s.name, s.win_probability_percent) for s in schema.stages),
     )

@@ -53,8 +53,12 @@ class Deal(L2CAggregate):
         if not amount.is_positive:
             raise InvalidCommand(f"a deal's amount must be positive, got {amount}")
         return cls(
-            lead_id=lead_id, name=name.strip(), amount=amount, owner_id=owner_id,
-            company=company, pipeline=pipeline.as_data(),
+            lead_id=lead_id,
+            name=name.strip(),
+            amount=amount,
+            owner_id=owner_id,
+            company=company,
+            pipeline=pipeline.as_data(),
         )
 
     @event("Opened")
@@ -100,7 +104,8 @@ class Deal(L2CAggregate):
                 f"deal {self.id} is in {self.stage!r}; it can only advance to a later stage"
             )
         self._stage_advanced(
-            from_stage=self.stage, to_stage=stage_name,
+            from_stage=self.stage,
+            to_stage=stage_name,
             win_probability_percent=pipeline.stages[target].win_probability_percent,
         )
 

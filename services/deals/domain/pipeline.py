@@ -61,5 +61,6 @@ class Pipeline:
     def from_data(cls, data: dict[str, object]) -> Pipeline:
         stages = data["stages"]
         assert isinstance(stages, list)
-        return cls(str(data["id"]), str(data["name"]),
-                   tuple(Stage(str(n), int(p)) for n, p in stages))
+        return cls(
+            str(data["id"]), str(data["name"]), tuple(Stage(str(n), int(p)) for n, p in stages)
+        )

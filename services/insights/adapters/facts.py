@@ -26,30 +26,49 @@ def fact_of(envelope: envelope_pb2.EventEnvelope, payload: Message) -> Fact | No
     if isinstance(payload, deals_pb2.DealWon):
         return Fact(kind="deal_won", **base)
     if isinstance(payload, billing_pb2.OrderBooked):
-        return Fact(kind="order_booked", order_id=payload.order_id,
-                    amount=Decimal(payload.amount.amount), currency=payload.amount.currency,
-                    **base)
+        return Fact(
+            kind="order_booked",
+            order_id=payload.order_id,
+            amount=Decimal(payload.amount.amount),
+            currency=payload.amount.currency,
+            **base,
+        )
     if isinstance(payload, billing_pb2.InvoiceIssued):
-        return Fact(kind="invoice_issued", order_id=payload.order_id,
-                    amount=Decimal(payload.amount.amount), currency=payload.amount.currency,
-                    **base)
+        return Fact(
+            kind="invoice_issued",
+            order_id=payload.order_id,
+            amount=Decimal(payload.amount.amount),
+            currency=payload.amount.currency,
+            **base,
+        )
     if isinstance(payload, billing_pb2.PaymentApplied):
-        return Fact(kind="payment_applied", order_id=payload.order_id,
-                    amount=Decimal(payload.amount.amount), currency=payload.amount.currency,
-                    **base)
+        return Fact(
+            kind="payment_applied",
+            order_id=payload.order_id,
+            amount=Decimal(payload.amount.amount),
+            currency=payload.amount.currency,
+            **base,
+        )
     return None
 
 
 def fact_to_data(fact: Fact) -> dict[str, str]:
     return {
-        "event_id": fact.event_id, "kind": fact.kind, "occurred_at": fact.occurred_at.isoformat(),
-        "order_id": fact.order_id, "amount": str(fact.amount), "currency": fact.currency,
+        "event_id": fact.event_id,
+        "kind": fact.kind,
+        "occurred_at": fact.occurred_at.isoformat(),
+        "order_id": fact.order_id,
+        "amount": str(fact.amount),
+        "currency": fact.currency,
     }
 
 
 def fact_from_data(data: dict[str, str]) -> Fact:
     return Fact(
-        event_id=data["event_id"], kind=data["kind"],
-        occurred_at=datetime.fromisoformat(data["occurred_at"]), order_id=data["order_id"],
-        amount=Decimal(data["amount"]), currency=data["currency"],
+        event_id=data["event_id"],
+        kind=data["kind"],
+        occurred_at=datetime.fromisoformat(data["occurred_at"]),
+        order_id=data["order_id"],
+        amount=Decimal(data["amount"]),
+        currency=data["currency"],
     )

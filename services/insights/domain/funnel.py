@@ -119,16 +119,21 @@ class ReconciliationRow:
 
     def to_data(self) -> dict[str, object]:
         return {
-            "order_id": self.order_id, "currency": self.currency, "booked": str(self.booked),
-            "invoiced": str(self.invoiced), "paid": str(self.paid),
-            "booked_at": self.booked_at, "last_activity_at": self.last_activity_at,
+            "order_id": self.order_id,
+            "currency": self.currency,
+            "booked": str(self.booked),
+            "invoiced": str(self.invoiced),
+            "paid": str(self.paid),
+            "booked_at": self.booked_at,
+            "last_activity_at": self.last_activity_at,
             "steps": list(self.steps),
         }
 
     @classmethod
     def from_data(cls, data: dict[str, object]) -> ReconciliationRow:
         return cls(
-            order_id=str(data["order_id"]), currency=str(data.get("currency", "")),
+            order_id=str(data["order_id"]),
+            currency=str(data.get("currency", "")),
             booked=Decimal(str(data.get("booked", "0"))),
             invoiced=Decimal(str(data.get("invoiced", "0"))),
             paid=Decimal(str(data.get("paid", "0"))),
@@ -139,9 +144,13 @@ class ReconciliationRow:
 
     def as_report(self) -> dict[str, object]:
         return {
-            "order_id": self.order_id, "currency": self.currency, "booked": str(self.booked),
-            "invoiced": str(self.invoiced), "paid": str(self.paid),
-            "outstanding": str(self.outstanding), "uninvoiced": str(self.uninvoiced),
+            "order_id": self.order_id,
+            "currency": self.currency,
+            "booked": str(self.booked),
+            "invoiced": str(self.invoiced),
+            "paid": str(self.paid),
+            "outstanding": str(self.outstanding),
+            "uninvoiced": str(self.uninvoiced),
             "status": self.status,
         }
 

@@ -10,8 +10,13 @@ from services.leads.domain.lead import Lead
 
 def _captured(e: Lead.Captured) -> leads_pb2.LeadCaptured:  # type: ignore[name-defined]
     return leads_pb2.LeadCaptured(
-        lead_id=str(e.originator_id), full_name=e.full_name, email=e.email, company=e.company,
-        phone=e.phone, source=e.source, campaign_id=e.campaign_id,
+        lead_id=str(e.originator_id),
+        full_name=e.full_name,
+        email=e.email,
+        company=e.company,
+        phone=e.phone,
+        source=e.source,
+        campaign_id=e.campaign_id,
     )
 
 
@@ -25,9 +30,13 @@ def _sql(e: Lead.SalesAccepted) -> leads_pb2.LeadSalesAccepted:  # type: ignore[
 
 def _converted(e: Lead.Converted) -> leads_pb2.LeadConverted:  # type: ignore[name-defined]
     return leads_pb2.LeadConverted(
-        lead_id=str(e.originator_id), deal_name=e.deal_name,
-        expected_amount=money_to_proto(e.expected_amount), owner_id=e.owner_id,
-        company=e.company, source=e.source, campaign_id=e.campaign_id,
+        lead_id=str(e.originator_id),
+        deal_name=e.deal_name,
+        expected_amount=money_to_proto(e.expected_amount),
+        owner_id=e.owner_id,
+        company=e.company,
+        source=e.source,
+        campaign_id=e.campaign_id,
     )
 
 

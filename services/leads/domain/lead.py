@@ -85,8 +85,11 @@ class Lead(L2CAggregate):
             raise InvalidCommand("a conversion needs the owning rep's id")
         # The event carries what downstream services need to act without asking us.
         self._converted(
-            deal_name=deal_name.strip(), expected_amount=expected_amount,
-            owner_id=owner_id.strip(), company=self.company, source=self.source,
+            deal_name=deal_name.strip(),
+            expected_amount=expected_amount,
+            owner_id=owner_id.strip(),
+            company=self.company,
+            source=self.source,
             campaign_id=self.campaign_id,
         )
 
@@ -106,7 +109,12 @@ class Lead(L2CAggregate):
 
     @event("Converted")
     def _converted(
-        self, deal_name: str, expected_amount: Money, owner_id: str, company: str, source: str,
+        self,
+        deal_name: str,
+        expected_amount: Money,
+        owner_id: str,
+        company: str,
+        source: str,
         campaign_id: str,
     ) -> None:
         self.status = LeadStatus.CONVERTED

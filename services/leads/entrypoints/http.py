@@ -76,36 +76,59 @@ def build_router(app: LeadsApplication) -> APIRouter:
     def get_lead(lead_id: uuid.UUID) -> LeadView:
         lead = app.get_lead(lead_id)
         return LeadView(
-            lead_id=lead.id, version=lead.version, status=lead.status.value,
-            full_name=lead.full_name, email=lead.email, company=lead.company,
-            phone=lead.phone, source=lead.source, campaign_id=lead.campaign_id,
+            lead_id=lead.id,
+            version=lead.version,
+            status=lead.status.value,
+            full_name=lead.full_name,
+            email=lead.email,
+            company=lead.company,
+            phone=lead.phone,
+            source=lead.source,
+            campaign_id=lead.campaign_id,
         )
 
-    @router.post("/{lead_id}/qualify", response_model=CommandAccepted,
-                 summary="Marketing qualifies the lead (MQL)")
+    @router.post(
+        "/{lead_id}/qualify",
+        response_model=CommandAccepted,
+        summary="Marketing qualifies the lead (MQL)",
+    )
     def qualify_lead(
-        lead_id: uuid.UUID, body: NoteRequest, key: str | None = Depends(idempotency_key),
+        lead_id: uuid.UUID,
+        body: NoteRequest,
+        key: str | None = Depends(idempotency_key),
         version: int | None = Depends(expected_version),
     ) -> dict[str, object]:
         return app.qualify_lead(lead_id, body.note, idempotency_key=key, expected_version=version)
 
-    @router.post("/{lead_id}/accept", response_model=CommandAccepted,
-                 summary="Sales accepts the lead (SQL)")
+    @router.post(
+        "/{lead_id}/accept", response_model=CommandAccepted, summary="Sales accepts the lead (SQL)"
+    )
     def accept_lead(
-        lead_id: uuid.UUID, body: NoteRequest, key: str | None = Depends(idempotency_key),
+        lead_id: uuid.UUID,
+        body: NoteRequest,
+        key: str | None = Depends(idempotency_key),
         version: int | None = Depends(expected_version),
     ) -> dict[str, object]:
         return app.accept_lead(lead_id, body.note, idempotency_key=key, expected_version=version)
 
-    @router.post("/{lead_id}/convert", response_model=CommandAccepted,
-                 summary="Convert the lead; the deals service opens a deal from the event")
+    @router.post(
+        "/{lead_id}/convert",
+        response_model=CommandAccepted,
+        summary="Convert the lead; the deals service opens a deal from the event",
+    )
     def convert_lead(
-        lead_id: uuid.UUID, body: ConvertLeadRequest, key: str | None = Depends(idempotency_key),
+        lead_id: uuid.UUID,
+        body: ConvertLeadRequest,
+        key: str | None = Depends(idempotency_key),
         version: int | None = Depends(expected_version),
     ) -> dict[str, object]:
         return app.convert_lead(
-            lead_id, deal_name=body.deal_name, expected_amount=body.expected_amount.to_domain(),
-            owner_id=body.owner_id, idempotency_key=key, expected_version=version,
+            lead_id,
+            deal_name=body.deal_name,
+            expected_amount=body.expected_amount.to_domain(),
+            owner_id=body.owner_id,
+            idempotency_key=key,
+            expected_version=version,
         )
 
     @router.get("/{lead_id}/events", summary="The lead's events as published, oldest first")

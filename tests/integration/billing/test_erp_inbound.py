@@ -19,11 +19,14 @@ PAID_AT = datetime(2026, 11, 20, 10, 30, tzinfo=UTC)
 
 
 def open_invoice(app: BillingApplication, amount: str) -> uuid.UUID:
-    order = app.book_order_for_deal(deal_id=uuid.uuid4(), amount=Money.of(amount, "EUR"),
-                                    company="Acme")
-    invoice = app.issue_invoice(uuid.UUID(str(order["order_id"])),
-                                amount=Money.of(amount, "EUR"),
-                                due_at=datetime.now(UTC) + timedelta(days=30))
+    order = app.book_order_for_deal(
+        deal_id=uuid.uuid4(), amount=Money.of(amount, "EUR"), company="Acme"
+    )
+    invoice = app.issue_invoice(
+        uuid.UUID(str(order["order_id"])),
+        amount=Money.of(amount, "EUR"),
+        due_at=datetime.now(UTC) + timedelta(days=30),
+    )
     return uuid.UUID(str(invoice["invoice_id"]))
 
 
@@ -40,10 +43,12 @@ async def test_payments_are_applied_once_and_bad_messages_go_to_the_dead_letter_
     async def send(msg: bytes) -> None:
         await produce(bootstrap, ERP_INBOUND.name, msg, key=key)
 
-    def payment(message_id: str, payment_id: str, amount: str,
-                invoice: uuid.UUID = invoice_id) -> bytes:
-        return payment_message(f"{run}-{message_id}", f"{run}-{payment_id}", invoice,
-                               Money.of(amount, "EUR"), PAID_AT).SerializeToString()
+    def payment(
+        message_id: str, payment_id: str, amount: str, invoice: uuid.UUID = invoice_id
+    ) -> bytes:
+        return payment_message(
+            f"{run}-{message_id}", f"{run}-{payment_id}", invoice, Money.of(amount, "EUR"), PAID_AT
+        ).SerializeToString()
 
     await send(b"\x08\x96\x01 not protobuf at all")
     await send(payment("m1", "unknown-invoice", "10.00", invoice=uuid.uuid4()))
@@ -68,7 +73,9 @@ async def test_payments_are_applied_once_and_bad_messages_go_to_the_dead_letter_
     applied = [e for e in app.events.get(invoice_id) if type(e).__name__ == "PaymentApplied"]
     assert [e.metadata["occurred_at"] for e in applied] == [PAID_AT.isoformat()] * 2
     reasons = sorted(dict(r.headers)["dlq.reason"].decode() for r in dead)
-    assert reasons[0].startswith("InvalidCommand: payment") and "exceeds the 600.00 EUR" in reasons[0]
+    assert (
+        reasons[0].startswith("InvalidCommand: payment") and "exceeds the 600.00 EUR" in reasons[0]
+    )
     assert reasons[1].startswith("NotFound: Invoice")
     assert reasons[2].startswith("undecodable:")
 

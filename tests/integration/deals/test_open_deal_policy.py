@@ -56,7 +56,10 @@ async def test_a_converted_lead_opens_one_deal_even_when_the_event_arrives_twice
 
     deal = app.get_deal(deal_id)
     assert (deal.stage, deal.amount, deal.company) == (
-        "qualification", Money(Decimal("48000.00"), "EUR"), "Acme")
+        "qualification",
+        Money(Decimal("48000.00"), "EUR"),
+        "Acme",
+    )
     history = app.history(Deal, deal_id)
     assert len(history) == 1
     opened = history[0].metadata

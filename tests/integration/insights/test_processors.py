@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -45,8 +44,11 @@ def quiet_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBrok
 class Worker:
     def __init__(self, broker: KafkaBroker, data_dir: Path) -> None:
         self.port = free_port()
-        self.env = {**os.environ, "L2C_KAFKA_BOOTSTRAP": broker.bootstrap,
-                    "L2C_DATA_DIR": str(data_dir)}
+        self.env = {
+            **os.environ,
+            "L2C_KAFKA_BOOTSTRAP": broker.bootstrap,
+            "L2C_DATA_DIR": str(data_dir),
+        }
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = data_dir / "insights.log"
 
@@ -54,7 +56,10 @@ class Worker:
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "services.insights", "--port", str(self.port)],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT)
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     def stop(self) -> None:
         assert self.proc is not None
@@ -97,8 +102,9 @@ def the_story() -> tuple[list[tuple[str, str, bytes]], str, Invoice]:
     for lead in leads:
         records += [(LEADS.name, k, v) for k, v, _ in published(LEAD_CONTRACTS, lead)]
     with command_context(at(DAY2)):
-        deal = Deal.open(leads[0].id, "D", Money(Decimal(100), "EUR"), "rep", "Acme",
-                         load_pipeline())
+        deal = Deal.open(
+            leads[0].id, "D", Money(Decimal(100), "EUR"), "rep", "Acme", load_pipeline()
+        )
         deal.win()
         order = Order.book(deal.id, Money(Decimal(100), "EUR"), "Acme")
         invoice = Invoice.issue(order.id, Money(Decimal(100), "EUR"), DAY2)
@@ -114,7 +120,8 @@ def counts(report: dict | None) -> dict[str, int]:  # type: ignore[type-arg]
 
 
 async def test_funnel_and_reconciliation_survive_a_restart_without_double_counting(
-    quiet_broker: KafkaBroker, tmp_path: Path,
+    quiet_broker: KafkaBroker,
+    tmp_path: Path,
 ) -> None:
     settings = Settings(kafka_bootstrap=quiet_broker.bootstrap, data_dir=tmp_path)
     await ensure_topics(settings, ALL_TOPICS)
@@ -127,14 +134,24 @@ async def test_funnel_and_reconciliation_survive_a_restart_without_double_counti
     worker = Worker(quiet_broker, tmp_path)
     worker.start()
     try:
-        report = await eventually(lambda: (r := worker.get("/funnel")) and counts(r) == expected
-                                  and r, timeout=90)
+        report = await eventually(
+            lambda: (r := worker.get("/funnel")) and counts(r) == expected and r, timeout=90
+        )
         assert report["by_day"]["2026-10-01"]["lead"] == 3  # event time, not arrival time
         assert report["by_day"]["2026-10-02"]["won"] == 1
         row = (await eventually(lambda: worker.get("/reconciliation")))["orders"]
-        assert row == [{"order_id": order_id, "currency": "EUR", "booked": "100", "invoiced": "100",
-                        "paid": "40", "outstanding": "60", "uninvoiced": "0",
-                        "status": "partially_paid"}]
+        assert row == [
+            {
+                "order_id": order_id,
+                "currency": "EUR",
+                "booked": "100",
+                "invoiced": "100",
+                "paid": "40",
+                "outstanding": "60",
+                "uninvoiced": "0",
+                "status": "partially_paid",
+            }
+        ]
     finally:
         worker.stop()
 
@@ -151,11 +168,16 @@ async def test_funnel_and_reconciliation_survive_a_restart_without_double_counti
         await eventually(lambda: counts(worker.get("/funnel")).get("paid") == 1, timeout=90)
         assert counts(worker.get("/funnel")) == {**expected, "paid": 1}
         orders = worker.get("/reconciliation")["orders"]  # type: ignore[index]
-        assert [(o["paid"], o["outstanding"], o["status"]) for o in orders] == [("100", "0", "paid")]
+        assert [(o["paid"], o["outstanding"], o["status"]) for o in orders] == [
+            ("100", "0", "paid")
+        ]
     finally:
         worker.stop()
 
-    dead = [r for r in await read_topic(quiet_broker.bootstrap, DEALS.dead_letter.name)
-            if r.key == b"bad-record"]
+    dead = [
+        r
+        for r in await read_topic(quiet_broker.bootstrap, DEALS.dead_letter.name)
+        if r.key == b"bad-record"
+    ]
     assert len(dead) == 1
     assert dict(dead[0].headers)["dlq.reason"].decode().startswith("undecodable:")

@@ -12,9 +12,10 @@ from kernel.settings import Settings
 from kernel.store import persistence_env
 
 
-@pytest.mark.skipif(not os.environ.get("L2C_TEST_KURRENTDB_URI"),
-                    reason="no KurrentDB server: set L2C_TEST_KURRENTDB_URI to run the "
-                           "store tests against one")
+@pytest.mark.skipif(
+    not os.environ.get("L2C_TEST_KURRENTDB_URI"),
+    reason="no KurrentDB server: set L2C_TEST_KURRENTDB_URI to run the store tests against one",
+)
 def test_the_store_tests_also_ran_against_kurrentdb() -> None:
     settings = Settings(store="kurrentdb", kurrentdb_uri=os.environ["L2C_TEST_KURRENTDB_URI"])
     assert persistence_env(settings, "leads")["PERSISTENCE_MODULE"] == "eventsourcing_kurrentdb"
@@ -26,7 +27,10 @@ def test_selecting_kurrentdb_without_a_uri_stops_start_up_naming_the_setting() -
 
 
 def test_kurrentdb_configuration_reaches_the_eventsourcing_library() -> None:
-    env = persistence_env(Settings(store="kurrentdb", kurrentdb_uri="esdb://h:2113?Tls=false"),
-                          "deals")
-    assert env == {"PERSISTENCE_MODULE": "eventsourcing_kurrentdb",
-                   "KURRENTDB_URI": "esdb://h:2113?Tls=false"}
+    env = persistence_env(
+        Settings(store="kurrentdb", kurrentdb_uri="esdb://h:2113?Tls=false"), "deals"
+    )
+    assert env == {
+        "PERSISTENCE_MODULE": "eventsourcing_kurrentdb",
+        "KURRENTDB_URI": "esdb://h:2113?Tls=false",
+    }

@@ -27,9 +27,19 @@ def fresh_topic() -> TopicSpec:
 def record_leads(app: LeadsApplication, count: int, batch: str = "a") -> list[uuid.UUID]:
     ids = []
     for i in range(count):
-        lead_id = uuid.UUID(str(app.capture_lead(
-            full_name=f"Lead {i}", email=f"l{i}@example.com", company="Acme", phone="",
-            source="import", campaign_id="", idempotency_key=f"{batch}-row-{i}")["lead_id"]))
+        lead_id = uuid.UUID(
+            str(
+                app.capture_lead(
+                    full_name=f"Lead {i}",
+                    email=f"l{i}@example.com",
+                    company="Acme",
+                    phone="",
+                    source="import",
+                    campaign_id="",
+                    idempotency_key=f"{batch}-row-{i}",
+                )["lead_id"]
+            )
+        )
         if i % 2 == 0:
             app.qualify_lead(lead_id, "")
         ids.append(lead_id)
@@ -91,8 +101,10 @@ async def test_a_relay_killed_in_the_middle_of_a_batch_loses_nothing_after_resta
     record_leads(app, total // 3 * 2)  # 1000 leads, half qualified: 1500 events
     stored = app.recorder.max_notification_id()
     relay_env = {
-        **os.environ, **_env_of(kafka_settings),
-        "L2C_RELAY_BATCH_SIZE": "1000", "L2C_TEST_RELAY_TOPIC": topic.name,
+        **os.environ,
+        **_env_of(kafka_settings),
+        "L2C_RELAY_BATCH_SIZE": "1000",
+        "L2C_TEST_RELAY_TOPIC": topic.name,
     }
     cmd = [sys.executable, "-m", "tests.integration.kernel.relay_worker"]
     position = Relay(app, LEAD_CONTRACTS, topic, kafka_settings).position
@@ -100,7 +112,8 @@ async def test_a_relay_killed_in_the_middle_of_a_batch_loses_nothing_after_resta
     worker = subprocess.Popen(cmd, env=relay_env)
     # Kill it once part of its first batch is on the topic but no position is recorded.
     await eventually(
-        lambda: _first_batch_in_flight(kafka_settings, topic, position), timeout=60,
+        lambda: _first_batch_in_flight(kafka_settings, topic, position),
+        timeout=60,
         interval=0.01,
     )
     worker.send_signal(signal.SIGKILL)

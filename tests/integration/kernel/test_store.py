@@ -15,9 +15,17 @@ from services.leads.domain.lead import Lead
 
 
 def capture(app: LeadsApplication, key: str | None = None, name: str = "Ann") -> str:
-    return str(app.capture_lead(full_name=name, email="ann@example.com", company="Acme",
-                                phone="", source="web_form", campaign_id="",
-                                idempotency_key=key)["lead_id"])
+    return str(
+        app.capture_lead(
+            full_name=name,
+            email="ann@example.com",
+            company="Acme",
+            phone="",
+            source="web_form",
+            campaign_id="",
+            idempotency_key=key,
+        )["lead_id"]
+    )
 
 
 def test_aggregates_round_trip_through_the_store_starting_at_version_0(
@@ -43,8 +51,9 @@ def test_a_retried_command_with_the_same_idempotency_key_appends_once(
     app.qualify_lead(lead_id, "x", idempotency_key="q-1")
     app.qualify_lead(lead_id, "x", idempotency_key="q-1")
     assert [e.originator_version for e in app.history(Lead, lead_id)] == [0, 1]
-    lead_events = [n for n in app.recorder.select_notifications(1, 100)
-                   if n.originator_id == lead_id]
+    lead_events = [
+        n for n in app.recorder.select_notifications(1, 100) if n.originator_id == lead_id
+    ]
     assert len(lead_events) == 2
 
 
@@ -82,8 +91,9 @@ def test_two_replicas_racing_on_one_aggregate_one_wins_the_other_conflicts(
         except ConcurrencyConflict as exc:
             outcomes.append(f"conflict: {exc}")
 
-    threads = [threading.Thread(target=convert, args=(app, f"rep-{i}"))
-               for i, app in enumerate(replicas)]
+    threads = [
+        threading.Thread(target=convert, args=(app, f"rep-{i}")) for i, app in enumerate(replicas)
+    ]
     for t in threads:
         t.start()
     for t in threads:

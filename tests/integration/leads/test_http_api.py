@@ -11,8 +11,13 @@ from kernel.settings import Settings
 from services.leads.application import LeadsApplication
 from services.leads.entrypoints.http import build_api
 
-NEW_LEAD = {"full_name": "Ann Lee", "email": "ann@example.com", "company": "Acme",
-            "source": "web_form", "campaign_id": "expo"}
+NEW_LEAD = {
+    "full_name": "Ann Lee",
+    "email": "ann@example.com",
+    "company": "Acme",
+    "source": "web_form",
+    "campaign_id": "expo",
+}
 
 
 def client(settings: Settings) -> tuple[TestClient, LeadsApplication]:
@@ -34,8 +39,9 @@ def test_a_bad_request_gets_422_naming_each_problem_and_writes_nothing(
     store_settings: Settings,
 ) -> None:
     http, app = client(store_settings)
-    response = http.post("/leads", json={"full_name": "", "email": "not-an-email",
-                                         "source": "web_form"})
+    response = http.post(
+        "/leads", json={"full_name": "", "email": "not-an-email", "source": "web_form"}
+    )
     assert response.status_code == 422
     body = response.json()
     assert body["error"] == "invalid_request"
@@ -61,8 +67,14 @@ def test_an_unknown_lead_is_404(store_settings: Settings) -> None:
 def test_a_command_out_of_order_is_409_with_the_reason(store_settings: Settings) -> None:
     http, _ = client(store_settings)
     lead_id = http.post("/leads", json=NEW_LEAD).json()["lead_id"]
-    response = http.post(f"/leads/{lead_id}/convert", json={
-        "deal_name": "D", "owner_id": "rep", "expected_amount": {"amount": "1", "currency": "EUR"}})
+    response = http.post(
+        f"/leads/{lead_id}/convert",
+        json={
+            "deal_name": "D",
+            "owner_id": "rep",
+            "expected_amount": {"amount": "1", "currency": "EUR"},
+        },
+    )
     assert response.status_code == 409
     assert "only a sql lead can be converted" in response.json()["message"]
 
@@ -78,8 +90,11 @@ def test_two_concurrent_commands_on_one_lead_one_succeeds_the_other_gets_409(
     def qualify(note: str) -> None:
         with TestClient(build_api(app)) as own:
             start.wait(timeout=10)
-            statuses.append(own.post(f"/leads/{lead_id}/qualify", json={"note": note},
-                                     headers={"If-Match": "0"}).status_code)
+            statuses.append(
+                own.post(
+                    f"/leads/{lead_id}/qualify", json={"note": note}, headers={"If-Match": "0"}
+                ).status_code
+            )
 
     threads = [threading.Thread(target=qualify, args=(n,)) for n in ("a", "b")]
     for t in threads:

@@ -14,13 +14,18 @@ LEAD = uuid.UUID("11111111-1111-1111-1111-111111111111")
 
 
 def opened(pipeline: Pipeline = PIPELINE) -> Deal:
-    return Deal.open(LEAD, "Line automation", Money(Decimal("48000"), "EUR"), "rep-7", "Acme",
-                     pipeline)
+    return Deal.open(
+        LEAD, "Line automation", Money(Decimal("48000"), "EUR"), "rep-7", "Acme", pipeline
+    )
 
 
 def test_a_deal_opens_in_the_first_stage_with_its_win_probability() -> None:
     deal = opened()
-    assert (deal.stage, deal.win_probability_percent, deal.status) == ("contact", 10, DealStatus.OPEN)
+    assert (deal.stage, deal.win_probability_percent, deal.status) == (
+        "contact",
+        10,
+        DealStatus.OPEN,
+    )
 
 
 def test_one_lead_gives_one_deal_id() -> None:
@@ -31,7 +36,11 @@ def test_advancing_moves_to_a_later_stage_and_records_the_probability() -> None:
     deal = opened()
     deal.advance_to("close")
     event = deal.collect_events()[-1]
-    assert (event.from_stage, event.to_stage, event.win_probability_percent) == ("contact", "close", 80)
+    assert (event.from_stage, event.to_stage, event.win_probability_percent) == (
+        "contact",
+        "close",
+        80,
+    )
     assert deal.win_probability_percent == 80
 
 
@@ -66,7 +75,11 @@ def test_a_lost_deal_needs_a_known_reason_and_the_competitor_when_it_was_one() -
     with pytest.raises(InvalidCommand, match="name the competitor"):
         deal.lose("competitor")
     deal.lose("competitor", competitor="Rival GmbH")
-    assert (deal.status, deal.loss_reason, deal.win_probability_percent) == (DealStatus.LOST, "competitor", 0)
+    assert (deal.status, deal.loss_reason, deal.win_probability_percent) == (
+        DealStatus.LOST,
+        "competitor",
+        0,
+    )
 
 
 def test_the_shipped_default_pipeline_loads_and_validates() -> None:

@@ -31,7 +31,12 @@ def test_a_reconciliation_row_sums_booked_invoiced_paid_and_what_is_outstanding(
     row.apply(order_fact("e3", "payment_applied", "25"))
     report = row.as_report()
     assert {k: report[k] for k in ("booked", "invoiced", "paid", "outstanding", "uninvoiced")} == {
-        "booked": "100", "invoiced": "60", "paid": "25", "outstanding": "35", "uninvoiced": "40"}
+        "booked": "100",
+        "invoiced": "60",
+        "paid": "25",
+        "outstanding": "35",
+        "uninvoiced": "40",
+    }
     assert report["status"] == "partially_paid"
 
 

@@ -42,8 +42,9 @@ def test_garbage_bytes_are_not_an_envelope() -> None:
 
 def test_an_envelope_without_an_event_id_is_refused() -> None:
     with pytest.raises(ContractError, match="no event_id"):
-        decode_envelope(envelope_pb2.EventEnvelope(event_type="x", aggregate_id="y")
-                        .SerializeToString())
+        decode_envelope(
+            envelope_pb2.EventEnvelope(event_type="x", aggregate_id="y").SerializeToString()
+        )
 
 
 def test_an_envelope_whose_type_does_not_match_its_payload_is_refused() -> None:

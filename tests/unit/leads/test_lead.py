@@ -8,15 +8,25 @@ from services.leads.domain.lead import Lead, LeadStatus
 
 
 def captured(**overrides: str) -> Lead:
-    fields = dict(full_name="Mei Chen", email="Mei@Example.com ", company="Hangzhou Robotics",
-                  phone="", source="web_form", campaign_id="spring-expo")
+    fields = dict(
+        full_name="Mei Chen",
+        email="Mei@Example.com ",
+        company="Hangzhou Robotics",
+        phone="",
+        source="web_form",
+        campaign_id="spring-expo",
+    )
     fields.update(overrides)
     return Lead.capture(**fields)
 
 
 def test_a_captured_lead_is_new_keeps_its_channel_and_campaign_and_starts_at_version_0() -> None:
     lead = captured()
-    assert (lead.status, lead.source, lead.campaign_id) == (LeadStatus.NEW, "web_form", "spring-expo")
+    assert (lead.status, lead.source, lead.campaign_id) == (
+        LeadStatus.NEW,
+        "web_form",
+        "spring-expo",
+    )
     assert lead.email == "mei@example.com"
     assert lead.version == 0
 
@@ -69,12 +79,20 @@ def test_the_converted_event_carries_company_source_and_campaign_for_downstream(
     lead.convert("Deal", Money(Decimal("10"), "EUR"), "rep-7")
     converted = lead.collect_events()[-1]
     assert (converted.company, converted.source, converted.campaign_id) == (
-        "Hangzhou Robotics", "web_form", "spring-expo")
+        "Hangzhou Robotics",
+        "web_form",
+        "spring-expo",
+    )
 
 
 def test_every_event_records_who_why_and_within_which_flow() -> None:
-    ctx = CommandContext(correlation_id="corr-1", causation_id="req-9", actor_id="rep-7",
-                         actor_kind="user", traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01")
+    ctx = CommandContext(
+        correlation_id="corr-1",
+        causation_id="req-9",
+        actor_id="rep-7",
+        actor_kind="user",
+        traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01",
+    )
     with command_context(ctx):
         lead = captured()
         lead.qualify_as_mql("")

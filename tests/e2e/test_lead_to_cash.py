@@ -1,0 +1,277 @@
+"""One lead to cash, through the HTTP APIs only, on the system started as `make run` does.
+
+Its own broker and data directory; the gateway's numbers are asserted exactly; one trace
+id follows the conversion from HTTP through the store, Kafka, the deal policy and the
+projection.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    data_dir = tmp_path_factory.mktemp("system")
+    spans = data_dir / "spans.jsonl"
+    env = {**os.environ, "L2C_OTEL_EXPORTER": "jsonl", "L2C_OTEL_JSONL_PATH": str(spans)}
+    env.pop("L2C_KAFKA_BOOTSTRAP", None)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "devenv.run",
+            "--data-dir",
+            str(data_dir),
+            "--ports",
+            "auto",
+            "--no-demo",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output = []
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 180
+    for line in proc.stdout:
+        output.append(line)
+        if "ready" in line or time.monotonic() > deadline:
+            break
+    if proc.poll() is not None or not (data_dir / "run.json").exists():
+        pytest.fail("the system did not start:\n" + "".join(output))
+    run = json.loads((data_dir / "run.json").read_text())
+    yield {"urls": run["urls"], "spans": spans, "data_dir": data_dir}
+    proc.send_signal(signal.SIGTERM)
+    rest, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, rest
+    assert "stopped" in rest
+
+
+def wait_for(get: Any, timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = get()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"nothing after {timeout}s")
+
+
+def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[str, Any]) -> None:
+    urls = system["urls"]
+    http = httpx.Client(timeout=10)
+    leads, deals, billing, gateway = urls["leads"], urls["deals"], urls["billing"], urls["gateway"]
+    correlation = str(uuid.uuid4())
+
+    # Leads: capture, MQL, SQL, convert.
+    lead = ok(
+        http.post(
+            f"{leads}/leads",
+            json={
+                "full_name": "Mei Chen",
+                "email": "mei@example.com",
+                "company": "Hangzhou Robotics",
+                "source": "web_form",
+                "campaign_id": "spring-expo",
+            },
+            headers={"Idempotency-Key": "e2e-lead"},
+        ),
+        201,
+    )
+    lead_id = lead["lead_id"]
+    ok(http.post(f"{leads}/leads/{lead_id}/qualify", json={"note": "webinar"}))
+    ok(http.post(f"{leads}/leads/{lead_id}/accept", json={"note": "budget confirmed"}))
+    convert = http.post(
+        f"{leads}/leads/{lead_id}/convert",
+        json={
+            "deal_name": "Line automation",
+            "owner_id": "rep-7",
+            "expected_amount": {"amount": "48000.00", "currency": "EUR"},
+        },
+        headers={"X-Correlation-Id": correlation},
+    )
+    ok(convert)
+
+    # Deals: the policy opened the deal from LeadConverted on Kafka.
+    deal = wait_for(
+        lambda: (r := http.get(f"{deals}/deals/by-lead/{lead_id}")).status_code == 200 and r.json()
+    )
+    deal_id = deal["deal_id"]
+    assert (deal["stage"], deal["win_probability_percent"], deal["amount"]) == (
+        "qualification",
+        10,
+        "48000.00",
+    )
+    for stage, probability in (("needs_analysis", 25), ("proposal", 50), ("negotiation", 75)):
+        moved = ok(http.post(f"{deals}/deals/{deal_id}/advance", json={"stage": stage}))
+        assert moved["win_probability_percent"] == probability
+    ok(http.post(f"{deals}/deals/{deal_id}/win"))
+
+    # Billing: the policy booked the order from DealWon; invoice; the ERP reports payment.
+    order = wait_for(
+        lambda: (
+            (r := http.get(f"{billing}/orders/by-deal/{deal_id}")).status_code == 200 and r.json()
+        )
+    )
+    assert (order["amount"], order["currency"]) == ("48000.00", "EUR")
+    invoice = ok(
+        http.post(
+            f"{billing}/orders/{order['order_id']}/invoices",
+            json={
+                "amount": {"amount": "48000.00", "currency": "EUR"},
+                "due_at": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+            },
+        ),
+        201,
+    )
+    for part, amount in (("1", "18000.00"), ("2", "30000.00")):
+        ok(
+            http.post(
+                f"{billing}/integrations/erp/payments",
+                json={
+                    "payment_id": f"ERP-PAY-{part}",
+                    "invoice_id": invoice["invoice_id"],
+                    "amount": {"amount": amount, "currency": "EUR"},
+                    "received_at": datetime.now(UTC).isoformat(),
+                },
+            ),
+            202,
+        )
+    wait_for(
+        lambda: http.get(f"{billing}/invoices/{invoice['invoice_id']}").json()["status"] == "paid"
+    )
+
+    # Gateway: exact numbers.
+    funnel = wait_for(
+        lambda: (f := ok(http.get(f"{gateway}/funnel")))["steps"][-1]["count"] == 1 and f
+    )
+    assert {s["step"]: s["count"] for s in funnel["steps"]} == {
+        "lead": 1,
+        "mql": 1,
+        "sql": 1,
+        "deal": 1,
+        "won": 1,
+        "invoiced": 1,
+        "paid": 1,
+    }
+    assert all(s["conversion_from_previous"] in (None, 1.0) for s in funnel["steps"])
+    today = datetime.now(UTC).date().isoformat()
+    assert ok(http.get(f"{gateway}/funnel", params={"since": today}))["steps"][0]["count"] == 1
+    assert (
+        ok(http.get(f"{gateway}/funnel", params={"until": "2000-01-01"}))["steps"][0]["count"] == 0
+    )
+    assert ok(http.get(f"{gateway}/reconciliation"))["orders"] == [
+        {
+            "order_id": order["order_id"],
+            "currency": "EUR",
+            "booked": "48000.00",
+            "invoiced": "48000.00",
+            "paid": "48000.00",
+            "outstanding": "0.00",
+            "uninvoiced": "0.00",
+            "status": "paid",
+        }
+    ]
+
+    history = ok(http.get(f"{gateway}/deals/{deal_id}/history"))["events"]
+    assert [(e["event_type"], int(e.get("aggregate_version", 0))) for e in history] == [
+        ("l2c.v1.DealOpened", 0),
+        ("l2c.v1.DealStageAdvanced", 1),
+        ("l2c.v1.DealStageAdvanced", 2),
+        ("l2c.v1.DealStageAdvanced", 3),
+        ("l2c.v1.DealWon", 4),
+    ]
+    opened = history[0]
+    assert opened["correlation_id"] == correlation
+    assert opened["actor"] == {"id": "deals.open-deal-when-lead-converted", "kind": "policy"}
+    assert opened["payload"]["lead_id"] == lead_id
+    assert history[-1]["actor"]["kind"] == "user"
+
+    # The conversion's trace: HTTP -> append -> publish -> deal policy -> projection.
+    trace_id = convert.headers["traceparent"].split("-")[1]
+    spans = wait_for(
+        lambda: _spans_of(
+            system["spans"],
+            trace_id,
+            need={
+                ("leads", "POST /leads/{lead_id}/convert"),
+                ("leads", "leads.append"),
+                ("leads", "publish l2c.leads.v1"),
+                ("deals", "deals.open-deal-when-lead-converted process"),
+                ("deals", "deals.append"),
+                ("deals", "publish l2c.deals.v1"),
+                ("insights", "insights route"),
+                ("insights", "insights count_funnel_steps"),
+            },
+        )
+    )
+    assert spans
+
+
+def test_bad_requests_get_422_and_unknown_ids_404_through_every_api(system: dict[str, Any]) -> None:
+    urls = system["urls"]
+    http = httpx.Client(timeout=10)
+    unknown = uuid.uuid4()
+    bad = http.post(
+        f"{urls['leads']}/leads", json={"full_name": "X", "source": "web_form", "email": "nope"}
+    )
+    assert bad.status_code == 422 and "email" in bad.json()["message"]
+    assert (
+        http.post(
+            f"{urls['deals']}/deals/{unknown}/advance", json={"stage": "proposal"}
+        ).status_code
+        == 404
+    )
+    assert (
+        http.post(f"{urls['deals']}/deals/{unknown}/lose", json={"reason": "bad luck"}).status_code
+        == 422
+    )
+    assert (
+        http.post(
+            f"{urls['billing']}/orders/{unknown}/invoices",
+            json={"amount": {"amount": "-1", "currency": "EUR"}, "due_at": "2026-12-01T00:00:00Z"},
+        ).status_code
+        == 422
+    )
+    assert (
+        http.post(
+            f"{urls['billing']}/orders/{unknown}/invoices",
+            json={"amount": {"amount": "1", "currency": "EUR"}, "due_at": "2026-12-01T00:00:00Z"},
+        ).status_code
+        == 404
+    )
+    missing = http.get(f"{urls['gateway']}/deals/{unknown}/history")
+    assert missing.status_code == 404 and "not found" in missing.json()["message"]
+    assert http.get(f"{urls['gateway']}/funnel", params={"since": "yesterday"}).status_code == 422
+
+
+def _spans_of(path: Path, trace_id: str, need: set[tuple[str, str]]) -> list[dict[str, Any]] | None:
+    if not path.exists():
+        return None
+    spans = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    mine = [s for s in spans if s["trace_id"] == trace_id]
+    have = {(s["service"], s["name"]) for s in mine}
+    return mine if need <= have else None
