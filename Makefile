@@ -16,7 +16,7 @@ PYTEST_ARGS  ?=
 run: deps kafka-jars
 	$(PY) -m devenv.run
 
-test: deps kafka-jars postgres lint
+test: deps kafka-jars postgres lint typecheck
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 test-unit: deps

@@ -14,8 +14,9 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -25,7 +26,7 @@ from kernel.settings import Settings, get_settings
 from kernel.telemetry import setup_telemetry
 from kernel.topics import ALL_TOPICS
 
-Worker = Callable[[asyncio.Event], Awaitable[None]]
+Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 class JsonFormatter(logging.Formatter):
@@ -62,7 +63,7 @@ async def run_parts(
 ) -> int:
     await ensure_topics(settings, ALL_TOPICS)
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(worker(stop)) for worker in workers]
+    tasks: list[asyncio.Task[Any]] = [asyncio.create_task(worker(stop)) for worker in workers]
     server: uvicorn.Server | None = None
     if api is not None:
         config = uvicorn.Config(

@@ -124,7 +124,7 @@ class ServiceApplication(Application[uuid.UUID]):
         """The aggregate, or NotFound; ConcurrencyConflict when it moved past the
         version the caller last saw."""
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: L2CAggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(f"{cls.__name__} {aggregate_id} not found") from None
         if not isinstance(aggregate, cls):
@@ -200,7 +200,7 @@ class ServiceApplication(Application[uuid.UUID]):
 
     def _earlier_result(self, record_id: uuid.UUID, fingerprint: str) -> Result | None:
         try:
-            record = self.repository.get(record_id)
+            record: IdempotencyRecord = self.repository.get(record_id)
         except AggregateNotFoundError:
             return None
         if fingerprint and record.fingerprint != fingerprint:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import cast
 
 FUNNEL_STEPS = ("lead", "mql", "sql", "deal", "won", "invoiced", "paid")
 
@@ -139,7 +140,7 @@ class ReconciliationRow:
             paid=Decimal(str(data.get("paid", "0"))),
             booked_at=str(data.get("booked_at", "")),
             last_activity_at=str(data.get("last_activity_at", "")),
-            steps=[str(s) for s in data.get("steps", [])],  # type: ignore[union-attr]
+            steps=[str(s) for s in cast(list[object], data.get("steps", []))],
         )
 
     def as_report(self) -> dict[str, object]:
