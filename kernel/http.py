@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any
 
 from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
-from kernel.domain import CommandContext, command_context
+from kernel.domain import CommandContext, Money, command_context
 from kernel.errors import (
     ConcurrencyConflict,
     DomainError,
@@ -123,6 +125,16 @@ def expected_version(
     if not raw.isdigit():
         raise InvalidCommand(f"If-Match must be an aggregate version number, got {if_match!r}")
     return int(raw)
+
+
+class MoneyModel(BaseModel):
+    """An exact, positive amount of money in a request body."""
+
+    amount: Decimal = Field(gt=0, max_digits=18, decimal_places=4, examples=["48000.00"])
+    currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])
+
+    def to_domain(self) -> Money:
+        return Money(self.amount, self.currency)
 
 
 def create_api(title: str, description: str, version: str = "1.0.0") -> FastAPI:

@@ -188,6 +188,33 @@ class ServiceApplication(Application[uuid.UUID]):
                 ) from None
             return result
 
+    def update(
+        self,
+        name: str,
+        cls: type[A],
+        aggregate_id: uuid.UUID,
+        change: Callable[[A], object],
+        answer: Callable[[A], Result],
+        *,
+        idempotency_key: str | None = None,
+        expected_version: int | None = None,
+        request: Sequence[Any] = (),
+    ) -> Result:
+        """The common command: load one aggregate, apply ``change``, save, answer.
+        ``request`` (the command's arguments) fingerprints the idempotency key."""
+
+        def decide() -> tuple[Sequence[L2CAggregate], Result]:
+            aggregate = self.load(cls, aggregate_id, expected_version)
+            change(aggregate)
+            return [aggregate], answer(aggregate)
+
+        return self.execute(
+            name,
+            decide,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint_of(name, aggregate_id, *request),
+        )
+
     def _save_all(self, aggregates: list[L2CAggregate]) -> None:
         if self.settings.store == "kurrentdb":
             # KurrentDB appends one stream per call: the command's aggregates first, the

@@ -70,21 +70,19 @@ class BillingApplication(ServiceApplication):
         amount: Money,
         idempotency_key: str | None = None,
     ) -> Result:
-        def decide() -> tuple[list[Invoice], Result]:
-            invoice = self.load(Invoice, invoice_id)
-            invoice.apply_payment(payment_id, amount)
-            return [invoice], {
+        return self.update(
+            "apply_payment",
+            Invoice,
+            invoice_id,
+            lambda invoice: invoice.apply_payment(payment_id, amount),
+            lambda invoice: {
                 "invoice_id": str(invoice.id),
                 "status": invoice.status.value,
                 "outstanding": str(invoice.outstanding.amount),
                 "version": invoice.version,
-            }
-
-        return self.execute(
-            "apply_payment",
-            decide,
+            },
             idempotency_key=idempotency_key,
-            fingerprint=fingerprint_of("pay", invoice_id, payment_id, str(amount)),
+            request=[payment_id, str(amount)],
         )
 
     def get_order(self, order_id: uuid.UUID) -> Order:

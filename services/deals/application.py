@@ -50,16 +50,15 @@ class DealsApplication(ServiceApplication):
         idempotency_key: str | None = None,
         expected_version: int | None = None,
     ) -> Result:
-        def decide() -> tuple[list[Deal], Result]:
-            deal = self.load(Deal, deal_id, expected_version)
-            deal.advance_to(stage)
-            return [deal], _state(deal)
-
-        return self.execute(
+        return self.update(
             "advance_deal",
-            decide,
+            Deal,
+            deal_id,
+            lambda deal: deal.advance_to(stage),
+            _state,
             idempotency_key=idempotency_key,
-            fingerprint=fingerprint_of("advance", deal_id, stage),
+            expected_version=expected_version,
+            request=[stage],
         )
 
     def win_deal(
@@ -69,16 +68,14 @@ class DealsApplication(ServiceApplication):
         idempotency_key: str | None = None,
         expected_version: int | None = None,
     ) -> Result:
-        def decide() -> tuple[list[Deal], Result]:
-            deal = self.load(Deal, deal_id, expected_version)
-            deal.win()
-            return [deal], _state(deal)
-
-        return self.execute(
+        return self.update(
             "win_deal",
-            decide,
+            Deal,
+            deal_id,
+            lambda deal: deal.win(),
+            _state,
             idempotency_key=idempotency_key,
-            fingerprint=fingerprint_of("win", deal_id),
+            expected_version=expected_version,
         )
 
     def lose_deal(
@@ -91,16 +88,15 @@ class DealsApplication(ServiceApplication):
         idempotency_key: str | None = None,
         expected_version: int | None = None,
     ) -> Result:
-        def decide() -> tuple[list[Deal], Result]:
-            deal = self.load(Deal, deal_id, expected_version)
-            deal.lose(reason, competitor, note)
-            return [deal], _state(deal)
-
-        return self.execute(
+        return self.update(
             "lose_deal",
-            decide,
+            Deal,
+            deal_id,
+            lambda deal: deal.lose(reason, competitor, note),
+            _state,
             idempotency_key=idempotency_key,
-            fingerprint=fingerprint_of("lose", deal_id, reason, competitor, note),
+            expected_version=expected_version,
+            request=[reason, competitor, note],
         )
 
     def get_deal(self, deal_id: uuid.UUID) -> Deal:

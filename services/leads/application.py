@@ -25,15 +25,14 @@ class LeadsApplication(ServiceApplication):
     ) -> Result:
         def decide() -> tuple[list[Lead], Result]:
             lead = Lead.capture(full_name, email, company, phone, source, campaign_id)
-            return [lead], {"lead_id": str(lead.id), "version": lead.version}
+            return [lead], _state(lead)
 
+        request = (full_name, email, company, phone, source, campaign_id)
         return self.execute(
             "capture_lead",
             decide,
             idempotency_key=idempotency_key,
-            fingerprint=fingerprint_of(
-                "capture", full_name, email, company, phone, source, campaign_id
-            ),
+            fingerprint=fingerprint_of("capture_lead", *request),
         )
 
     def qualify_lead(
@@ -44,16 +43,15 @@ class LeadsApplication(ServiceApplication):
         idempotency_key: str | None = None,
         expected_version: int | None = None,
     ) -> Result:
-        def decide() -> tuple[list[Lead], Result]:
-            lead = self.load(Lead, lead_id, expected_version)
-            lead.qualify_as_mql(note)
-            return [lead], _state(lead)
-
-        return self.execute(
+        return self.update(
             "qualify_lead",
-            decide,
+            Lead,
+            lead_id,
+            lambda lead: lead.qualify_as_mql(note),
+            _state,
             idempotency_key=idempotency_key,
-            fingerprint=fingerprint_of("qualify", lead_id, note),
+            expected_version=expected_version,
+            request=[note],
         )
 
     def accept_lead(
@@ -64,16 +62,15 @@ class LeadsApplication(ServiceApplication):
         idempotency_key: str | None = None,
         expected_version: int | None = None,
     ) -> Result:
-        def decide() -> tuple[list[Lead], Result]:
-            lead = self.load(Lead, lead_id, expected_version)
-            lead.accept_as_sql(note)
-            return [lead], _state(lead)
-
-        return self.execute(
+        return self.update(
             "accept_lead",
-            decide,
+            Lead,
+            lead_id,
+            lambda lead: lead.accept_as_sql(note),
+            _state,
             idempotency_key=idempotency_key,
-            fingerprint=fingerprint_of("accept", lead_id, note),
+            expected_version=expected_version,
+            request=[note],
         )
 
     def convert_lead(
@@ -86,18 +83,15 @@ class LeadsApplication(ServiceApplication):
         idempotency_key: str | None = None,
         expected_version: int | None = None,
     ) -> Result:
-        def decide() -> tuple[list[Lead], Result]:
-            lead = self.load(Lead, lead_id, expected_version)
-            lead.convert(deal_name, expected_amount, owner_id)
-            return [lead], _state(lead)
-
-        return self.execute(
+        return self.update(
             "convert_lead",
-            decide,
+            Lead,
+            lead_id,
+            lambda lead: lead.convert(deal_name, expected_amount, owner_id),
+            _state,
             idempotency_key=idempotency_key,
-            fingerprint=fingerprint_of(
-                "convert", lead_id, deal_name, str(expected_amount), owner_id
-            ),
+            expected_version=expected_version,
+            request=[deal_name, str(expected_amount), owner_id],
         )
 
     def get_lead(self, lead_id: uuid.UUID) -> Lead:

@@ -6,27 +6,17 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from decimal import Decimal
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import AwareDatetime, BaseModel, Field
 
-from kernel.domain import Money
-from kernel.http import create_api, idempotency_key
+from kernel.http import MoneyModel, create_api, idempotency_key
 from kernel.kafka import idempotent_producer
 from kernel.settings import Settings
 from services.billing.adapters.erp import ErpInboundPublisher, payment_message
 from services.billing.application import BillingApplication
 from services.billing.domain.invoice import Invoice
 from services.billing.domain.order import Order
-
-
-class MoneyModel(BaseModel):
-    amount: Decimal = Field(gt=0, max_digits=18, decimal_places=4)
-    currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])
-
-    def to_domain(self) -> Money:
-        return Money(self.amount, self.currency)
 
 
 class IssueInvoiceRequest(BaseModel):

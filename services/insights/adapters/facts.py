@@ -11,45 +11,36 @@ from l2c.v1 import billing_pb2, deals_pb2, envelope_pb2, leads_pb2
 from kernel.contracts import from_timestamp
 from services.insights.domain.funnel import Fact
 
+FACT_KIND: dict[type[Message], str] = {
+    leads_pb2.LeadCaptured: "lead_captured",
+    leads_pb2.LeadMarketingQualified: "lead_marketing_qualified",
+    leads_pb2.LeadSalesAccepted: "lead_sales_accepted",
+    deals_pb2.DealOpened: "deal_opened",
+    deals_pb2.DealWon: "deal_won",
+    # Order facts: these payloads all carry order_id and amount.
+    billing_pb2.OrderBooked: "order_booked",
+    billing_pb2.InvoiceIssued: "invoice_issued",
+    billing_pb2.PaymentApplied: "payment_applied",
+}
+_ORDER_PAYLOADS = (billing_pb2.OrderBooked, billing_pb2.InvoiceIssued, billing_pb2.PaymentApplied)
+
 
 def fact_of(envelope: envelope_pb2.EventEnvelope, payload: Message) -> Fact | None:
     """The fact one event contributes, or None when the read models ignore it."""
-    base = {"event_id": envelope.event_id, "occurred_at": from_timestamp(envelope.occurred_at)}
-    if isinstance(payload, leads_pb2.LeadCaptured):
-        return Fact(kind="lead_captured", **base)
-    if isinstance(payload, leads_pb2.LeadMarketingQualified):
-        return Fact(kind="lead_marketing_qualified", **base)
-    if isinstance(payload, leads_pb2.LeadSalesAccepted):
-        return Fact(kind="lead_sales_accepted", **base)
-    if isinstance(payload, deals_pb2.DealOpened):
-        return Fact(kind="deal_opened", **base)
-    if isinstance(payload, deals_pb2.DealWon):
-        return Fact(kind="deal_won", **base)
-    if isinstance(payload, billing_pb2.OrderBooked):
+    kind = FACT_KIND.get(type(payload))
+    if kind is None:
+        return None
+    occurred_at = from_timestamp(envelope.occurred_at)
+    if isinstance(payload, _ORDER_PAYLOADS):
         return Fact(
-            kind="order_booked",
+            envelope.event_id,
+            kind,
+            occurred_at,
             order_id=payload.order_id,
             amount=Decimal(payload.amount.amount),
             currency=payload.amount.currency,
-            **base,
         )
-    if isinstance(payload, billing_pb2.InvoiceIssued):
-        return Fact(
-            kind="invoice_issued",
-            order_id=payload.order_id,
-            amount=Decimal(payload.amount.amount),
-            currency=payload.amount.currency,
-            **base,
-        )
-    if isinstance(payload, billing_pb2.PaymentApplied):
-        return Fact(
-            kind="payment_applied",
-            order_id=payload.order_id,
-            amount=Decimal(payload.amount.amount),
-            currency=payload.amount.currency,
-            **base,
-        )
-    return None
+    return Fact(envelope.event_id, kind, occurred_at)
 
 
 def fact_to_data(fact: Fact) -> dict[str, str]:

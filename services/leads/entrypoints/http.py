@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 
 from fastapi import APIRouter, Depends, FastAPI
 from pydantic import BaseModel, Field
 
 from kernel.contracts import envelope_as_dict
-from kernel.domain import Money
-from kernel.http import create_api, expected_version, idempotency_key
+from kernel.http import MoneyModel, create_api, expected_version, idempotency_key
 from services.leads.adapters.contracts import LEAD_CONTRACTS
 from services.leads.application import LeadsApplication
 from services.leads.domain.lead import Lead
@@ -29,14 +27,6 @@ class CaptureLeadRequest(BaseModel):
 
 class NoteRequest(BaseModel):
     note: str = Field("", max_length=2000)
-
-
-class MoneyModel(BaseModel):
-    amount: Decimal = Field(gt=0, max_digits=18, decimal_places=4)
-    currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])
-
-    def to_domain(self) -> Money:
-        return Money(self.amount, self.currency)
 
 
 class ConvertLeadRequest(BaseModel):
