@@ -137,6 +137,20 @@ class MoneyModel(BaseModel):
         return Money(self.amount, self.currency)
 
 
+def add_readiness(api: FastAPI, check: Callable[[], dict[str, Any]]) -> None:
+    """``/readyz``: 200 with the check's facts, or 503 with the error that made it fail."""
+
+    @api.get("/readyz", tags=["probes"], summary="Readiness: the store answers; relay backlog")
+    def readyz() -> JSONResponse:
+        try:
+            return JSONResponse({"status": "ready", **check()})
+        except Exception as exc:  # any failure means "not ready"; the probe says which
+            return JSONResponse(
+                status_code=503,
+                content={"status": "unavailable", "message": f"{type(exc).__name__}: {exc}"},
+            )
+
+
 def create_api(title: str, description: str, version: str = "1.0.0") -> FastAPI:
     """A FastAPI app with the platform's error mapping, context middleware and probes."""
     api = FastAPI(title=title, description=description, version=version)

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder
@@ -63,6 +64,16 @@ class Relay:
     def position(self) -> int:
         """Store position of the last event known to be on the topic (0: none yet)."""
         return self._positions.max_tracking_id(self.name) or 0
+
+    def readiness(self) -> dict[str, Any]:
+        """Facts for the service's readiness probe (raises when the store is unreachable)."""
+        recorded = self.app.recorder.max_notification_id() or 0
+        position = self.position()
+        return {
+            "store_position": recorded,
+            "relay_position": position,
+            "relay_backlog": max(0, recorded - position),
+        }
 
     def backlog(self) -> int:
         """Events recorded but not yet published (relay lag, for metrics and probes)."""

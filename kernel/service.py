@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import signal
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +59,16 @@ class ServiceParts:
     policies: Sequence[Worker] = field(default_factory=list)
 
 
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the runner stops the server and the
+    workers together, then exits normally (uvicorn would re-raise SIGTERM and end the
+    process before relays flush and consumers leave their groups)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 async def run_parts(
     api: FastAPI | None, workers: Sequence[Worker], port: int, settings: Settings
 ) -> int:
@@ -69,12 +80,11 @@ async def run_parts(
         config = uvicorn.Config(
             api, host="0.0.0.0", port=port, log_level="warning", access_log=False
         )
-        server = uvicorn.Server(config)
+        server = _Server(config)
         tasks.append(asyncio.create_task(server.serve()))
-    else:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
     failed = [t for t in done if t is not stopper and t.exception() is not None]

@@ -1,5 +1,6 @@
 """``python -m services.billing [serve|api|relay|policies]``"""
 
+from kernel.http import add_readiness
 from kernel.relay import Relay
 from kernel.service import ServiceParts, service_main
 from kernel.settings import Settings
@@ -15,9 +16,12 @@ from services.billing.entrypoints.policies import (
 
 def build(settings: Settings) -> ServiceParts:
     app = BillingApplication(settings)
+    relay = Relay(app, BILLING_CONTRACTS, BILLING, settings)
+    api = build_api(app, settings)
+    add_readiness(api, relay.readiness)
     return ServiceParts(
-        api=build_api(app, settings),
-        relays=[Relay(app, BILLING_CONTRACTS, BILLING, settings).run],
+        api=api,
+        relays=[relay.run],
         policies=[
             book_order_when_deal_won(app, settings).run,
             apply_payment_when_erp_reports_it(app, settings).run,

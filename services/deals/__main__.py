@@ -1,5 +1,6 @@
 """``python -m services.deals [serve|api|relay|policies]``"""
 
+from kernel.http import add_readiness
 from kernel.relay import Relay
 from kernel.service import ServiceParts, service_main
 from kernel.settings import Settings
@@ -13,9 +14,12 @@ from services.deals.entrypoints.policies import open_deal_when_lead_converted
 
 def build(settings: Settings) -> ServiceParts:
     app = DealsApplication(settings, load_pipeline())
+    relay = Relay(app, DEAL_CONTRACTS, DEALS, settings)
+    api = build_api(app)
+    add_readiness(api, relay.readiness)
     return ServiceParts(
-        api=build_api(app),
-        relays=[Relay(app, DEAL_CONTRACTS, DEALS, settings).run],
+        api=api,
+        relays=[relay.run],
         policies=[open_deal_when_lead_converted(app, settings).run],
     )
 

@@ -1,5 +1,6 @@
 """``python -m services.leads [serve|api|relay]``"""
 
+from kernel.http import add_readiness
 from kernel.relay import Relay
 from kernel.service import ServiceParts, service_main
 from kernel.settings import Settings
@@ -12,7 +13,9 @@ from services.leads.entrypoints.http import build_api
 def build(settings: Settings) -> ServiceParts:
     app = LeadsApplication(settings)
     relay = Relay(app, LEAD_CONTRACTS, LEADS, settings)
-    return ServiceParts(api=build_api(app), relays=[relay.run])
+    api = build_api(app)
+    add_readiness(api, relay.readiness)
+    return ServiceParts(api=api, relays=[relay.run])
 
 
 if __name__ == "__main__":

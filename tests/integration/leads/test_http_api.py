@@ -103,3 +103,23 @@ def test_two_concurrent_commands_on_one_lead_one_succeeds_the_other_gets_409(
         t.join(timeout=30)
     assert sorted(statuses) == [200, 409]
     assert http.get(f"/leads/{lead_id}").json()["version"] == 1
+
+
+def test_the_readiness_probe_reports_the_store_and_the_relay_backlog(
+    store_settings: Settings,
+) -> None:
+    from services.leads.__main__ import build
+
+    parts = build(store_settings)
+    assert parts.api is not None
+    http = TestClient(parts.api)
+    http.post("/leads", json=NEW_LEAD)
+    http.post("/leads", json={**NEW_LEAD, "email": "bob@example.com"})
+    ready = http.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {
+        "status": "ready",
+        "store_position": 2,
+        "relay_position": 0,
+        "relay_backlog": 2,
+    }
