@@ -11,7 +11,7 @@ GEN          := gen/python
 PROTOS       := $(shell find proto -name '*.proto')
 PYTEST_ARGS  ?=
 
-.PHONY: run test test-unit test-integration test-e2e lint typecheck deps gen kafka-jars postgres clean lock
+.PHONY: proto-lock run test test-unit test-integration test-e2e lint typecheck deps gen kafka-jars postgres clean lock
 
 run: deps kafka-jars
 	$(PY) -m devenv.run
@@ -52,7 +52,12 @@ $(GEN)/.stamp: $(PROTOS) $(VENV)/.installed
 	  -I"$$($(PY) -c 'import grpc_tools, os; print(os.path.join(os.path.dirname(grpc_tools.__file__), "_proto"))')" \
 	  --python_out=$(GEN) --mypy_out=$(GEN) \
 	  --plugin=protoc-gen-mypy=$(VENV)/bin/protoc-gen-mypy $(PROTOS)
+	$(PY) -m devenv.proto_compat check
 	touch $@
+
+# After adding fields or messages to proto/l2c/v1: record them as released.
+proto-lock: gen
+	$(PY) -m devenv.proto_compat lock
 
 kafka-jars: $(KAFKA_LIB)/.stamp
 
