@@ -126,8 +126,13 @@ def decode_envelope(data: bytes | None) -> tuple[envelope_pb2.EventEnvelope, mes
 
 def envelope_as_dict(envelope: envelope_pb2.EventEnvelope) -> dict[str, Any]:
     """JSON form of an envelope with its payload unpacked (for audit reads over HTTP)."""
-    as_dict = json_format.MessageToDict(envelope, preserving_proto_field_name=True)
+    # Every field, zero values included: an auditor should see "version 0", not nothing.
+    as_dict = json_format.MessageToDict(
+        envelope, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
     as_dict["payload"] = json_format.MessageToDict(
-        unpack_payload(envelope), preserving_proto_field_name=True
+        unpack_payload(envelope),
+        preserving_proto_field_name=True,
+        always_print_fields_with_no_presence=True,
     )
     return as_dict
