@@ -28,6 +28,18 @@ def _wait_for(client: httpx.Client, url: str, timeout: float = 60.0) -> dict:
 
 def seed_demo(urls: dict[str, str]) -> None:
     with httpx.Client(timeout=10.0) as http:
+        http.post(
+            f"{urls['leads']}/campaigns",
+            json={
+                "campaign_id": "spring-expo",
+                "name": "Spring Expo 2026",
+                "channel_type": "event",
+                "cost": {"amount": "12000.00", "currency": "EUR"},
+                "starts_on": "2026-03-01",
+                "ends_on": "2026-12-31",
+            },
+            headers={"Idempotency-Key": "demo-campaign"},
+        ).raise_for_status()
         lead_ids = []
         for name, email, company, source, campaign in DEMO_LEADS:
             r = http.post(

@@ -17,6 +17,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, TypeVar
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -45,6 +46,17 @@ class MoneyAsDict(Transcoding):
 
     def decode(self, data: dict[str, str]) -> Money:
         return Money.of(data["amount"], data["currency"])
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
 
 
 class IdempotencyRecord(L2CAggregate):
@@ -117,6 +129,7 @@ class ServiceApplication(Application[uuid.UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(MoneyAsDict())
+        transcoder.register(DateAsISO())
 
     # -- loading ---------------------------------------------------------------------
 
@@ -153,13 +166,31 @@ class ServiceApplication(Application[uuid.UUID]):
         *,
         idempotency_key: str | None = None,
         fingerprint: str = "",
+        retries: int = 0,
     ) -> Result:
         """Run one command: ``decide`` loads and changes aggregates and returns them with
         the answer for the caller; their events are saved in one transaction.
 
         With an idempotency key, a repeat of the same request returns the first answer
         without appending anything; the same key with another request is refused.
+        ``retries``: when another command got in first, decide again on the new state
+        (for commands whose rules are re-checked by ``decide``; the default is to refuse).
         """
+        for attempt in range(retries + 1):
+            try:
+                return self._execute_once(name, decide, idempotency_key, fingerprint)
+            except ConcurrencyConflict:
+                if attempt == retries:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _execute_once(
+        self,
+        name: str,
+        decide: Callable[[], tuple[Sequence[L2CAggregate], Result]],
+        idempotency_key: str | None,
+        fingerprint: str,
+    ) -> Result:
         with tracer().start_as_current_span(f"{self.name}.{name}") as span:
             span.set_attribute("l2c.command", name)
             record_id = IdempotencyRecord.create_id(idempotency_key or "")

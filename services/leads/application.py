@@ -3,37 +3,168 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
-from kernel.domain import Money
+from eventsourcing.application import AggregateNotFoundError
+
+from kernel.domain import L2CAggregate, Money
+from kernel.errors import DomainError, InvalidCommand, NotFound
 from kernel.store import Result, ServiceApplication, fingerprint_of
-from services.leads.domain.lead import Lead
+from services.leads.domain.account import Account
+from services.leads.domain.campaign import Campaign
+from services.leads.domain.identity import IdentityKey
+from services.leads.domain.lead import Contact, DuplicateMatch, Lead
+from services.leads.domain.matching import MatchKey, match_keys
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """One parsed row of a bulk import: a contact, or the reason it could not be read."""
+
+    row: int
+    contact: Contact | None
+    campaign_id: str = ""
+    error: str = ""
 
 
 class LeadsApplication(ServiceApplication):
     name = "leads"
 
+    # -- capture -----------------------------------------------------------------------
+
     def capture_lead(
         self,
+        contact: Contact,
+        channel: str,
         *,
-        full_name: str,
-        email: str,
-        company: str,
-        phone: str,
-        source: str,
-        campaign_id: str,
+        campaign_id: str = "",
+        external_ref: str = "",
         idempotency_key: str | None = None,
     ) -> Result:
-        def decide() -> tuple[list[Lead], Result]:
-            lead = Lead.capture(full_name, email, company, phone, source, campaign_id)
-            return [lead], _state(lead)
+        """Capture a lead; flag it when it matches known leads or accounts."""
 
-        request = (full_name, email, company, phone, source, campaign_id)
+        def decide() -> tuple[list[L2CAggregate], Result]:
+            if campaign_id:
+                self._known_campaign(campaign_id)
+            lead = Lead.capture(contact, channel, campaign_id, external_ref)
+            keys, matches = self._claim_identity(
+                "lead",
+                lead.id,
+                match_keys(contact.email, contact.phone, contact.company, contact.website),
+            )
+            lead.flag_duplicates(matches)
+            return [lead, *keys], {**_state(lead), "duplicates": list(lead.duplicates)}
+
         return self.execute(
             "capture_lead",
             decide,
             idempotency_key=idempotency_key,
-            fingerprint=fingerprint_of("capture_lead", *request),
+            retries=3,
+            fingerprint=fingerprint_of("capture_lead", contact, channel, campaign_id, external_ref),
         )
+
+    def import_leads(
+        self, rows: Iterable[ImportRow], *, import_key: str, default_campaign: str = ""
+    ) -> dict[str, Any]:
+        """Capture every readable row; report, row by row, what was rejected and why.
+        Each row has its own idempotency key, so re-sending an import adds nothing twice."""
+        accepted, rejected, duplicates = 0, [], []
+        total = 0
+        for row in rows:
+            total += 1
+            if row.contact is None:
+                rejected.append({"row": row.row, "reason": row.error})
+                continue
+            try:
+                result = self.capture_lead(
+                    row.contact,
+                    "import",
+                    campaign_id=row.campaign_id or default_campaign,
+                    external_ref=f"{import_key}#{row.row}",
+                    idempotency_key=f"import:{import_key}:{row.row}",
+                )
+            except DomainError as exc:
+                rejected.append({"row": row.row, "reason": str(exc)})
+                continue
+            accepted += 1
+            if result["duplicates"]:
+                duplicates.append(
+                    {"row": row.row, "lead_id": result["lead_id"], "matches": result["duplicates"]}
+                )
+        return {
+            "import_key": import_key,
+            "rows": total,
+            "accepted": accepted,
+            "rejected": rejected,
+            "duplicates": duplicates,
+        }
+
+    def _claim_identity(
+        self, owner_kind: str, owner_id: uuid.UUID, keys: list[MatchKey]
+    ) -> tuple[list[IdentityKey], list[DuplicateMatch]]:
+        claimed, matches = [], []
+        for key in keys:
+            try:
+                index: IdentityKey = self.repository.get(IdentityKey.id_of(key))
+            except AggregateNotFoundError:
+                claimed.append(
+                    IdentityKey(
+                        kind=key.kind, value=key.value, owner_kind=owner_kind, owner_id=owner_id
+                    )
+                )
+                continue
+            matches += [DuplicateMatch(kind, oid, key.reason) for kind, oid in index.owners]
+            index.claim(owner_kind, owner_id)
+            claimed.append(index)
+        return claimed, matches
+
+    # -- duplicates --------------------------------------------------------------------
+
+    def merge_leads(
+        self,
+        survivor_id: uuid.UUID,
+        duplicate_id: uuid.UUID,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Result:
+        def decide() -> tuple[list[Lead], Result]:
+            survivor, duplicate = self.load(Lead, survivor_id), self.load(Lead, duplicate_id)
+            duplicate.merge_into(survivor)
+            return [duplicate, survivor], {
+                "survivor": _state(survivor),
+                "merged": _state(duplicate),
+            }
+
+        return self.execute(
+            "merge_leads",
+            decide,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint_of("merge", survivor_id, duplicate_id),
+        )
+
+    def undo_merge(self, duplicate_id: uuid.UUID, *, idempotency_key: str | None = None) -> Result:
+        def decide() -> tuple[list[Lead], Result]:
+            duplicate = self.load(Lead, duplicate_id)
+            if duplicate.merged_into is None:
+                raise InvalidCommand(f"lead {duplicate_id} is not merged")
+            survivor = self.load(Lead, duplicate.merged_into)
+            duplicate.undo_merge(survivor)
+            return [duplicate, survivor], {
+                "survivor": _state(survivor),
+                "restored": _state(duplicate),
+            }
+
+        return self.execute(
+            "undo_merge",
+            decide,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint_of("unmerge", duplicate_id),
+        )
+
+    # -- qualification -----------------------------------------------------------------
 
     def qualify_lead(
         self,
@@ -73,6 +204,26 @@ class LeadsApplication(ServiceApplication):
             request=[note],
         )
 
+    def reject_lead(
+        self,
+        lead_id: uuid.UUID,
+        reason: str,
+        note: str,
+        *,
+        idempotency_key: str | None = None,
+        expected_version: int | None = None,
+    ) -> Result:
+        return self.update(
+            "reject_lead",
+            Lead,
+            lead_id,
+            lambda lead: lead.reject_by_sales(reason, note),
+            _state,
+            idempotency_key=idempotency_key,
+            expected_version=expected_version,
+            request=[reason, note],
+        )
+
     def convert_lead(
         self,
         lead_id: uuid.UUID,
@@ -97,6 +248,104 @@ class LeadsApplication(ServiceApplication):
     def get_lead(self, lead_id: uuid.UUID) -> Lead:
         return self.load(Lead, lead_id)
 
+    # -- campaigns and accounts --------------------------------------------------------
+
+    def launch_campaign(
+        self,
+        slug: str,
+        *,
+        name: str,
+        channel_type: str,
+        cost: Money,
+        starts_on: date,
+        ends_on: date,
+        idempotency_key: str | None = None,
+    ) -> Result:
+        def decide() -> tuple[list[Campaign], Result]:
+            if self.exists(Campaign.create_id(slug)):
+                raise InvalidCommand(f"campaign {slug!r} already exists")
+            campaign = Campaign.launch(slug, name, channel_type, cost, starts_on, ends_on)
+            return [campaign], _campaign_state(campaign)
+
+        return self.execute(
+            "launch_campaign",
+            decide,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint_of(
+                "campaign", slug, name, channel_type, str(cost), starts_on, ends_on
+            ),
+        )
+
+    def record_campaign_cost(
+        self, slug: str, cost: Money, *, idempotency_key: str | None = None
+    ) -> Result:
+        self._known_campaign(slug)
+        return self.update(
+            "record_campaign_cost",
+            Campaign,
+            Campaign.create_id(slug),
+            lambda campaign: campaign.record_cost(cost),
+            _campaign_state,
+            idempotency_key=idempotency_key,
+            request=[str(cost)],
+        )
+
+    def get_campaign(self, slug: str) -> Campaign:
+        return self.load(Campaign, Campaign.create_id(slug))
+
+    def _known_campaign(self, slug: str) -> Campaign:
+        try:
+            return self.get_campaign(slug)
+        except NotFound:
+            raise InvalidCommand(f"unknown campaign {slug!r}") from None
+
+    def register_account(
+        self,
+        *,
+        name: str,
+        website: str,
+        region: str,
+        industry: str,
+        idempotency_key: str | None = None,
+    ) -> Result:
+        def decide() -> tuple[list[L2CAggregate], Result]:
+            account = Account.register(name, website, region, industry)
+            keys, matches = self._claim_identity(
+                "account", account.id, match_keys("", "", name, website)
+            )
+            known = [m for m in matches if m.owner_kind == "account"]
+            if known:
+                raise InvalidCommand(f"account {known[0].owner_id} has the same name and domain")
+            return [account, *keys], {
+                "account_id": str(account.id),
+                "domain": account.domain,
+                "version": account.version,
+            }
+
+        return self.execute(
+            "register_account",
+            decide,
+            idempotency_key=idempotency_key,
+            retries=3,
+            fingerprint=fingerprint_of("account", name, website, region, industry),
+        )
+
+    def get_account(self, account_id: uuid.UUID) -> Account:
+        return self.load(Account, account_id)
+
 
 def _state(lead: Lead) -> Result:
     return {"lead_id": str(lead.id), "status": lead.status.value, "version": lead.version}
+
+
+def _campaign_state(campaign: Campaign) -> Result:
+    return {
+        "campaign_id": campaign.slug,
+        "name": campaign.name,
+        "channel_type": campaign.channel_type,
+        "cost": str(campaign.cost.amount),
+        "currency": campaign.cost.currency,
+        "starts_on": campaign.starts_on.isoformat(),
+        "ends_on": campaign.ends_on.isoformat(),
+        "version": campaign.version,
+    }

@@ -86,7 +86,21 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
     leads, deals, billing, gateway = urls["leads"], urls["deals"], urls["billing"], urls["gateway"]
     correlation = str(uuid.uuid4())
 
-    # Leads: capture, MQL, SQL, convert.
+    # Leads: a campaign, then a lead from it: capture, MQL, SQL, convert.
+    ok(
+        http.post(
+            f"{leads}/campaigns",
+            json={
+                "campaign_id": "spring-expo",
+                "name": "Spring Expo",
+                "channel_type": "event",
+                "cost": {"amount": "12000.00", "currency": "EUR"},
+                "starts_on": "2026-03-01",
+                "ends_on": "2026-12-31",
+            },
+        ),
+        201,
+    )
     lead = ok(
         http.post(
             f"{leads}/leads",

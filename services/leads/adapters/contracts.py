@@ -1,14 +1,19 @@
-"""Lead events -> protobuf payloads on l2c.leads.v1."""
+"""Leads-context events -> protobuf payloads on l2c.leads.v1."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from google.protobuf.message import Message
 from l2c.v1 import leads_pb2
 
 from kernel.contracts import EventContracts, money_to_proto
+from services.leads.domain.account import Account
+from services.leads.domain.campaign import Campaign
 from services.leads.domain.lead import Lead
 
 
-def _captured(e: Lead.Captured) -> leads_pb2.LeadCaptured:  # type: ignore[name-defined]
+def _captured(e: Any) -> Message:
     return leads_pb2.LeadCaptured(
         lead_id=str(e.originator_id),
         full_name=e.full_name,
@@ -17,18 +22,22 @@ def _captured(e: Lead.Captured) -> leads_pb2.LeadCaptured:  # type: ignore[name-
         phone=e.phone,
         source=e.source,
         campaign_id=e.campaign_id,
+        website=e.website,
+        job_title=e.job_title,
+        region=e.region,
+        product_interest=e.product_interest,
+        external_ref=e.external_ref,
     )
 
 
-def _mql(e: Lead.MarketingQualified) -> leads_pb2.LeadMarketingQualified:  # type: ignore[name-defined]
-    return leads_pb2.LeadMarketingQualified(lead_id=str(e.originator_id), note=e.note)
+def _duplicate_flagged(e: Any) -> Message:
+    return leads_pb2.LeadDuplicateFlagged(
+        lead_id=str(e.originator_id),
+        matches=[leads_pb2.DuplicateMatch(**m) for m in e.matches],
+    )
 
 
-def _sql(e: Lead.SalesAccepted) -> leads_pb2.LeadSalesAccepted:  # type: ignore[name-defined]
-    return leads_pb2.LeadSalesAccepted(lead_id=str(e.originator_id), note=e.note)
-
-
-def _converted(e: Lead.Converted) -> leads_pb2.LeadConverted:  # type: ignore[name-defined]
+def _converted(e: Any) -> Message:
     return leads_pb2.LeadConverted(
         lead_id=str(e.originator_id),
         deal_name=e.deal_name,
@@ -40,12 +49,54 @@ def _converted(e: Lead.Converted) -> leads_pb2.LeadConverted:  # type: ignore[na
     )
 
 
+def _campaign_launched(e: Any) -> Message:
+    return leads_pb2.CampaignLaunched(
+        campaign_id=e.slug,
+        name=e.name,
+        channel_type=e.channel_type,
+        cost=money_to_proto(e.cost),
+        starts_on=e.starts_on.isoformat(),
+        ends_on=e.ends_on.isoformat(),
+    )
+
+
+def _id(e: Any) -> str:
+    return str(e.originator_id)
+
+
 LEAD_CONTRACTS = EventContracts(
     "leads",
     {
         Lead.Captured: _captured,  # type: ignore[attr-defined]
-        Lead.MarketingQualified: _mql,  # type: ignore[attr-defined]
-        Lead.SalesAccepted: _sql,  # type: ignore[attr-defined]
+        Lead.DuplicateFlagged: _duplicate_flagged,  # type: ignore[attr-defined]
+        Lead.Merged: lambda e: leads_pb2.LeadMerged(  # type: ignore[attr-defined]
+            lead_id=_id(e), survivor_id=str(e.survivor_id), previous_status=e.previous_status
+        ),
+        Lead.AbsorbedDuplicate: lambda e: leads_pb2.LeadAbsorbedDuplicate(  # type: ignore[attr-defined]
+            lead_id=_id(e), duplicate_id=str(e.duplicate_id)
+        ),
+        Lead.MergeUndone: lambda e: leads_pb2.LeadMergeUndone(  # type: ignore[attr-defined]
+            lead_id=_id(e), survivor_id=str(e.survivor_id), restored_status=e.restored_status
+        ),
+        Lead.AbsorptionUndone: lambda e: leads_pb2.LeadAbsorptionUndone(  # type: ignore[attr-defined]
+            lead_id=_id(e), duplicate_id=str(e.duplicate_id)
+        ),
+        Lead.MarketingQualified: lambda e: leads_pb2.LeadMarketingQualified(  # type: ignore[attr-defined]
+            lead_id=_id(e), note=e.note
+        ),
+        Lead.SalesAccepted: lambda e: leads_pb2.LeadSalesAccepted(  # type: ignore[attr-defined]
+            lead_id=_id(e), note=e.note, campaign_id=e.campaign_id, source=e.source
+        ),
+        Lead.SalesRejected: lambda e: leads_pb2.LeadSalesRejected(  # type: ignore[attr-defined]
+            lead_id=_id(e), reason=e.reason, note=e.note, campaign_id=e.campaign_id, source=e.source
+        ),
         Lead.Converted: _converted,  # type: ignore[attr-defined]
+        Campaign.Launched: _campaign_launched,  # type: ignore[attr-defined]
+        Campaign.CostRecorded: lambda e: leads_pb2.CampaignCostRecorded(  # type: ignore[attr-defined]
+            campaign_id=e.slug, cost=money_to_proto(e.cost)
+        ),
+        Account.Registered: lambda e: leads_pb2.AccountRegistered(  # type: ignore[attr-defined]
+            account_id=_id(e), name=e.name, domain=e.domain, region=e.region, industry=e.industry
+        ),
     },
 )

@@ -1,51 +1,104 @@
-"""The Lead aggregate: from capture through MQL and SQL to conversion into a deal."""
+"""The Lead aggregate: captured from a channel, checked for duplicates, qualified by
+marketing (MQL), accepted or rejected by sales (SQL), converted into a deal — or merged
+into the lead it duplicates."""
 
 from __future__ import annotations
 
-import re
+import uuid
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from eventsourcing.domain import event
 
 from kernel.domain import L2CAggregate, Money
 from kernel.errors import InvalidCommand, RuleViolation
 
-_SLUG = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-
 
 class LeadStatus(StrEnum):
     NEW = "new"
     MQL = "mql"  # marketing qualified
     SQL = "sql"  # accepted by sales
+    REJECTED = "rejected"  # refused by sales, with a reason
     CONVERTED = "converted"
+    MERGED = "merged"  # folded into the lead it duplicates
+
+
+class Channel(StrEnum):
+    WEB_FORM = "web_form"
+    IMPORT = "import"
+    EVENT = "event"  # campaign / event registration
+    INBOUND_CALL = "inbound_call"
+    REFERRAL = "referral"
+    PARTNER = "partner"
+    OTHER = "other"
+
+
+class SalesRejection(StrEnum):
+    NOT_A_FIT = "not_a_fit"
+    NO_BUDGET = "no_budget"
+    NO_AUTHORITY = "no_authority"
+    NO_NEED = "no_need"
+    BAD_TIMING = "bad_timing"
+    BAD_DATA = "bad_data"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True)
+class Contact:
+    """What a channel tells us about a new lead."""
+
+    full_name: str
+    email: str = ""
+    phone: str = ""
+    company: str = ""
+    website: str = ""
+    job_title: str = ""
+    region: str = ""
+    product_interest: str = ""
+
+
+@dataclass(frozen=True)
+class DuplicateMatch:
+    owner_kind: str  # "lead" or "account"
+    owner_id: uuid.UUID
+    reason: str
+
+    def as_data(self) -> dict[str, str]:
+        return {
+            "owner_kind": self.owner_kind,
+            "owner_id": str(self.owner_id),
+            "reason": self.reason,
+        }
 
 
 class Lead(L2CAggregate):
     @classmethod
     def capture(
-        cls,
-        full_name: str,
-        email: str,
-        company: str,
-        phone: str,
-        source: str,
-        campaign_id: str,
+        cls, contact: Contact, channel: str, campaign_id: str = "", external_ref: str = ""
     ) -> Lead:
-        if not full_name.strip():
+        if not contact.full_name.strip():
             raise InvalidCommand("a lead needs a name")
-        if not (email.strip() or phone.strip()):
+        if not (contact.email.strip() or contact.phone.strip()):
             raise InvalidCommand("a lead needs an email or a phone number to be followed up")
-        if not _SLUG.match(source):
+        try:
+            source = Channel(channel)
+        except ValueError:
             raise InvalidCommand(
-                f"source {source!r} must be a lowercase channel name such as 'web_form'"
-            )
+                f"channel {channel!r} is not one of {', '.join(c.value for c in Channel)}"
+            ) from None
         return cls(
-            full_name=full_name.strip(),
-            email=email.strip().lower(),
-            company=company.strip(),
-            phone=phone.strip(),
-            source=source,
+            full_name=contact.full_name.strip(),
+            email=contact.email.strip().lower(),
+            company=contact.company.strip(),
+            phone=contact.phone.strip(),
+            source=source.value,
             campaign_id=campaign_id.strip(),
+            website=contact.website.strip(),
+            job_title=contact.job_title.strip(),
+            region=contact.region.strip(),
+            product_interest=contact.product_interest.strip().lower(),
+            external_ref=external_ref.strip(),
         )
 
     @event("Captured")
@@ -57,6 +110,11 @@ class Lead(L2CAggregate):
         phone: str,
         source: str,
         campaign_id: str,
+        website: str,
+        job_title: str,
+        region: str,
+        product_interest: str,
+        external_ref: str,
     ) -> None:
         self.full_name = full_name
         self.email = email
@@ -64,8 +122,72 @@ class Lead(L2CAggregate):
         self.phone = phone
         self.source = source
         self.campaign_id = campaign_id
+        self.website = website
+        self.job_title = job_title
+        self.region = region
+        self.product_interest = product_interest
+        self.external_ref = external_ref
         self.status = LeadStatus.NEW
-        self.deal_name = ""
+        self.duplicates: list[dict[str, str]] = []
+        self.merged_into: uuid.UUID | None = None
+        self.status_before_merge = LeadStatus.NEW
+        self.absorbed: list[uuid.UUID] = []
+        self.rejection = ""
+
+    # -- duplicates and merging ------------------------------------------------------
+
+    def flag_duplicates(self, matches: list[DuplicateMatch]) -> None:
+        new = [
+            m.as_data()
+            for m in matches
+            if m.owner_id != self.id and m.as_data() not in self.duplicates
+        ]
+        if new:
+            self._duplicate_flagged(matches=new)
+
+    @event("DuplicateFlagged")
+    def _duplicate_flagged(self, matches: list[dict[str, str]]) -> None:
+        self.duplicates.extend(matches)
+
+    def merge_into(self, survivor: Lead) -> None:
+        """Fold this lead into ``survivor``; both keep their histories."""
+        if survivor.id == self.id:
+            raise InvalidCommand("a lead cannot be merged into itself")
+        for lead in (self, survivor):
+            if lead.status is LeadStatus.MERGED:
+                raise RuleViolation(f"lead {lead.id} is already merged into {lead.merged_into}")
+        if self.status is LeadStatus.CONVERTED:
+            raise RuleViolation(f"lead {self.id} is converted; merge the deal instead")
+        self._merged_into(survivor_id=survivor.id, previous_status=self.status.value)
+        survivor._absorbed_duplicate(duplicate_id=self.id)
+
+    def undo_merge(self, survivor: Lead) -> None:
+        """The compensating events of a merge: this lead stands on its own again."""
+        if self.status is not LeadStatus.MERGED or self.merged_into != survivor.id:
+            raise RuleViolation(f"lead {self.id} is not merged into {survivor.id}")
+        self._merge_undone(survivor_id=survivor.id, restored_status=self.status_before_merge.value)
+        survivor._absorption_undone(duplicate_id=self.id)
+
+    @event("Merged")
+    def _merged_into(self, survivor_id: uuid.UUID, previous_status: str) -> None:
+        self.status_before_merge = LeadStatus(previous_status)
+        self.status = LeadStatus.MERGED
+        self.merged_into = survivor_id
+
+    @event("AbsorbedDuplicate")
+    def _absorbed_duplicate(self, duplicate_id: uuid.UUID) -> None:
+        self.absorbed.append(duplicate_id)
+
+    @event("MergeUndone")
+    def _merge_undone(self, survivor_id: uuid.UUID, restored_status: str) -> None:
+        self.status = LeadStatus(restored_status)
+        self.merged_into = None
+
+    @event("AbsorptionUndone")
+    def _absorption_undone(self, duplicate_id: uuid.UUID) -> None:
+        self.absorbed.remove(duplicate_id)
+
+    # -- qualification -----------------------------------------------------------------
 
     def qualify_as_mql(self, note: str) -> None:
         self._check_status(LeadStatus.NEW, "be marketing-qualified")
@@ -73,7 +195,20 @@ class Lead(L2CAggregate):
 
     def accept_as_sql(self, note: str) -> None:
         self._check_status(LeadStatus.MQL, "be accepted by sales")
-        self._sales_accepted(note=note)
+        self._sales_accepted(note=note, campaign_id=self.campaign_id, source=self.source)
+
+    def reject_by_sales(self, reason: str, note: str = "") -> None:
+        self._check_status(LeadStatus.MQL, "be rejected by sales")
+        try:
+            why = SalesRejection(reason)
+        except ValueError:
+            raise InvalidCommand(
+                f"rejection reason {reason!r} is not one of "
+                f"{', '.join(r.value for r in SalesRejection)}"
+            ) from None
+        self._sales_rejected(
+            reason=why.value, note=note, campaign_id=self.campaign_id, source=self.source
+        )
 
     def convert(self, deal_name: str, expected_amount: Money, owner_id: str) -> None:
         self._check_status(LeadStatus.SQL, "be converted")
@@ -104,8 +239,13 @@ class Lead(L2CAggregate):
         self.status = LeadStatus.MQL
 
     @event("SalesAccepted")
-    def _sales_accepted(self, note: str) -> None:
+    def _sales_accepted(self, note: str, campaign_id: str, source: str) -> None:
         self.status = LeadStatus.SQL
+
+    @event("SalesRejected")
+    def _sales_rejected(self, reason: str, note: str, campaign_id: str, source: str) -> None:
+        self.status = LeadStatus.REJECTED
+        self.rejection = reason
 
     @event("Converted")
     def _converted(
@@ -121,3 +261,25 @@ class Lead(L2CAggregate):
         self.deal_name = deal_name
         self.expected_amount = expected_amount
         self.owner_id = owner_id
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "lead_id": str(self.id),
+            "version": self.version,
+            "status": self.status.value,
+            "full_name": self.full_name,
+            "email": self.email,
+            "company": self.company,
+            "phone": self.phone,
+            "source": self.source,
+            "campaign_id": self.campaign_id,
+            "website": self.website,
+            "job_title": self.job_title,
+            "region": self.region,
+            "product_interest": self.product_interest,
+            "external_ref": self.external_ref,
+            "duplicates": list(self.duplicates),
+            "merged_into": str(self.merged_into) if self.merged_into else None,
+            "absorbed": [str(i) for i in self.absorbed],
+            "rejection": self.rejection,
+        }

@@ -3,29 +3,34 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Body, Depends, FastAPI, Query
 from pydantic import BaseModel, Field
 
 from kernel.contracts import envelope_as_dict
+from kernel.domain import Money
 from kernel.http import MoneyModel, create_api, expected_version, idempotency_key
+from services.leads.adapters.contact_schema import ContactModel
 from services.leads.adapters.contracts import LEAD_CONTRACTS
+from services.leads.adapters.csv_import import parse_csv
 from services.leads.application import LeadsApplication
-from services.leads.domain.lead import Lead
+from services.leads.domain.campaign import ChannelType
+from services.leads.domain.lead import Channel, Lead, SalesRejection
 
-EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
-
-class CaptureLeadRequest(BaseModel):
-    full_name: str = Field(min_length=1, max_length=200)
-    email: str = Field("", max_length=254, pattern=f"({EMAIL})|^$")
-    company: str = Field("", max_length=200)
-    phone: str = Field("", max_length=40)
-    source: str = Field(min_length=1, max_length=40, examples=["web_form"])
-    campaign_id: str = Field("", max_length=100)
+class CaptureLeadRequest(ContactModel):
+    source: Channel = Field(Channel.WEB_FORM, description="the channel the lead came through")
+    campaign_id: str = Field("", max_length=64)
 
 
 class NoteRequest(BaseModel):
+    note: str = Field("", max_length=2000)
+
+
+class RejectRequest(BaseModel):
+    reason: SalesRejection
     note: str = Field("", max_length=2000)
 
 
@@ -35,51 +40,87 @@ class ConvertLeadRequest(BaseModel):
     owner_id: str = Field(min_length=1, max_length=100)
 
 
+class MergeRequest(BaseModel):
+    duplicate_id: uuid.UUID = Field(description="the lead to fold into this one")
+
+
+class CampaignRequest(BaseModel):
+    campaign_id: str = Field(
+        min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]+$", examples=["spring-expo-2026"]
+    )
+    name: str = Field(min_length=1, max_length=200)
+    channel_type: ChannelType
+    cost: MoneyModel | None = None
+    currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
+    starts_on: date
+    ends_on: date
+
+
+class CostRequest(BaseModel):
+    cost: MoneyModel
+
+
+class AccountRequest(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    website: str = Field(min_length=3, max_length=200)
+    region: str = Field("", max_length=60)
+    industry: str = Field("", max_length=60)
+
+
 class CommandAccepted(BaseModel):
     lead_id: uuid.UUID
     version: int
-    status: str = "new"
-
-
-class LeadView(BaseModel):
-    lead_id: uuid.UUID
-    version: int
     status: str
-    full_name: str
-    email: str
-    company: str
-    phone: str
-    source: str
-    campaign_id: str
+
+
+class CaptureAccepted(CommandAccepted):
+    duplicates: list[dict[str, str]]
 
 
 def build_router(app: LeadsApplication) -> APIRouter:
-    router = APIRouter(prefix="/leads", tags=["leads"])
+    router = APIRouter()
 
-    @router.post("", status_code=201, response_model=CommandAccepted)
+    @router.post(
+        "/leads",
+        status_code=201,
+        response_model=CaptureAccepted,
+        tags=["leads"],
+        summary="Capture a lead (web form, referral, ...); duplicates are flagged",
+    )
     def capture_lead(
         body: CaptureLeadRequest, key: str | None = Depends(idempotency_key)
-    ) -> dict[str, object]:
-        return app.capture_lead(**body.model_dump(), idempotency_key=key)
-
-    @router.get("/{lead_id}", response_model=LeadView)
-    def get_lead(lead_id: uuid.UUID) -> LeadView:
-        lead = app.get_lead(lead_id)
-        return LeadView(
-            lead_id=lead.id,
-            version=lead.version,
-            status=lead.status.value,
-            full_name=lead.full_name,
-            email=lead.email,
-            company=lead.company,
-            phone=lead.phone,
-            source=lead.source,
-            campaign_id=lead.campaign_id,
+    ) -> dict[str, Any]:
+        contact = ContactModel.model_validate(body.model_dump(exclude={"source", "campaign_id"}))
+        return app.capture_lead(
+            contact.to_domain(),
+            body.source.value,
+            campaign_id=body.campaign_id,
+            idempotency_key=key,
         )
 
     @router.post(
-        "/{lead_id}/qualify",
+        "/leads/imports",
+        tags=["leads"],
+        summary="Bulk import from CSV (header: full_name, email, phone, company, website, "
+        "job_title, region, product_interest, campaign_id); reports every rejected row",
+    )
+    def import_leads(
+        csv_text: str = Body(..., media_type="text/csv"),
+        campaign_id: str = Query("", max_length=64, description="for rows that name none"),
+        key: str | None = Depends(idempotency_key),
+    ) -> dict[str, Any]:
+        return app.import_leads(
+            parse_csv(csv_text), import_key=key or str(uuid.uuid4()), default_campaign=campaign_id
+        )
+
+    @router.get("/leads/{lead_id}", tags=["leads"])
+    def get_lead(lead_id: uuid.UUID) -> dict[str, Any]:
+        return app.get_lead(lead_id).snapshot()
+
+    @router.post(
+        "/leads/{lead_id}/qualify",
         response_model=CommandAccepted,
+        tags=["leads"],
         summary="Marketing qualifies the lead (MQL)",
     )
     def qualify_lead(
@@ -87,23 +128,43 @@ def build_router(app: LeadsApplication) -> APIRouter:
         body: NoteRequest,
         key: str | None = Depends(idempotency_key),
         version: int | None = Depends(expected_version),
-    ) -> dict[str, object]:
+    ) -> dict[str, Any]:
         return app.qualify_lead(lead_id, body.note, idempotency_key=key, expected_version=version)
 
     @router.post(
-        "/{lead_id}/accept", response_model=CommandAccepted, summary="Sales accepts the lead (SQL)"
+        "/leads/{lead_id}/accept",
+        response_model=CommandAccepted,
+        tags=["leads"],
+        summary="Sales accepts the lead (SQL)",
     )
     def accept_lead(
         lead_id: uuid.UUID,
         body: NoteRequest,
         key: str | None = Depends(idempotency_key),
         version: int | None = Depends(expected_version),
-    ) -> dict[str, object]:
+    ) -> dict[str, Any]:
         return app.accept_lead(lead_id, body.note, idempotency_key=key, expected_version=version)
 
     @router.post(
-        "/{lead_id}/convert",
+        "/leads/{lead_id}/reject",
         response_model=CommandAccepted,
+        tags=["leads"],
+        summary="Sales rejects the MQL, with a reason",
+    )
+    def reject_lead(
+        lead_id: uuid.UUID,
+        body: RejectRequest,
+        key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
+    ) -> dict[str, Any]:
+        return app.reject_lead(
+            lead_id, body.reason.value, body.note, idempotency_key=key, expected_version=version
+        )
+
+    @router.post(
+        "/leads/{lead_id}/convert",
+        response_model=CommandAccepted,
+        tags=["leads"],
         summary="Convert the lead; the deals service opens a deal from the event",
     )
     def convert_lead(
@@ -111,7 +172,7 @@ def build_router(app: LeadsApplication) -> APIRouter:
         body: ConvertLeadRequest,
         key: str | None = Depends(idempotency_key),
         version: int | None = Depends(expected_version),
-    ) -> dict[str, object]:
+    ) -> dict[str, Any]:
         return app.convert_lead(
             lead_id,
             deal_name=body.deal_name,
@@ -121,18 +182,106 @@ def build_router(app: LeadsApplication) -> APIRouter:
             expected_version=version,
         )
 
-    @router.get("/{lead_id}/events", summary="The lead's events as published, oldest first")
-    def lead_events(lead_id: uuid.UUID) -> list[dict[str, object]]:
+    @router.post(
+        "/leads/{lead_id}/merges",
+        tags=["duplicates"],
+        summary="Merge a duplicate into this lead (both keep their histories)",
+    )
+    def merge_leads(
+        lead_id: uuid.UUID, body: MergeRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        return app.merge_leads(lead_id, body.duplicate_id, idempotency_key=key)
+
+    @router.post(
+        "/leads/{lead_id}/unmerge",
+        tags=["duplicates"],
+        summary="Undo the merge of this lead (compensating events)",
+    )
+    def undo_merge(
+        lead_id: uuid.UUID, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        return app.undo_merge(lead_id, idempotency_key=key)
+
+    @router.get(
+        "/leads/{lead_id}/events",
+        tags=["leads"],
+        summary="The lead's events as published, oldest first",
+    )
+    def lead_events(lead_id: uuid.UUID) -> list[dict[str, Any]]:
         return [
             envelope_as_dict(env)
             for env in (LEAD_CONTRACTS.envelope(e, 0) for e in app.history(Lead, lead_id))
             if env is not None
         ]
 
+    @router.post("/campaigns", status_code=201, tags=["campaigns"])
+    def launch_campaign(
+        body: CampaignRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        cost = body.cost.to_domain() if body.cost else Money.zero(body.currency)
+        return app.launch_campaign(
+            body.campaign_id,
+            name=body.name,
+            channel_type=body.channel_type.value,
+            cost=cost,
+            starts_on=body.starts_on,
+            ends_on=body.ends_on,
+            idempotency_key=key,
+        )
+
+    @router.get("/campaigns/{campaign_id}", tags=["campaigns"])
+    def get_campaign(campaign_id: str) -> dict[str, Any]:
+        c = app.get_campaign(campaign_id)
+        return {
+            "campaign_id": c.slug,
+            "name": c.name,
+            "channel_type": c.channel_type,
+            "cost": str(c.cost.amount),
+            "currency": c.cost.currency,
+            "starts_on": c.starts_on.isoformat(),
+            "ends_on": c.ends_on.isoformat(),
+            "version": c.version,
+        }
+
+    @router.put("/campaigns/{campaign_id}/cost", tags=["campaigns"])
+    def record_cost(
+        campaign_id: str, body: CostRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        return app.record_campaign_cost(campaign_id, body.cost.to_domain(), idempotency_key=key)
+
+    @router.post(
+        "/campaigns/{campaign_id}/registrations",
+        status_code=201,
+        response_model=CaptureAccepted,
+        tags=["campaigns"],
+        summary="Someone registered for a campaign's event: a lead from channel 'event'",
+    )
+    def register(
+        campaign_id: str, body: ContactModel, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        return app.capture_lead(
+            body.to_domain(), Channel.EVENT.value, campaign_id=campaign_id, idempotency_key=key
+        )
+
+    @router.post("/accounts", status_code=201, tags=["accounts"])
+    def register_account(
+        body: AccountRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        return app.register_account(
+            name=body.name,
+            website=body.website,
+            region=body.region,
+            industry=body.industry,
+            idempotency_key=key,
+        )
+
     return router
 
 
 def build_api(app: LeadsApplication) -> FastAPI:
-    api = create_api("L2C leads service", "Capture, qualify and convert leads.")
+    api = create_api(
+        "L2C leads service",
+        "Capture leads from every channel, flag and merge duplicates, qualify and convert.",
+    )
     api.include_router(build_router(app))
     return api

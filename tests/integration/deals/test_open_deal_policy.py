@@ -16,13 +16,15 @@ from services.deals.application import DealsApplication
 from services.deals.domain.deal import Deal
 from services.deals.entrypoints.policies import open_deal_when_lead_converted
 from services.leads.adapters.contracts import LEAD_CONTRACTS
-from services.leads.domain.lead import Lead
+from services.leads.domain.lead import Contact, Lead
 from tests.kafka_support import eventually, produce, read_topic
 
 
 def converted_lead_envelope() -> tuple[Lead, bytes, str]:
     with command_context(CommandContext(correlation_id=f"corr-{uuid.uuid4()}")):
-        lead = Lead.capture("Ann", "ann@example.com", "Acme", "", "web_form", "expo")
+        lead = Lead.capture(
+            Contact("Ann", email="ann@example.com", company="Acme"), "web_form", "expo"
+        )
         lead.qualify_as_mql("")
         lead.accept_as_sql("")
         lead.convert("Line automation", Money(Decimal("48000.00"), "EUR"), "rep-7")

@@ -27,7 +27,7 @@ from services.deals.adapters.contracts import DEAL_CONTRACTS
 from services.deals.adapters.pipeline_config import load_pipeline
 from services.deals.domain.deal import Deal
 from services.leads.adapters.contracts import LEAD_CONTRACTS
-from services.leads.domain.lead import Lead
+from services.leads.domain.lead import Contact, Lead
 from tests.kafka_support import eventually, produce, read_topic
 
 DAY1 = datetime(2026, 10, 1, 9, tzinfo=UTC)
@@ -94,7 +94,7 @@ def the_story() -> tuple[list[tuple[str, str, bytes]], str, Invoice]:
     leads = []
     with command_context(at(DAY1)):
         for i in range(3):
-            lead = Lead.capture(f"L{i}", f"l{i}@example.com", "Acme", "", "web_form", "")
+            lead = Lead.capture(Contact(f"L{i}", email=f"l{i}@example.com"), "web_form")
             leads.append(lead)
         leads[0].qualify_as_mql("")
         leads[1].qualify_as_mql("")

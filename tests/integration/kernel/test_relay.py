@@ -17,6 +17,7 @@ from kernel.settings import Settings
 from kernel.topics import TopicSpec
 from services.leads.adapters.contracts import LEAD_CONTRACTS
 from services.leads.application import LeadsApplication
+from services.leads.domain.lead import Contact
 from tests.kafka_support import eventually, read_topic, topic_size
 
 
@@ -30,12 +31,10 @@ def record_leads(app: LeadsApplication, count: int, batch: str = "a") -> list[uu
         lead_id = uuid.UUID(
             str(
                 app.capture_lead(
-                    full_name=f"Lead {i}",
-                    email=f"l{i}@example.com",
-                    company="Acme",
-                    phone="",
-                    source="import",
-                    campaign_id="",
+                    Contact(
+                        f"Lead {i}", email=f"{batch}{i}@example.com", company=f"Acme {batch}{i}"
+                    ),
+                    "import",
                     idempotency_key=f"{batch}-row-{i}",
                 )["lead_id"]
             )

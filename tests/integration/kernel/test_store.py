@@ -11,18 +11,14 @@ from kernel.domain import Money
 from kernel.errors import ConcurrencyConflict, IdempotencyKeyReused
 from kernel.settings import Settings
 from services.leads.application import LeadsApplication
-from services.leads.domain.lead import Lead
+from services.leads.domain.lead import Contact, Lead
 
 
 def capture(app: LeadsApplication, key: str | None = None, name: str = "Ann") -> str:
     return str(
         app.capture_lead(
-            full_name=name,
-            email="ann@example.com",
-            company="Acme",
-            phone="",
-            source="web_form",
-            campaign_id="",
+            Contact(name, email="ann@example.com", company="Acme"),
+            "web_form",
             idempotency_key=key,
         )["lead_id"]
     )

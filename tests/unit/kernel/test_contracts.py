@@ -7,12 +7,14 @@ from kernel.contracts import decode_envelope, envelope_as_dict
 from kernel.domain import CommandContext, Money, command_context
 from kernel.errors import ContractError
 from services.leads.adapters.contracts import LEAD_CONTRACTS
-from services.leads.domain.lead import Lead
+from services.leads.domain.lead import Contact, Lead
 
 
 def converted_lead_events() -> list[object]:
     with command_context(CommandContext(correlation_id="c-1", actor_id="rep-7")):
-        lead = Lead.capture("Ann", "ann@example.com", "Acme", "", "web_form", "expo")
+        lead = Lead.capture(
+            Contact("Ann", email="ann@example.com", company="Acme"), "web_form", "expo"
+        )
         lead.qualify_as_mql("")
         lead.accept_as_sql("")
         lead.convert("Deal", Money(Decimal("99.50"), "EUR"), "rep-7")
