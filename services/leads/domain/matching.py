@@ -101,7 +101,7 @@ def normalise_company(name: str) -> str:
     text = unicodedata.normalize("NFKC", name).lower()
     text = _PUNCTUATION.sub(" ", text)
     words = text.split()
-    while words and words[-1] in _LEGAL_SUFFIXES:
+    while len(words) > 1 and words[-1] in _LEGAL_SUFFIXES:
         words.pop()
     joined = " ".join(words)
     for suffix in _LEGAL_SUFFIXES:  # CJK names carry the suffix without a space
