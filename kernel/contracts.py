@@ -6,6 +6,7 @@ maps its domain events to payload messages and hands the mapping to :class:`Even
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from l2c.v1 import billing_pb2, common_pb2, deals_pb2, envelope_pb2, erp_pb2, le
 
 from kernel.domain import Money
 from kernel.errors import ContractError
+from kernel.rules import RuleSet
 
 ToPayload = Callable[[Any], message.Message]
 
@@ -85,6 +87,16 @@ class EventContracts:
             store_position=position,
             payload=packed,
         )
+
+
+def rule_set_contracts() -> dict[type, ToPayload]:
+    """Payload mappings for the kernel's RuleSet events, for any service that keeps rules."""
+    def published(e: Any) -> message.Message:
+        return common_pb2.RuleSetPublished(
+            name=e.name, version=e.number,
+            document_json=json.dumps(e.document, sort_keys=True), note=e.note)
+
+    return {RuleSet.Published: published, RuleSet.Revised: published}  # type: ignore[attr-defined]
 
 
 def unpack_payload(envelope: envelope_pb2.EventEnvelope) -> message.Message:

@@ -5,19 +5,37 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 
 from kernel.domain import L2CAggregate, Money
 from kernel.errors import DomainError, InvalidCommand, NotFound
+from kernel.rules import RuleCatalog
+from kernel.settings import Settings
 from kernel.store import Result, ServiceApplication, fingerprint_of
+from services.leads.adapters.rules_schema import ScoringRulesSchema
 from services.leads.domain.account import Account
 from services.leads.domain.campaign import Campaign
 from services.leads.domain.identity import IdentityKey
 from services.leads.domain.lead import Contact, DuplicateMatch, Lead
 from services.leads.domain.matching import MatchKey, match_keys
+from services.leads.domain.scoring import ScoringRules, score
+
+CONFIG_DIR = Path(__file__).resolve().parent / "config"
+
+
+@dataclass(frozen=True)
+class Firmographics:
+    """What a firmographics provider knows of a company."""
+
+    industry: str
+    company_size: str
+    headcount: int
+    region: str
+    provider: str
 
 
 @dataclass(frozen=True)
@@ -32,6 +50,83 @@ class ImportRow:
 
 class LeadsApplication(ServiceApplication):
     name = "leads"
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.scoring_rules = RuleCatalog(self, "scoring", ScoringRulesSchema,
+                                         CONFIG_DIR / "scoring.json")
+        self.scoring_rules.ensure_published()
+
+    # -- scoring -----------------------------------------------------------------------
+
+    def current_scoring(self) -> ScoringRules:
+        version, schema = self.scoring_rules.current()
+        return schema.to_domain(version)
+
+    def _rescore(self, lead: Lead, as_of: datetime) -> None:
+        previous = lead.score.get("as_of")
+        moment = max(as_of, previous) if isinstance(previous, datetime) else as_of
+        lead.apply_score(score(lead.profile, lead.engagement_history, self.current_scoring(),
+                               moment))
+
+    def record_engagement(
+        self, lead_id: uuid.UUID, kind: str, occurred_at: datetime, *, ref: str = "",
+        idempotency_key: str | None = None,
+    ) -> Result:
+        def change(lead: Lead) -> None:
+            if lead.record_engagement(kind, occurred_at, ref):
+                self._rescore(lead, occurred_at)
+
+        return self.update("record_engagement", Lead, lead_id, change, _scored_state,
+                           idempotency_key=idempotency_key, request=[kind, occurred_at, ref])
+
+    def enrich_lead(
+        self, lead_id: uuid.UUID, found: Firmographics, *, as_of: datetime,
+        idempotency_key: str | None = None,
+    ) -> Result:
+        def change(lead: Lead) -> None:
+            lead.enrich(found.industry, found.company_size, found.headcount, found.region,
+                        found.provider)
+            self._rescore(lead, as_of)
+
+        return self.update("enrich_lead", Lead, lead_id, change, _scored_state,
+                           idempotency_key=idempotency_key, request=[found])
+
+    def record_enrichment_failure(
+        self, lead_id: uuid.UUID, reason: str, attempts: int, retryable: bool, *,
+        as_of: datetime, idempotency_key: str | None = None,
+    ) -> Result:
+        """The lead is scored on what it has; enrichment can be retried later."""
+
+        def change(lead: Lead) -> None:
+            lead.record_enrichment_failure(reason, attempts, retryable)
+            self._rescore(lead, as_of)
+
+        return self.update("record_enrichment_failure", Lead, lead_id, change, _scored_state,
+                           idempotency_key=idempotency_key, request=[reason, attempts])
+
+    def explain_score(self, lead_id: uuid.UUID) -> dict[str, Any]:
+        """The lead's latest recorded score next to the same score recomputed from its
+        history and the rule-set version it used."""
+        scored = [e for e in self.history(Lead, lead_id) if type(e).__name__ == "Scored"]
+        if not scored:
+            raise NotFound(f"lead {lead_id} has not been scored yet")
+        recorded = scored[-1]
+        then: Lead = self.repository.get(lead_id, version=recorded.originator_version)
+        version, schema = recorded.rule_set_version, self.scoring_rules.version(
+            recorded.rule_set_version)
+        again = score(then.profile, then.engagement_history, schema.to_domain(version),
+                      recorded.as_of)
+        recomputed = [{"rule": c.rule, "points": c.points} for c in again.contributions]
+        return {
+            "lead_id": str(lead_id), "rule_set_version": version,
+            "as_of": recorded.as_of.isoformat(),
+            "recorded": {"total": recorded.total, "grade": recorded.grade,
+                         "contributions": recorded.contributions},
+            "recomputed": {"total": again.total, "grade": again.grade,
+                           "contributions": recomputed},
+            "matches": again.total == recorded.total and recomputed == recorded.contributions,
+        }
 
     # -- capture -----------------------------------------------------------------------
 
@@ -336,6 +431,11 @@ class LeadsApplication(ServiceApplication):
 
 def _state(lead: Lead) -> Result:
     return {"lead_id": str(lead.id), "status": lead.status.value, "version": lead.version}
+
+
+def _scored_state(lead: Lead) -> Result:
+    return {**_state(lead), "score": lead.score.get("total"), "grade": lead.score.get("grade"),
+            "temperature": lead.score.get("temperature"), "pool": lead.pool}
 
 
 def _campaign_state(campaign: Campaign) -> Result:

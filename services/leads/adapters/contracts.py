@@ -7,7 +7,7 @@ from typing import Any
 from google.protobuf.message import Message
 from l2c.v1 import leads_pb2
 
-from kernel.contracts import EventContracts, money_to_proto
+from kernel.contracts import EventContracts, money_to_proto, rule_set_contracts, timestamp
 from services.leads.domain.account import Account
 from services.leads.domain.campaign import Campaign
 from services.leads.domain.lead import Lead
@@ -64,9 +64,30 @@ def _id(e: Any) -> str:
     return str(e.originator_id)
 
 
+def _scored(e: Any) -> Message:
+    return leads_pb2.LeadScored(
+        lead_id=_id(e), total=e.total, grade=e.grade, temperature=e.temperature,
+        rule_set_version=e.rule_set_version, as_of=timestamp(e.as_of),
+        contributions=[leads_pb2.ScoreContribution(**c) for c in e.contributions],
+    )
+
+
 LEAD_CONTRACTS = EventContracts(
     "leads",
     {
+        **rule_set_contracts(),
+        Lead.EngagementRecorded: lambda e: leads_pb2.LeadEngagementRecorded(  # type: ignore[attr-defined]
+            lead_id=_id(e), kind=e.kind, occurred_at=timestamp(e.occurred_at), ref=e.ref),
+        Lead.Enriched: lambda e: leads_pb2.LeadEnriched(  # type: ignore[attr-defined]
+            lead_id=_id(e), industry=e.industry, company_size=e.company_size,
+            headcount=e.headcount, region=e.region, provider=e.provider),
+        Lead.EnrichmentFailed: lambda e: leads_pb2.LeadEnrichmentFailed(  # type: ignore[attr-defined]
+            lead_id=_id(e), reason=e.reason, attempts=e.attempts, retryable=e.retryable),
+        Lead.Scored: _scored,  # type: ignore[attr-defined]
+        Lead.EnteredNurture: lambda e: leads_pb2.LeadEnteredNurture(  # type: ignore[attr-defined]
+            lead_id=_id(e), pool=e.pool, reason=e.reason),
+        Lead.Requalified: lambda e: leads_pb2.LeadRequalified(  # type: ignore[attr-defined]
+            lead_id=_id(e), from_pool=e.pool, reason=e.reason),
         Lead.Captured: _captured,  # type: ignore[attr-defined]
         Lead.DuplicateFlagged: _duplicate_flagged,  # type: ignore[attr-defined]
         Lead.Merged: lambda e: leads_pb2.LeadMerged(  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -13,10 +14,12 @@ from eventsourcing.domain import event
 
 from kernel.domain import L2CAggregate, Money
 from kernel.errors import InvalidCommand, RuleViolation
+from services.leads.domain.scoring import Engagement, EngagementKind, Profile, Score
 
 
 class LeadStatus(StrEnum):
     NEW = "new"
+    NURTURING = "nurturing"  # in a warm or cold pool until engagement lifts its score
     MQL = "mql"  # marketing qualified
     SQL = "sql"  # accepted by sales
     REJECTED = "rejected"  # refused by sales, with a reason
@@ -133,6 +136,105 @@ class Lead(L2CAggregate):
         self.status_before_merge = LeadStatus.NEW
         self.absorbed: list[uuid.UUID] = []
         self.rejection = ""
+        self.firmographics: dict[str, Any] = {}
+        self.enrichment = "pending"  # "pending", "enriched", "failed"
+        self.engagements: list[tuple[str, datetime, str]] = []
+        self.score: dict[str, Any] = {}
+        self.pool = ""
+
+    # -- enrichment, engagement, score and nurture ---------------------------------------
+
+    @property
+    def profile(self) -> Profile:
+        f = self.firmographics
+        return Profile(industry=f.get("industry", ""), company_size=f.get("company_size", ""),
+                       headcount=int(f.get("headcount", 0)),
+                       region=f.get("region") or self.region,
+                       product_interest=self.product_interest)
+
+    @property
+    def engagement_history(self) -> list[Engagement]:
+        return [Engagement(kind, at) for kind, at, _ in self.engagements]
+
+    def enrich(self, industry: str, company_size: str, headcount: int, region: str,
+               provider: str) -> None:
+        if self.status is LeadStatus.MERGED:
+            return
+        self._enriched(industry=industry.lower(), company_size=company_size, headcount=headcount,
+                       region=region, provider=provider)
+
+    @event("Enriched")
+    def _enriched(self, industry: str, company_size: str, headcount: int, region: str,
+                  provider: str) -> None:
+        self.firmographics = {"industry": industry, "company_size": company_size,
+                              "headcount": headcount, "region": region}
+        self.enrichment = "enriched"
+
+    def record_enrichment_failure(self, reason: str, attempts: int, retryable: bool) -> None:
+        self._enrichment_failed(reason=reason, attempts=attempts, retryable=retryable)
+
+    @event("EnrichmentFailed")
+    def _enrichment_failed(self, reason: str, attempts: int, retryable: bool) -> None:
+        self.enrichment = "failed"
+
+    def record_engagement(self, kind: str, occurred_at: datetime, ref: str = "") -> bool:
+        """False when the same signal (same ref) was recorded before."""
+        try:
+            signal = EngagementKind(kind)
+        except ValueError:
+            raise InvalidCommand(
+                f"engagement {kind!r} is not one of {', '.join(k.value for k in EngagementKind)}"
+            ) from None
+        if occurred_at.tzinfo is None:
+            raise InvalidCommand("an engagement's time must carry a time zone")
+        if ref and any(r == ref for _, _, r in self.engagements):
+            return False
+        self._engagement_recorded(kind=signal.value, occurred_at=occurred_at, ref=ref)
+        return True
+
+    @event("EngagementRecorded")
+    def _engagement_recorded(self, kind: str, occurred_at: datetime, ref: str) -> None:
+        self.engagements.append((kind, occurred_at, ref))
+
+    def apply_score(self, new: Score) -> None:
+        """Record a changed score, then move the lead where the score puts it: a new lead
+        at or over the threshold is an MQL, under it enters a nurture pool; a nurtured lead
+        lifted over the threshold is re-qualified. Each move says why."""
+        if self.status in (LeadStatus.MERGED, LeadStatus.CONVERTED):
+            return
+        summary = (new.total, new.grade, new.temperature, new.rule_set_version)
+        current = self.score
+        if summary != (current.get("total"), current.get("grade"), current.get("temperature"),
+                       current.get("rule_set_version")):
+            self._scored(
+                total=new.total, grade=new.grade, temperature=new.temperature,
+                rule_set_version=new.rule_set_version, as_of=new.as_of,
+                contributions=[{"rule": c.rule, "points": c.points} for c in new.contributions],
+            )
+        why = f"score {new.total} {{}} threshold {new.qualify_from} (scoring rules v{new.rule_set_version})"
+        over = new.total >= new.qualify_from
+        if self.status is LeadStatus.NEW and over:
+            self._marketing_qualified(note=why.format("reached"))
+        elif self.status is LeadStatus.NEW:
+            self._entered_nurture(pool=_pool_for(new.temperature), reason=why.format("below"))
+        elif self.status is LeadStatus.NURTURING and over:
+            self._requalified(pool=self.pool, reason=why.format("reached"))
+
+    @event("Scored")
+    def _scored(self, total: float, grade: str, temperature: str, rule_set_version: int,
+                as_of: datetime, contributions: list[dict[str, Any]]) -> None:
+        self.score = {"total": total, "grade": grade, "temperature": temperature,
+                      "rule_set_version": rule_set_version, "as_of": as_of}
+
+    @event("EnteredNurture")
+    def _entered_nurture(self, pool: str, reason: str) -> None:
+        self.status = LeadStatus.NURTURING
+        self.pool = pool
+
+    @event("Requalified")
+    def _requalified(self, pool: str, reason: str) -> None:
+        self.status = LeadStatus.MQL
+        self.pool = ""
 
     # -- duplicates and merging ------------------------------------------------------
 
@@ -190,6 +292,9 @@ class Lead(L2CAggregate):
     # -- qualification -----------------------------------------------------------------
 
     def qualify_as_mql(self, note: str) -> None:
+        if self.status is LeadStatus.NURTURING:
+            self._requalified(pool=self.pool, reason=f"qualified by marketing: {note}".strip())
+            return
         self._check_status(LeadStatus.NEW, "be marketing-qualified")
         self._marketing_qualified(note=note)
 
@@ -262,7 +367,7 @@ class Lead(L2CAggregate):
         self.expected_amount = expected_amount
         self.owner_id = owner_id
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> dict[str, Any]:  # noqa: D102 - the lead's state as JSON
         return {
             "lead_id": str(self.id),
             "version": self.version,
@@ -282,4 +387,15 @@ class Lead(L2CAggregate):
             "merged_into": str(self.merged_into) if self.merged_into else None,
             "absorbed": [str(i) for i in self.absorbed],
             "rejection": self.rejection,
+            "firmographics": dict(self.firmographics), "enrichment": self.enrichment,
+            "engagements": [{"kind": k, "occurred_at": at.isoformat(), "ref": r}
+                            for k, at, r in self.engagements],
+            "score": {k: (v.isoformat() if isinstance(v, datetime) else v)
+                      for k, v in self.score.items()},
+            "pool": self.pool,
         }
+
+
+def _pool_for(temperature: str) -> str:
+    """Interested but still researching: warm; long followed without interest: cold."""
+    return "cold" if temperature == "cold" else "warm"

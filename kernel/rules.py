@@ -1,0 +1,113 @@
+"""Rules as data: a named rule set whose versions are events.
+
+A service declares a pydantic schema for each rule set and ships a default document in its
+``config/``. On first start the default becomes version 1; later versions are published
+through the API. Every version stays in the aggregate, so a decision recorded with "rules
+v3" can be explained and recomputed after v4 is live.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import event
+from pydantic import BaseModel, ValidationError
+
+from kernel.domain import L2CAggregate
+from kernel.errors import InvalidCommand, NotFound
+
+_NAMESPACE = uuid.UUID("9b2e61c4-0a57-4e0c-bb8e-63f1f6c0d2a7")
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class RuleSet(L2CAggregate):
+    @staticmethod
+    def create_id(name: str) -> uuid.UUID:
+        return uuid.uuid5(_NAMESPACE, name)
+
+    @event("Published")
+    def __init__(self, name: str, number: int, document: dict[str, Any], note: str) -> None:
+        self.name = name
+        self.versions: dict[int, dict[str, Any]] = {number: document}
+        self.current = number
+
+    def publish(self, document: dict[str, Any], note: str) -> bool:
+        """A new version; False (and no event) when the document equals the current one."""
+        if document == self.versions[self.current]:
+            return False
+        self._revised(name=self.name, number=self.current + 1, document=document, note=note)
+        return True
+
+    @event("Revised")
+    def _revised(self, name: str, number: int, document: dict[str, Any], note: str) -> None:
+        self.versions[number] = document
+        self.current = number
+
+
+class RuleCatalog(Generic[M]):
+    """One rule set of one service: schema, default document, and its versions in the store."""
+
+    def __init__(self, app: Any, name: str, schema: type[M], default_file: Path) -> None:
+        self.app = app
+        self.name = name
+        self.schema = schema
+        self.default_file = default_file
+
+    def validate(self, document: dict[str, Any]) -> M:
+        try:
+            return self.schema.model_validate(document)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+            )
+            raise InvalidCommand(f"{self.name} rules are invalid: {problems}") from None
+
+    def ensure_published(self) -> None:
+        """Publish the shipped default as version 1 unless some version exists."""
+        if self.app.exists(RuleSet.create_id(self.name)):
+            return
+        document = self.validate(json.loads(self.default_file.read_text())).model_dump(
+            mode="json")
+
+        def decide() -> tuple[list[RuleSet], dict[str, Any]]:
+            rules = RuleSet(name=self.name, number=1, document=document,
+                            note=f"default from {self.default_file.name}")
+            return [rules], {"version": 1}
+
+        self.app.execute(f"publish_{self.name}_rules", decide,
+                         idempotency_key=f"rules:{self.name}:bootstrap")
+
+    def _load(self) -> RuleSet:
+        try:
+            rules: RuleSet = self.app.repository.get(RuleSet.create_id(self.name))
+        except AggregateNotFoundError:
+            raise NotFound(f"no {self.name} rules are published") from None
+        return rules
+
+    def current(self) -> tuple[int, M]:
+        rules = self._load()
+        return rules.current, self.schema.model_validate(rules.versions[rules.current])
+
+    def version(self, number: int) -> M:
+        rules = self._load()
+        if number not in rules.versions:
+            raise NotFound(f"{self.name} rules have no version {number}")
+        return self.schema.model_validate(rules.versions[number])
+
+    def publish(self, document: dict[str, Any], note: str, idempotency_key: str | None) -> dict[
+        str, Any]:
+        validated = self.validate(document).model_dump(mode="json")
+
+        def decide() -> tuple[list[RuleSet], dict[str, Any]]:
+            rules = self._load()
+            changed = rules.publish(validated, note)
+            return [rules], {"name": self.name, "version": rules.current, "changed": changed}
+
+        return self.app.execute(f"publish_{self.name}_rules", decide,
+                                idempotency_key=idempotency_key,
+                                fingerprint=json.dumps([validated, note], sort_keys=True))
