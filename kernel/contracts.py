@@ -91,10 +91,14 @@ class EventContracts:
 
 def rule_set_contracts() -> dict[type, ToPayload]:
     """Payload mappings for the kernel's RuleSet events, for any service that keeps rules."""
+
     def published(e: Any) -> message.Message:
         return common_pb2.RuleSetPublished(
-            name=e.name, version=e.number,
-            document_json=json.dumps(e.document, sort_keys=True), note=e.note)
+            name=e.name,
+            version=e.number,
+            document_json=json.dumps(e.document, sort_keys=True),
+            note=e.note,
+        )
 
     return {RuleSet.Published: published, RuleSet.Revised: published}  # type: ignore[attr-defined]
 

@@ -71,16 +71,20 @@ class RuleCatalog(Generic[M]):
         """Publish the shipped default as version 1 unless some version exists."""
         if self.app.exists(RuleSet.create_id(self.name)):
             return
-        document = self.validate(json.loads(self.default_file.read_text())).model_dump(
-            mode="json")
+        document = self.validate(json.loads(self.default_file.read_text())).model_dump(mode="json")
 
         def decide() -> tuple[list[RuleSet], dict[str, Any]]:
-            rules = RuleSet(name=self.name, number=1, document=document,
-                            note=f"default from {self.default_file.name}")
+            rules = RuleSet(
+                name=self.name,
+                number=1,
+                document=document,
+                note=f"default from {self.default_file.name}",
+            )
             return [rules], {"version": 1}
 
-        self.app.execute(f"publish_{self.name}_rules", decide,
-                         idempotency_key=f"rules:{self.name}:bootstrap")
+        self.app.execute(
+            f"publish_{self.name}_rules", decide, idempotency_key=f"rules:{self.name}:bootstrap"
+        )
 
     def _load(self) -> RuleSet:
         try:
@@ -99,8 +103,9 @@ class RuleCatalog(Generic[M]):
             raise NotFound(f"{self.name} rules have no version {number}")
         return self.schema.model_validate(rules.versions[number])
 
-    def publish(self, document: dict[str, Any], note: str, idempotency_key: str | None) -> dict[
-        str, Any]:
+    def publish(
+        self, document: dict[str, Any], note: str, idempotency_key: str | None
+    ) -> dict[str, Any]:
         validated = self.validate(document).model_dump(mode="json")
 
         def decide() -> tuple[list[RuleSet], dict[str, Any]]:
@@ -108,6 +113,9 @@ class RuleCatalog(Generic[M]):
             changed = rules.publish(validated, note)
             return [rules], {"name": self.name, "version": rules.current, "changed": changed}
 
-        return self.app.execute(f"publish_{self.name}_rules", decide,
-                                idempotency_key=idempotency_key,
-                                fingerprint=json.dumps([validated, note], sort_keys=True))
+        return self.app.execute(
+            f"publish_{self.name}_rules",
+            decide,
+            idempotency_key=idempotency_key,
+            fingerprint=json.dumps([validated, note], sort_keys=True),
+        )

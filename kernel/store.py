@@ -232,7 +232,11 @@ class ServiceApplication(Application[uuid.UUID]):
         request: Sequence[Any] = (),
     ) -> Result:
         """The common command: load one aggregate, apply ``change``, save, answer.
-        ``request`` (the command's arguments) fingerprints the idempotency key."""
+        ``request`` (the command's arguments) fingerprints the idempotency key.
+
+        Without ``expected_version`` the caller asked for the change whatever happened
+        meanwhile, so a lost race is decided again on the new state (and refused only if
+        the rules now forbid it); with it, a lost race is a conflict."""
 
         def decide() -> tuple[Sequence[L2CAggregate], Result]:
             aggregate = self.load(cls, aggregate_id, expected_version)

@@ -1,4 +1,4 @@
-"""``python -m services.leads [serve|api|relay]``"""
+"""``python -m services.leads [serve|api|relay|policies]``"""
 
 from kernel.http import add_readiness
 from kernel.relay import Relay
@@ -6,16 +6,23 @@ from kernel.service import ServiceParts, service_main
 from kernel.settings import Settings
 from kernel.topics import LEADS
 from services.leads.adapters.contracts import LEAD_CONTRACTS
+from services.leads.adapters.firmographics import ReferenceFileProvider
 from services.leads.application import LeadsApplication
 from services.leads.entrypoints.http import build_api
+from services.leads.entrypoints.policies import enrich_lead_when_captured
 
 
 def build(settings: Settings) -> ServiceParts:
     app = LeadsApplication(settings)
+    provider = ReferenceFileProvider()
     relay = Relay(app, LEAD_CONTRACTS, LEADS, settings)
-    api = build_api(app)
+    api = build_api(app, provider)
     add_readiness(api, relay.readiness)
-    return ServiceParts(api=api, relays=[relay.run])
+    return ServiceParts(
+        api=api,
+        relays=[relay.run],
+        policies=[enrich_lead_when_captured(app, provider, settings).run],
+    )
 
 
 if __name__ == "__main__":

@@ -66,8 +66,12 @@ def _id(e: Any) -> str:
 
 def _scored(e: Any) -> Message:
     return leads_pb2.LeadScored(
-        lead_id=_id(e), total=e.total, grade=e.grade, temperature=e.temperature,
-        rule_set_version=e.rule_set_version, as_of=timestamp(e.as_of),
+        lead_id=_id(e),
+        total=e.total,
+        grade=e.grade,
+        temperature=e.temperature,
+        rule_set_version=e.rule_set_version,
+        as_of=timestamp(e.as_of),
         contributions=[leads_pb2.ScoreContribution(**c) for c in e.contributions],
     )
 
@@ -77,17 +81,26 @@ LEAD_CONTRACTS = EventContracts(
     {
         **rule_set_contracts(),
         Lead.EngagementRecorded: lambda e: leads_pb2.LeadEngagementRecorded(  # type: ignore[attr-defined]
-            lead_id=_id(e), kind=e.kind, occurred_at=timestamp(e.occurred_at), ref=e.ref),
+            lead_id=_id(e), kind=e.kind, occurred_at=timestamp(e.occurred_at), ref=e.ref
+        ),
         Lead.Enriched: lambda e: leads_pb2.LeadEnriched(  # type: ignore[attr-defined]
-            lead_id=_id(e), industry=e.industry, company_size=e.company_size,
-            headcount=e.headcount, region=e.region, provider=e.provider),
+            lead_id=_id(e),
+            industry=e.industry,
+            company_size=e.company_size,
+            headcount=e.headcount,
+            region=e.region,
+            provider=e.provider,
+        ),
         Lead.EnrichmentFailed: lambda e: leads_pb2.LeadEnrichmentFailed(  # type: ignore[attr-defined]
-            lead_id=_id(e), reason=e.reason, attempts=e.attempts, retryable=e.retryable),
+            lead_id=_id(e), reason=e.reason, attempts=e.attempts, retryable=e.retryable
+        ),
         Lead.Scored: _scored,  # type: ignore[attr-defined]
         Lead.EnteredNurture: lambda e: leads_pb2.LeadEnteredNurture(  # type: ignore[attr-defined]
-            lead_id=_id(e), pool=e.pool, reason=e.reason),
+            lead_id=_id(e), pool=e.pool, reason=e.reason
+        ),
         Lead.Requalified: lambda e: leads_pb2.LeadRequalified(  # type: ignore[attr-defined]
-            lead_id=_id(e), from_pool=e.pool, reason=e.reason),
+            lead_id=_id(e), from_pool=e.pool, reason=e.reason
+        ),
         Lead.Captured: _captured,  # type: ignore[attr-defined]
         Lead.DuplicateFlagged: _duplicate_flagged,  # type: ignore[attr-defined]
         Lead.Merged: lambda e: leads_pb2.LeadMerged(  # type: ignore[attr-defined]

@@ -55,10 +55,13 @@ class ScoringRulesSchema(BaseModel):
     def to_domain(self, version: int) -> ScoringRules:
         return ScoringRules(
             version=version,
-            fit=tuple(FitRule(r.id, r.field, r.points, tuple(r.any_of), r.min, r.max)
-                      for r in self.fit),
+            fit=tuple(
+                FitRule(r.id, r.field, r.points, tuple(r.any_of), r.min, r.max) for r in self.fit
+            ),
             engagement_points={k.value: v for k, v in self.engagement.items()},
             half_life_days=self.half_life_days,
             grades=tuple((g.grade, g.min) for g in self.grades),
-            hot_from=self.hot_from, warm_from=self.warm_from, qualify_from=self.qualify_from,
+            hot_from=self.hot_from,
+            warm_from=self.warm_from,
+            qualify_from=self.qualify_from,
         )

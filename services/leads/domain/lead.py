@@ -147,27 +147,41 @@ class Lead(L2CAggregate):
     @property
     def profile(self) -> Profile:
         f = self.firmographics
-        return Profile(industry=f.get("industry", ""), company_size=f.get("company_size", ""),
-                       headcount=int(f.get("headcount", 0)),
-                       region=f.get("region") or self.region,
-                       product_interest=self.product_interest)
+        return Profile(
+            industry=f.get("industry", ""),
+            company_size=f.get("company_size", ""),
+            headcount=int(f.get("headcount", 0)),
+            region=f.get("region") or self.region,
+            product_interest=self.product_interest,
+        )
 
     @property
     def engagement_history(self) -> list[Engagement]:
         return [Engagement(kind, at) for kind, at, _ in self.engagements]
 
-    def enrich(self, industry: str, company_size: str, headcount: int, region: str,
-               provider: str) -> None:
+    def enrich(
+        self, industry: str, company_size: str, headcount: int, region: str, provider: str
+    ) -> None:
         if self.status is LeadStatus.MERGED:
             return
-        self._enriched(industry=industry.lower(), company_size=company_size, headcount=headcount,
-                       region=region, provider=provider)
+        self._enriched(
+            industry=industry.lower(),
+            company_size=company_size,
+            headcount=headcount,
+            region=region,
+            provider=provider,
+        )
 
     @event("Enriched")
-    def _enriched(self, industry: str, company_size: str, headcount: int, region: str,
-                  provider: str) -> None:
-        self.firmographics = {"industry": industry, "company_size": company_size,
-                              "headcount": headcount, "region": region}
+    def _enriched(
+        self, industry: str, company_size: str, headcount: int, region: str, provider: str
+    ) -> None:
+        self.firmographics = {
+            "industry": industry,
+            "company_size": company_size,
+            "headcount": headcount,
+            "region": region,
+        }
         self.enrichment = "enriched"
 
     def record_enrichment_failure(self, reason: str, attempts: int, retryable: bool) -> None:
@@ -204,14 +218,24 @@ class Lead(L2CAggregate):
             return
         summary = (new.total, new.grade, new.temperature, new.rule_set_version)
         current = self.score
-        if summary != (current.get("total"), current.get("grade"), current.get("temperature"),
-                       current.get("rule_set_version")):
+        if summary != (
+            current.get("total"),
+            current.get("grade"),
+            current.get("temperature"),
+            current.get("rule_set_version"),
+        ):
             self._scored(
-                total=new.total, grade=new.grade, temperature=new.temperature,
-                rule_set_version=new.rule_set_version, as_of=new.as_of,
+                total=new.total,
+                grade=new.grade,
+                temperature=new.temperature,
+                rule_set_version=new.rule_set_version,
+                as_of=new.as_of,
                 contributions=[{"rule": c.rule, "points": c.points} for c in new.contributions],
             )
-        why = f"score {new.total} {{}} threshold {new.qualify_from} (scoring rules v{new.rule_set_version})"
+        why = (
+            f"score {new.total} {{}} threshold {new.qualify_from} "
+            f"(scoring rules v{new.rule_set_version})"
+        )
         over = new.total >= new.qualify_from
         if self.status is LeadStatus.NEW and over:
             self._marketing_qualified(note=why.format("reached"))
@@ -221,10 +245,22 @@ class Lead(L2CAggregate):
             self._requalified(pool=self.pool, reason=why.format("reached"))
 
     @event("Scored")
-    def _scored(self, total: float, grade: str, temperature: str, rule_set_version: int,
-                as_of: datetime, contributions: list[dict[str, Any]]) -> None:
-        self.score = {"total": total, "grade": grade, "temperature": temperature,
-                      "rule_set_version": rule_set_version, "as_of": as_of}
+    def _scored(
+        self,
+        total: float,
+        grade: str,
+        temperature: str,
+        rule_set_version: int,
+        as_of: datetime,
+        contributions: list[dict[str, Any]],
+    ) -> None:
+        self.score = {
+            "total": total,
+            "grade": grade,
+            "temperature": temperature,
+            "rule_set_version": rule_set_version,
+            "as_of": as_of,
+        }
 
     @event("EnteredNurture")
     def _entered_nurture(self, pool: str, reason: str) -> None:
@@ -387,11 +423,15 @@ class Lead(L2CAggregate):
             "merged_into": str(self.merged_into) if self.merged_into else None,
             "absorbed": [str(i) for i in self.absorbed],
             "rejection": self.rejection,
-            "firmographics": dict(self.firmographics), "enrichment": self.enrichment,
-            "engagements": [{"kind": k, "occurred_at": at.isoformat(), "ref": r}
-                            for k, at, r in self.engagements],
-            "score": {k: (v.isoformat() if isinstance(v, datetime) else v)
-                      for k, v in self.score.items()},
+            "firmographics": dict(self.firmographics),
+            "enrichment": self.enrichment,
+            "engagements": [
+                {"kind": k, "occurred_at": at.isoformat(), "ref": r}
+                for k, at, r in self.engagements
+            ],
+            "score": {
+                k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.score.items()
+            },
             "pool": self.pool,
         }
 

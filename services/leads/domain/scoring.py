@@ -90,12 +90,16 @@ class Score:
     qualify_from: float
 
 
-def score(profile: Profile, engagements: list[Engagement], rules: ScoringRules,
-          as_of: datetime) -> Score:
+def score(
+    profile: Profile, engagements: list[Engagement], rules: ScoringRules, as_of: datetime
+) -> Score:
     """Score as of a moment of event time: engagements after it do not count yet; older ones
     count for less, halving every ``half_life_days``."""
-    contributions = [Contribution(f"fit:{rule.id}", round(rule.points, 2))
-                     for rule in rules.fit if rule.matches(profile)]
+    contributions = [
+        Contribution(f"fit:{rule.id}", round(rule.points, 2))
+        for rule in rules.fit
+        if rule.matches(profile)
+    ]
     for engagement in sorted(engagements, key=lambda e: e.occurred_at):
         if engagement.occurred_at > as_of:
             continue
@@ -103,8 +107,18 @@ def score(profile: Profile, engagements: list[Engagement], rules: ScoringRules,
         age_days = (as_of - engagement.occurred_at).total_seconds() / 86400
         points = round(base * 0.5 ** (age_days / rules.half_life_days), 2)
         if points:
-            contributions.append(Contribution(
-                f"engagement:{engagement.kind}@{engagement.occurred_at.isoformat()}", points))
+            contributions.append(
+                Contribution(
+                    f"engagement:{engagement.kind}@{engagement.occurred_at.isoformat()}", points
+                )
+            )
     total = round(sum(c.points for c in contributions), 2)
-    return Score(total, rules.grade_of(total), rules.temperature_of(total), rules.version, as_of,
-                 tuple(contributions), rules.qualify_from)
+    return Score(
+        total,
+        rules.grade_of(total),
+        rules.temperature_of(total),
+        rules.version,
+        as_of,
+        tuple(contributions),
+        rules.qualify_from,
+    )

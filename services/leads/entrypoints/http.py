@@ -7,17 +7,19 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Query
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from kernel.contracts import envelope_as_dict
-from kernel.domain import Money
+from kernel.domain import Money, utcnow
 from kernel.http import MoneyModel, create_api, expected_version, idempotency_key
 from services.leads.adapters.contact_schema import ContactModel
 from services.leads.adapters.contracts import LEAD_CONTRACTS
 from services.leads.adapters.csv_import import parse_csv
-from services.leads.application import LeadsApplication
+from services.leads.adapters.firmographics import ReferenceFileProvider
+from services.leads.application import FirmographicsProvider, LeadsApplication
 from services.leads.domain.campaign import ChannelType
 from services.leads.domain.lead import Channel, Lead, SalesRejection
+from services.leads.domain.scoring import EngagementKind
 
 
 class CaptureLeadRequest(ContactModel):
@@ -67,6 +69,17 @@ class AccountRequest(BaseModel):
     industry: str = Field("", max_length=60)
 
 
+class EngagementRequest(BaseModel):
+    kind: EngagementKind
+    occurred_at: AwareDatetime = Field(description="when it happened (event time)")
+    ref: str = Field("", max_length=200, description="the signal's own id; repeats are ignored")
+
+
+class PublishRulesRequest(BaseModel):
+    document: dict[str, Any]
+    note: str = Field("", max_length=500, description="why the rules change")
+
+
 class CommandAccepted(BaseModel):
     lead_id: uuid.UUID
     version: int
@@ -77,7 +90,7 @@ class CaptureAccepted(CommandAccepted):
     duplicates: list[dict[str, str]]
 
 
-def build_router(app: LeadsApplication) -> APIRouter:
+def build_router(app: LeadsApplication, provider: FirmographicsProvider) -> APIRouter:
     router = APIRouter()
 
     @router.post(
@@ -214,6 +227,54 @@ def build_router(app: LeadsApplication) -> APIRouter:
             if env is not None
         ]
 
+    @router.post(
+        "/leads/{lead_id}/engagements",
+        tags=["scoring"],
+        summary="Record an engagement signal; the lead is re-scored on event time",
+    )
+    def record_engagement(
+        lead_id: uuid.UUID, body: EngagementRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        return app.record_engagement(
+            lead_id, body.kind.value, body.occurred_at, ref=body.ref, idempotency_key=key
+        )
+
+    @router.post(
+        "/leads/{lead_id}/enrich",
+        tags=["scoring"],
+        summary="Retry enrichment now (it also runs by itself after capture)",
+    )
+    def enrich(lead_id: uuid.UUID, key: str | None = Depends(idempotency_key)) -> dict[str, Any]:
+        return app.enrich_from(lead_id, provider, as_of=utcnow(), attempts=1, idempotency_key=key)
+
+    @router.get(
+        "/leads/{lead_id}/score",
+        tags=["scoring"],
+        summary="The latest score, each rule's points, and the same score recomputed",
+    )
+    def explain_score(lead_id: uuid.UUID) -> dict[str, Any]:
+        return app.explain_score(lead_id)
+
+    @router.get("/rules/scoring", tags=["rules"])
+    def scoring_rules() -> dict[str, Any]:
+        version, rules = app.scoring_rules.current()
+        return {"name": "scoring", "version": version, "document": rules.model_dump(mode="json")}
+
+    @router.get("/rules/scoring/versions/{number}", tags=["rules"])
+    def scoring_rules_version(number: int) -> dict[str, Any]:
+        rules = app.scoring_rules.version(number)
+        return {"name": "scoring", "version": number, "document": rules.model_dump(mode="json")}
+
+    @router.put(
+        "/rules/scoring",
+        tags=["rules"],
+        summary="Publish a new version of the scoring rules (validated; evented)",
+    )
+    def publish_scoring_rules(
+        body: PublishRulesRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        return app.scoring_rules.publish(body.document, body.note, key)
+
     @router.post("/campaigns", status_code=201, tags=["campaigns"])
     def launch_campaign(
         body: CampaignRequest, key: str | None = Depends(idempotency_key)
@@ -278,10 +339,10 @@ def build_router(app: LeadsApplication) -> APIRouter:
     return router
 
 
-def build_api(app: LeadsApplication) -> FastAPI:
+def build_api(app: LeadsApplication, provider: FirmographicsProvider | None = None) -> FastAPI:
     api = create_api(
         "L2C leads service",
         "Capture leads from every channel, flag and merge duplicates, qualify and convert.",
     )
-    api.include_router(build_router(app))
+    api.include_router(build_router(app, provider or ReferenceFileProvider()))
     return api

@@ -1,0 +1,38 @@
+"""Kafka policies of the leads service."""
+
+from __future__ import annotations
+
+import uuid
+
+from l2c.v1 import leads_pb2
+
+from kernel.consumer import Inbound, PolicyConsumer
+from kernel.domain import utcnow
+from kernel.settings import Settings
+from kernel.topics import LEADS
+from services.leads.application import FirmographicsProvider, LeadsApplication
+
+
+def enrich_lead_when_captured(
+    app: LeadsApplication,
+    provider: FirmographicsProvider,
+    settings: Settings,
+    attempts: int = 3,
+    backoff_seconds: float = 0.5,
+) -> PolicyConsumer:
+    """Asynchronous enrichment: the lead is usable at once; its firmographics (or the reason
+    there are none) arrive as events a moment later, and the lead is scored then."""
+
+    def handle(message: Inbound, idempotency_key: str) -> None:
+        if not isinstance(message.body, leads_pb2.LeadCaptured):
+            return
+        app.enrich_from(
+            uuid.UUID(message.body.lead_id),
+            provider,
+            as_of=message.occurred_at or utcnow(),
+            attempts=attempts,
+            backoff_seconds=backoff_seconds,
+            idempotency_key=idempotency_key,
+        )
+
+    return PolicyConsumer("leads.enrich-lead-when-captured", LEADS, handle, settings)
