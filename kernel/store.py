@@ -248,6 +248,7 @@ class ServiceApplication(Application[uuid.UUID]):
             decide,
             idempotency_key=idempotency_key,
             fingerprint=fingerprint_of(name, aggregate_id, *request),
+            retries=2 if expected_version is None else 0,
         )
 
     def _save_all(self, aggregates: list[L2CAggregate]) -> None:

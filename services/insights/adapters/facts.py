@@ -14,6 +14,7 @@ from services.insights.domain.funnel import Fact
 FACT_KIND: dict[type[Message], str] = {
     leads_pb2.LeadCaptured: "lead_captured",
     leads_pb2.LeadMarketingQualified: "lead_marketing_qualified",
+    leads_pb2.LeadRequalified: "lead_marketing_qualified",  # out of nurture, qualified again
     leads_pb2.LeadSalesAccepted: "lead_sales_accepted",
     deals_pb2.DealOpened: "deal_opened",
     deals_pb2.DealWon: "deal_won",
