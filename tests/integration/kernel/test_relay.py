@@ -18,7 +18,7 @@ from kernel.topics import TopicSpec
 from services.leads.adapters.contracts import LEAD_CONTRACTS
 from services.leads.application import LeadsApplication
 from services.leads.domain.lead import Contact
-from tests.kafka_support import eventually, read_topic, topic_size
+from tests.kafka_support import eventually, read_topic
 
 
 def fresh_topic() -> TopicSpec:
@@ -102,50 +102,37 @@ async def test_a_relay_killed_in_the_middle_of_a_batch_loses_nothing_after_resta
     topic = fresh_topic()
     await ensure_topics(kafka_settings, [topic])
     app = LeadsApplication(kafka_settings)
-    total = 1500
-    record_leads(app, total // 3 * 2)  # 1000 leads, half qualified: 1500 events
+    record_leads(app, 1000)  # 1000 captured + 500 qualified lead events
+    total = 1501  # and the scoring rule set's first version
     stored = app.recorder.max_notification_id()
-    relay_env = {
+    env = {
         **os.environ,
         **_env_of(kafka_settings),
-        "L2C_RELAY_BATCH_SIZE": "1000",
+        "L2C_RELAY_BATCH_SIZE": "100000",
         "L2C_TEST_RELAY_TOPIC": topic.name,
     }
     cmd = [sys.executable, "-m", "tests.integration.kernel.relay_worker"]
-    position = Relay(app, LEAD_CONTRACTS, topic, kafka_settings).position
+    relay = Relay(app, LEAD_CONTRACTS, topic, kafka_settings)
 
-    worker = subprocess.Popen(cmd, env=relay_env)
-    # Kill it once part of its first batch is on the topic but no position is recorded.
-    await eventually(
-        lambda: _first_batch_in_flight(kafka_settings, topic, position),
-        timeout=60,
-        interval=0.01,
-    )
-    worker.send_signal(signal.SIGKILL)
-    worker.wait()
-    on_topic_at_kill = await topic_size(kafka_settings.kafka_bootstrap, topic.name)
-    position_at_kill = position()
-    assert position_at_kill < stored, "the relay finished before it was killed"
-    assert on_topic_at_kill > position_at_kill, "the kill did not land inside a batch"
+    # One batch holds everything; the process dies after 700 of its records are on the topic.
+    killed = subprocess.run(cmd, env={**env, "L2C_TEST_KILL_AFTER_SENDS": "700"}, timeout=120)
+    assert killed.returncode == -signal.SIGKILL
+    assert relay.position() == 0  # the batch's position was never recorded
+    assert len(await read_topic(kafka_settings.kafka_bootstrap, topic.name)) == 700
 
-    worker = subprocess.Popen(cmd, env=relay_env)
+    worker = subprocess.Popen(cmd, env=env)
     try:
-        await eventually(lambda: position() >= stored, timeout=60)
+        await eventually(lambda: relay.position() >= stored, timeout=60)
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=30)
 
     records = await read_topic(kafka_settings.kafka_bootstrap, topic.name)
-    records = lead_records(records)
-    ids = {decode_envelope(r.value)[0].event_id for r in records}
-    assert len(ids) == total  # every event arrived
-    assert len(records) >= total  # repeats are possible, gaps are not
-    for lead_id, vs in events_per_aggregate(records).items():
+    ids = [decode_envelope(r.value)[0].event_id for r in records]
+    assert len(set(ids)) == total  # every event arrived
+    assert len(ids) == total + 700  # the unrecorded part of the batch came again, nothing else
+    for lead_id, vs in events_per_aggregate(lead_records(records)).items():
         assert vs == list(range(len(vs))), lead_id
-
-
-async def _first_batch_in_flight(settings: Settings, topic: TopicSpec, position) -> bool:  # type: ignore[no-untyped-def]
-    return position() == 0 and await topic_size(settings.kafka_bootstrap, topic.name) > 0
 
 
 def _env_of(settings: Settings) -> dict[str, str]:
