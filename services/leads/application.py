@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 from eventsourcing.application import AggregateNotFoundError
 
-from kernel.domain import L2CAggregate, Money
-from kernel.errors import DomainError, InvalidCommand, NotFound
+from kernel.domain import L2CAggregate, Money, command_context, current_context, utcnow
+from kernel.errors import DomainError, InvalidCommand, NotFound, RuleViolation
 from kernel.rules import RuleCatalog
 from kernel.settings import Settings
 from kernel.store import Result, ServiceApplication, fingerprint_of
-from services.leads.adapters.rules_schema import ScoringRulesSchema
+from services.leads.adapters.rules_schema import RoutingRulesSchema, ScoringRulesSchema
 from services.leads.domain.account import Account
 from services.leads.domain.campaign import Campaign
 from services.leads.domain.identity import IdentityKey
-from services.leads.domain.lead import Contact, DuplicateMatch, Lead
+from services.leads.domain.lead import Contact, DuplicateMatch, Lead, LeadStatus
 from services.leads.domain.matching import MatchKey, match_keys, web_domain
+from services.leads.domain.routing import RoutingRules, TeamDesk
 from services.leads.domain.scoring import ScoringRules, score
 
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
@@ -70,6 +71,145 @@ class LeadsApplication(ServiceApplication):
             self, "scoring", ScoringRulesSchema, CONFIG_DIR / "scoring.json"
         )
         self.scoring_rules.ensure_published()
+        self.routing_rules = RuleCatalog(self, "routing", RoutingRulesSchema,
+                                         CONFIG_DIR / "routing.json")
+        self.routing_rules.ensure_published()
+
+    # -- routing -----------------------------------------------------------------------
+
+    def current_routing(self) -> RoutingRules:
+        version, schema = self.routing_rules.current()
+        return schema.to_domain(version)
+
+    def _desk(self, team: str) -> TeamDesk:
+        try:
+            desk: TeamDesk = self.repository.get(TeamDesk.create_id(team))
+        except AggregateNotFoundError:
+            desk = TeamDesk(team=team)
+        return desk
+
+    def _route_if_due(
+        self, lead: Lead, loaded: Sequence[L2CAggregate] = ()
+    ) -> list[L2CAggregate]:
+        """A lead that just became an MQL goes to a team and a rep, with a deadline.
+        ``loaded``: aggregates the command already holds (a desk must be saved once)."""
+        if not lead.awaits_routing:
+            return []
+        rules = self.current_routing()
+        team_name, why = rules.team_for(lead.profile)
+        desk = next((a for a in loaded if isinstance(a, TeamDesk) and a.team == team_name),
+                    None) or self._desk(team_name)
+        rep = desk.pick(rules.teams[team_name], set(lead.rejected_by))
+        if rep is None:
+            lead.queue_for_manual_routing(
+                team_name, f"every rep of {team_name} rejected it; {why}")
+            return []
+        now = current_context().occurred_at or utcnow()
+        deadline = now + timedelta(minutes=rules.minutes_to_first_touch(lead.score.get("grade", "")))
+        desk.assign(lead.id, rep, deadline)
+        lead.route_to(team_name, rep, why, deadline)
+        return [desk]
+
+    def _release(self, lead: Lead, why: str) -> list[L2CAggregate]:
+        if not lead.team:
+            return []
+        desk = self._desk(lead.team)
+        desk.release(lead.id, why)
+        return [desk]
+
+    def _update_lead(
+        self, name: str, lead_id: uuid.UUID,
+        change: Callable[[Lead], list[L2CAggregate] | None],
+        answer: Callable[[Lead], Result], *, idempotency_key: str | None,
+        expected_version: int | None = None, request: Sequence[Any] = (),
+    ) -> Result:
+        """Change one lead (and whatever desks it touches), then route it if it just
+        qualified; all in one transaction."""
+
+        def decide() -> tuple[list[L2CAggregate], Result]:
+            lead = self.load(Lead, lead_id, expected_version)
+            extra = change(lead) or []
+            extra += [d for d in self._route_if_due(lead, extra) if d not in extra]
+            return [lead, *extra], answer(lead)
+
+        return self.execute(name, decide, idempotency_key=idempotency_key,
+                            fingerprint=fingerprint_of(name, lead_id, *request),
+                            retries=2 if expected_version is None else 0)
+
+    def reject_assignment(
+        self, lead_id: uuid.UUID, rep: str, reason: str, *, idempotency_key: str | None = None
+    ) -> Result:
+        def change(lead: Lead) -> list[L2CAggregate]:
+            released = self._release(lead, f"rejected by {rep}: {reason}")
+            lead.reject_assignment(rep, reason)
+            return released
+
+        return self._update_lead("reject_assignment", lead_id, change, _routed_state,
+                                 idempotency_key=idempotency_key, request=[rep, reason])
+
+    def return_lead(
+        self, lead_id: uuid.UUID, rep: str, reason: str, *, idempotency_key: str | None = None
+    ) -> Result:
+        def change(lead: Lead) -> list[L2CAggregate]:
+            released = self._release(lead, f"returned by {rep}: {reason}")
+            lead.return_to_nurture(rep, reason)
+            return released
+
+        return self._update_lead("return_lead", lead_id, change, _routed_state,
+                                 idempotency_key=idempotency_key, request=[rep, reason])
+
+    def assign_lead(
+        self, lead_id: uuid.UUID, team: str, rep: str, note: str, *,
+        idempotency_key: str | None = None,
+    ) -> Result:
+        """Manual routing (the manual queue, or a manager moving a lead)."""
+        rules = self.current_routing()
+        if team not in rules.teams or rep not in rules.teams[team].reps:
+            raise InvalidCommand(f"{rep!r} is not a rep of team {team!r}")
+
+        def change(lead: Lead) -> list[L2CAggregate]:
+            if lead.status is not LeadStatus.MQL:
+                raise RuleViolation(f"lead {lead.id} is {lead.status.value}; only MQLs are routed")
+            released = self._release(lead, f"reassigned to {rep}")
+            desk = next((d for d in released if isinstance(d, TeamDesk) and d.team == team),
+                        None) or self._desk(team)
+            now = current_context().occurred_at or utcnow()
+            deadline = now + timedelta(
+                minutes=rules.minutes_to_first_touch(lead.score.get("grade", "")))
+            desk.assign(lead.id, rep, deadline)
+            lead.route_to(team, rep, f"assigned manually: {note}".strip(), deadline)
+            return [*released, desk] if desk not in released else released
+
+        return self._update_lead("assign_lead", lead_id, change, _routed_state,
+                                 idempotency_key=idempotency_key, request=[team, rep, note])
+
+    def flag_missed_deadlines(self, now: datetime) -> list[str]:
+        """The speed-to-lead clock: every lead whose first-touch deadline passed without
+        sales accepting or rejecting it gets a SpeedToLeadMissed event, at the deadline."""
+        flagged = []
+        for team in self.current_routing().teams:
+            if not self.exists(TeamDesk.create_id(team)):
+                continue
+            for lead_key in self._desk(team).overdue(now):
+                if self._flag_missed(team, uuid.UUID(lead_key)):
+                    flagged.append(lead_key)
+        return flagged
+
+    def _flag_missed(self, team: str, lead_id: uuid.UUID) -> bool:
+        desk = self._desk(team)
+        deadline = desk.deadlines[str(lead_id)]
+
+        def decide() -> tuple[list[L2CAggregate], Result]:
+            lead, desk_now = self.load(Lead, lead_id), self._desk(team)
+            missed = lead.miss_speed_to_lead(deadline)
+            desk_now.note_missed(lead_id)
+            return [lead, desk_now], {"missed": missed}
+
+        with command_context(replace(current_context(), occurred_at=deadline,
+                                     actor_id="leads.speed-to-lead-clock", actor_kind="policy")):
+            result = self.execute("flag_missed_deadline", decide, retries=2,
+                                  idempotency_key=f"speed-to-lead:{lead_id}:{deadline.isoformat()}")
+        return bool(result["missed"])
 
     # -- scoring -----------------------------------------------------------------------
 
@@ -97,9 +237,8 @@ class LeadsApplication(ServiceApplication):
             if lead.record_engagement(kind, occurred_at, ref):
                 self._rescore(lead, occurred_at)
 
-        return self.update(
+        return self._update_lead(
             "record_engagement",
-            Lead,
             lead_id,
             change,
             _scored_state,
@@ -121,9 +260,8 @@ class LeadsApplication(ServiceApplication):
             )
             self._rescore(lead, as_of)
 
-        return self.update(
+        return self._update_lead(
             "enrich_lead",
-            Lead,
             lead_id,
             change,
             _scored_state,
@@ -190,9 +328,8 @@ class LeadsApplication(ServiceApplication):
             lead.record_enrichment_failure(reason, attempts, retryable)
             self._rescore(lead, as_of)
 
-        return self.update(
+        return self._update_lead(
             "record_enrichment_failure",
-            Lead,
             lead_id,
             change,
             _scored_state,
@@ -370,12 +507,11 @@ class LeadsApplication(ServiceApplication):
         idempotency_key: str | None = None,
         expected_version: int | None = None,
     ) -> Result:
-        return self.update(
+        return self._update_lead(
             "qualify_lead",
-            Lead,
             lead_id,
             lambda lead: lead.qualify_as_mql(note),
-            _state,
+            _routed_state,
             idempotency_key=idempotency_key,
             expected_version=expected_version,
             request=[note],
@@ -389,11 +525,18 @@ class LeadsApplication(ServiceApplication):
         idempotency_key: str | None = None,
         expected_version: int | None = None,
     ) -> Result:
-        return self.update(
+        def change(lead: Lead) -> list[L2CAggregate]:
+            lead.accept_as_sql(note)
+            if not lead.team:
+                return []
+            desk = self._desk(lead.team)
+            desk.touched(lead.id)  # the first touch came in time: stop the clock
+            return [desk]
+
+        return self._update_lead(
             "accept_lead",
-            Lead,
             lead_id,
-            lambda lead: lead.accept_as_sql(note),
+            change,
             _state,
             idempotency_key=idempotency_key,
             expected_version=expected_version,
@@ -409,11 +552,14 @@ class LeadsApplication(ServiceApplication):
         idempotency_key: str | None = None,
         expected_version: int | None = None,
     ) -> Result:
-        return self.update(
+        def change(lead: Lead) -> list[L2CAggregate]:
+            lead.reject_by_sales(reason, note)
+            return self._release(lead, f"rejected by sales: {reason}")
+
+        return self._update_lead(
             "reject_lead",
-            Lead,
             lead_id,
-            lambda lead: lead.reject_by_sales(reason, note),
+            change,
             _state,
             idempotency_key=idempotency_key,
             expected_version=expected_version,
@@ -430,11 +576,14 @@ class LeadsApplication(ServiceApplication):
         idempotency_key: str | None = None,
         expected_version: int | None = None,
     ) -> Result:
-        return self.update(
+        def change(lead: Lead) -> list[L2CAggregate]:
+            lead.convert(deal_name, expected_amount, owner_id)
+            return self._release(lead, "converted")
+
+        return self._update_lead(
             "convert_lead",
-            Lead,
             lead_id,
-            lambda lead: lead.convert(deal_name, expected_amount, owner_id),
+            change,
             _state,
             idempotency_key=idempotency_key,
             expected_version=expected_version,
@@ -534,14 +683,16 @@ def _state(lead: Lead) -> Result:
     return {"lead_id": str(lead.id), "status": lead.status.value, "version": lead.version}
 
 
+def _routed_state(lead: Lead) -> Result:
+    return {**_state(lead), "team": lead.team, "rep": lead.rep,
+            "deadline_at": lead.deadline_at.isoformat() if lead.deadline_at else None,
+            "in_manual_queue": lead.in_manual_queue}
+
+
 def _scored_state(lead: Lead) -> Result:
-    return {
-        **_state(lead),
-        "score": lead.score.get("total"),
-        "grade": lead.score.get("grade"),
-        "temperature": lead.score.get("temperature"),
-        "pool": lead.pool,
-    }
+    return {**_routed_state(lead), "score": lead.score.get("total"),
+            "grade": lead.score.get("grade"), "temperature": lead.score.get("temperature"),
+            "pool": lead.pool}
 
 
 def _campaign_state(campaign: Campaign) -> Result:

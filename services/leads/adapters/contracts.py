@@ -125,6 +125,17 @@ LEAD_CONTRACTS = EventContracts(
             lead_id=_id(e), reason=e.reason, note=e.note, campaign_id=e.campaign_id, source=e.source
         ),
         Lead.Converted: _converted,  # type: ignore[attr-defined]
+        Lead.Routed: lambda e: leads_pb2.LeadRouted(  # type: ignore[attr-defined]
+            lead_id=_id(e), team=e.team, rep=e.rep, reason=e.reason,
+            deadline_at=timestamp(e.deadline_at), grade=e.grade),
+        Lead.QueuedForManualRouting: lambda e: leads_pb2.LeadQueuedForManualRouting(  # type: ignore[attr-defined]
+            lead_id=_id(e), team=e.team, reason=e.reason),
+        Lead.AssignmentRejected: lambda e: leads_pb2.LeadAssignmentRejected(  # type: ignore[attr-defined]
+            lead_id=_id(e), rep=e.rep, team=e.team, reason=e.reason),
+        Lead.ReturnedToNurture: lambda e: leads_pb2.LeadReturnedToNurture(  # type: ignore[attr-defined]
+            lead_id=_id(e), rep=e.rep, pool=e.pool, reason=e.reason),
+        Lead.SpeedToLeadMissed: lambda e: leads_pb2.LeadSpeedToLeadMissed(  # type: ignore[attr-defined]
+            lead_id=_id(e), rep=e.rep, team=e.team, deadline_at=timestamp(e.deadline_at)),
         Campaign.Launched: _campaign_launched,  # type: ignore[attr-defined]
         Campaign.CostRecorded: lambda e: leads_pb2.CampaignCostRecorded(  # type: ignore[attr-defined]
             campaign_id=e.slug, cost=money_to_proto(e.cost)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field, model_validator
 
+from services.leads.domain.routing import RoutingRule, RoutingRules, Team
 from services.leads.domain.scoring import EngagementKind, FitRule, ScoringRules
 
 FIT_FIELDS = ("industry", "company_size", "headcount", "region", "product_interest")
@@ -64,4 +67,45 @@ class ScoringRulesSchema(BaseModel):
             hot_from=self.hot_from,
             warm_from=self.warm_from,
             qualify_from=self.qualify_from,
+        )
+
+
+class RoutingRuleSchema(BaseModel):
+    id: str = Field(min_length=1, max_length=80)
+    team: str = Field(min_length=1, max_length=80)
+    company_size: list[str] = Field(default_factory=list)
+    product_line: list[str] = Field(default_factory=list)
+    region: list[str] = Field(default_factory=list)
+    min_headcount: int | None = Field(None, ge=0)
+
+
+class TeamSchema(BaseModel):
+    strategy: Literal["round_robin", "least_loaded"]
+    reps: list[str] = Field(min_length=1)
+
+
+class RoutingRulesSchema(BaseModel):
+    rules: list[RoutingRuleSchema]
+    default_queue: str
+    teams: dict[str, TeamSchema]
+    speed_to_lead_minutes: dict[str, int] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _teams_exist(self) -> RoutingRulesSchema:
+        named = {r.team for r in self.rules} | {self.default_queue}
+        missing = sorted(named - set(self.teams))
+        if missing:
+            raise ValueError(f"rules name teams that are not defined: {missing}")
+        if any(m <= 0 for m in self.speed_to_lead_minutes.values()):
+            raise ValueError("speed-to-lead minutes must be positive")
+        return self
+
+    def to_domain(self, version: int) -> RoutingRules:
+        return RoutingRules(
+            version=version,
+            rules=tuple(RoutingRule(r.id, r.team, tuple(r.company_size), tuple(r.product_line),
+                                    tuple(r.region), r.min_headcount) for r in self.rules),
+            default_queue=self.default_queue,
+            teams={name: Team(name, t.strategy, tuple(t.reps)) for name, t in self.teams.items()},
+            speed_to_lead_minutes=dict(self.speed_to_lead_minutes),
         )

@@ -141,6 +141,75 @@ class Lead(L2CAggregate):
         self.engagements: list[tuple[str, datetime, str]] = []
         self.score: dict[str, Any] = {}
         self.pool = ""
+        self.team = ""
+        self.rep = ""
+        self.deadline_at: datetime | None = None
+        self.in_manual_queue = False
+        self.rejected_by: list[str] = []
+
+    # -- routing -------------------------------------------------------------------------
+
+    @property
+    def awaits_routing(self) -> bool:
+        return self.status is LeadStatus.MQL and not self.rep and not self.in_manual_queue
+
+    def route_to(self, team: str, rep: str, reason: str, deadline_at: datetime) -> None:
+        self._routed(team=team, rep=rep, reason=reason, deadline_at=deadline_at,
+                     grade=self.score.get("grade", ""))
+
+    @event("Routed")
+    def _routed(self, team: str, rep: str, reason: str, deadline_at: datetime, grade: str) -> None:
+        self.team, self.rep, self.deadline_at = team, rep, deadline_at
+        self.in_manual_queue = False
+
+    def queue_for_manual_routing(self, team: str, reason: str) -> None:
+        self._queued_for_manual_routing(team=team, reason=reason)
+
+    @event("QueuedForManualRouting")
+    def _queued_for_manual_routing(self, team: str, reason: str) -> None:
+        self.team, self.rep, self.deadline_at = team, "", None
+        self.in_manual_queue = True
+
+    def reject_assignment(self, rep: str, reason: str) -> None:
+        """The rep says the lead is not theirs (wrong region, size, product): re-route it."""
+        self._check_assigned_to(rep)
+        if not reason.strip():
+            raise InvalidCommand("say why the lead does not fit (it guides re-routing)")
+        self._assignment_rejected(rep=rep, team=self.team, reason=reason.strip())
+
+    @event("AssignmentRejected")
+    def _assignment_rejected(self, rep: str, team: str, reason: str) -> None:
+        self.rejected_by.append(rep)
+        self.rep, self.deadline_at = "", None
+
+    def return_to_nurture(self, rep: str, reason: str) -> None:
+        """The rep finds the lead immature: back to a nurture pool until it warms up."""
+        self._check_assigned_to(rep)
+        pool = _pool_for(self.score.get("temperature", "cold"))
+        self._returned_to_nurture(rep=rep, pool=pool, reason=reason.strip())
+
+    @event("ReturnedToNurture")
+    def _returned_to_nurture(self, rep: str, pool: str, reason: str) -> None:
+        self.status = LeadStatus.NURTURING
+        self.pool = pool
+        self.team, self.rep, self.deadline_at = "", "", None
+
+    def miss_speed_to_lead(self, deadline_at: datetime) -> bool:
+        """False when the lead was touched in time (or moved on) after all."""
+        if self.status is not LeadStatus.MQL or not self.rep or self.deadline_at != deadline_at:
+            return False
+        self._speed_to_lead_missed(rep=self.rep, team=self.team, deadline_at=deadline_at)
+        return True
+
+    @event("SpeedToLeadMissed")
+    def _speed_to_lead_missed(self, rep: str, team: str, deadline_at: datetime) -> None:
+        pass
+
+    def _check_assigned_to(self, rep: str) -> None:
+        if self.status is not LeadStatus.MQL or self.rep != rep:
+            holder = self.rep or "nobody"
+            raise RuleViolation(
+                f"lead {self.id} is {self.status.value} and assigned to {holder}, not {rep}")
 
     # -- enrichment, engagement, score and nurture ---------------------------------------
 
@@ -266,11 +335,13 @@ class Lead(L2CAggregate):
     def _entered_nurture(self, pool: str, reason: str) -> None:
         self.status = LeadStatus.NURTURING
         self.pool = pool
+        self.team, self.rep, self.deadline_at = "", "", None
 
     @event("Requalified")
     def _requalified(self, pool: str, reason: str) -> None:
         self.status = LeadStatus.MQL
         self.pool = ""
+        self.rejected_by = []
 
     # -- duplicates and merging ------------------------------------------------------
 
@@ -433,6 +504,9 @@ class Lead(L2CAggregate):
                 k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.score.items()
             },
             "pool": self.pool,
+            "team": self.team, "rep": self.rep,
+            "deadline_at": self.deadline_at.isoformat() if self.deadline_at else None,
+            "in_manual_queue": self.in_manual_queue, "rejected_by": list(self.rejected_by),
         }
 
 

@@ -80,6 +80,17 @@ class PublishRulesRequest(BaseModel):
     note: str = Field("", max_length=500, description="why the rules change")
 
 
+class RepDecision(BaseModel):
+    rep_id: str = Field(min_length=1, max_length=100, description="the rep the lead is with")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class AssignRequest(BaseModel):
+    team: str = Field(min_length=1, max_length=80)
+    rep_id: str = Field(min_length=1, max_length=100)
+    note: str = Field("", max_length=500)
+
+
 class CommandAccepted(BaseModel):
     lead_id: uuid.UUID
     version: int
@@ -254,6 +265,39 @@ def build_router(app: LeadsApplication, provider: FirmographicsProvider) -> APIR
     )
     def explain_score(lead_id: uuid.UUID) -> dict[str, Any]:
         return app.explain_score(lead_id)
+
+    @router.post("/leads/{lead_id}/assignment/reject", tags=["routing"],
+                 summary="The rep rejects a mismatched lead: it is routed again without them")
+    def reject_assignment(
+        lead_id: uuid.UUID, body: RepDecision, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        return app.reject_assignment(lead_id, body.rep_id, body.reason, idempotency_key=key)
+
+    @router.post("/leads/{lead_id}/return", tags=["routing"],
+                 summary="The rep returns an immature lead: it goes back to a nurture pool")
+    def return_lead(
+        lead_id: uuid.UUID, body: RepDecision, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        return app.return_lead(lead_id, body.rep_id, body.reason, idempotency_key=key)
+
+    @router.post("/leads/{lead_id}/assign", tags=["routing"],
+                 summary="Route a lead by hand (manual queue, or a manager moving it)")
+    def assign_lead(
+        lead_id: uuid.UUID, body: AssignRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        return app.assign_lead(lead_id, body.team, body.rep_id, body.note, idempotency_key=key)
+
+    @router.get("/rules/routing", tags=["rules"])
+    def routing_rules() -> dict[str, Any]:
+        version, rules = app.routing_rules.current()
+        return {"name": "routing", "version": version, "document": rules.model_dump(mode="json")}
+
+    @router.put("/rules/routing", tags=["rules"],
+                summary="Publish a new version of the routing rules (validated; evented)")
+    def publish_routing_rules(
+        body: PublishRulesRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        return app.routing_rules.publish(body.document, body.note, key)
 
     @router.get("/rules/scoring", tags=["rules"])
     def scoring_rules() -> dict[str, Any]:

@@ -103,7 +103,7 @@ def test_two_concurrent_commands_on_one_lead_one_succeeds_the_other_gets_409(
     for t in threads:
         t.join(timeout=30)
     assert sorted(statuses) == [200, 409]
-    assert http.get(f"/leads/{lead_id}").json()["version"] == 1
+    assert http.get(f"/leads/{lead_id}").json()["version"] == 2  # qualified, then routed
 
 
 def test_the_readiness_probe_reports_the_store_and_the_relay_backlog(
