@@ -105,7 +105,8 @@ class LeadsApplication(ServiceApplication):
                 team_name, f"every rep of {team_name} rejected it; {why}")
             return []
         now = current_context().occurred_at or utcnow()
-        deadline = now + timedelta(minutes=rules.minutes_to_first_touch(lead.score.get("grade", "")))
+        grade = lead.score.get("grade", "")
+        deadline = now + timedelta(minutes=rules.minutes_to_first_touch(grade))
         desk.assign(lead.id, rep, deadline)
         lead.route_to(team_name, rep, why, deadline)
         return [desk]
