@@ -17,7 +17,11 @@ from kernel.errors import DomainError, InvalidCommand, NotFound, RuleViolation
 from kernel.rules import RuleCatalog
 from kernel.settings import Settings
 from kernel.store import Result, ServiceApplication, fingerprint_of
-from services.leads.adapters.rules_schema import RoutingRulesSchema, ScoringRulesSchema
+from services.leads.adapters.rules_schema import (
+    RoutingRulesSchema,
+    ScoringRulesSchema,
+    TerritoryRulesSchema,
+)
 from services.leads.domain.account import Account
 from services.leads.domain.campaign import Campaign
 from services.leads.domain.identity import IdentityKey
@@ -25,6 +29,7 @@ from services.leads.domain.lead import Contact, DuplicateMatch, Lead, LeadStatus
 from services.leads.domain.matching import MatchKey, match_keys, web_domain
 from services.leads.domain.routing import RoutingRules, TeamDesk
 from services.leads.domain.scoring import ScoringRules, score
+from services.leads.domain.territory import TerritoryRules, preview_moves
 
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
 
@@ -74,6 +79,85 @@ class LeadsApplication(ServiceApplication):
         self.routing_rules = RuleCatalog(self, "routing", RoutingRulesSchema,
                                          CONFIG_DIR / "routing.json")
         self.routing_rules.ensure_published()
+        self.territory_rules = RuleCatalog(self, "territories", TerritoryRulesSchema,
+                                           CONFIG_DIR / "territories.json")
+        self.territory_rules.ensure_published()
+
+    # -- territories and the public pool ------------------------------------------------
+
+    def current_territories(self) -> TerritoryRules:
+        version, schema = self.territory_rules.current()
+        return schema.to_domain(version)
+
+    def preview_territories(
+        self, document: dict[str, Any], account_ids: Iterable[uuid.UUID]
+    ) -> dict[str, Any]:
+        """What activating ``document`` would move; nothing is written."""
+        proposed = self.territory_rules.validate(document).to_domain(0)
+        accounts = [self.get_account(a).snapshot() for a in account_ids]
+        moves = preview_moves(accounts, proposed)
+        return {"accounts": len(accounts), "moves": moves}
+
+    def activate_territories(
+        self, document: dict[str, Any], note: str, account_ids: Iterable[uuid.UUID], *,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Publish the rules as a new version, then re-place every account under them."""
+        published = self.territory_rules.publish(document, note, idempotency_key)
+        rules = self.current_territories()
+        moved = 0
+        for account_id in account_ids:
+            result = self._place_account(account_id, rules)
+            moved += int(result["moved"])
+        return {**published, "moved": moved}
+
+    def _place_account(self, account_id: uuid.UUID, rules: TerritoryRules) -> Result:
+        def decide() -> tuple[list[Account], Result]:
+            account = self.get_account(account_id)
+            before = (account.territory, account.owner)
+            account.place(rules.territory_for(account.region, account.industry), rules.version,
+                          current_context().occurred_at or utcnow())
+            return [account], {"moved": (account.territory, account.owner) != before}
+
+        return self.execute("place_account", decide, retries=2,
+                            idempotency_key=f"territories:v{rules.version}:{account_id}")
+
+    def record_visit(
+        self, account_id: uuid.UUID, rep: str, at: datetime, *,
+        idempotency_key: str | None = None,
+    ) -> Result:
+        return self.update("record_visit", Account, account_id,
+                           lambda account: account.record_visit(rep, at), _account_state,
+                           idempotency_key=idempotency_key, request=[rep, at])
+
+    def claim_account(
+        self, account_id: uuid.UUID, rep: str, *, idempotency_key: str | None = None
+    ) -> Result:
+        at = current_context().occurred_at or utcnow()
+        return self.update("claim_account", Account, account_id,
+                           lambda account: account.claim(rep, at), _account_state,
+                           idempotency_key=idempotency_key, request=[rep])
+
+    def sweep_public_pool(self, now: datetime, account_ids: Iterable[uuid.UUID]) -> list[str]:
+        """Every account whose owner let its N days pass without a visit returns to the
+        public pool, dated when it became due (the clock follows event time)."""
+        returned = []
+        for account_id in account_ids:
+            due = self.get_account(account_id).due_back_at()
+            if due is None or due > now:
+                continue
+
+            def decide(account_id: uuid.UUID = account_id) -> tuple[list[Account], Result]:
+                account = self.get_account(account_id)
+                return [account], {"due": str(account.return_to_public_pool_if_idle(now))}
+
+            with command_context(replace(current_context(), occurred_at=due,
+                                         actor_id="leads.public-pool-clock",
+                                         actor_kind="policy")):
+                self.execute("return_to_public_pool", decide, retries=2,
+                             idempotency_key=f"public-pool:{account_id}:{due.isoformat()}")
+            returned.append(str(account_id))
+        return returned
 
     # -- routing -----------------------------------------------------------------------
 
@@ -656,17 +740,16 @@ class LeadsApplication(ServiceApplication):
     ) -> Result:
         def decide() -> tuple[list[L2CAggregate], Result]:
             account = Account.register(name, website, region, industry)
+            rules = self.current_territories()
+            account.place(rules.territory_for(account.region, account.industry), rules.version,
+                          current_context().occurred_at or utcnow())
             keys, matches = self._claim_identity(
                 "account", account.id, match_keys("", "", name, website)
             )
             known = [m for m in matches if m.owner_kind == "account"]
             if known:
                 raise InvalidCommand(f"account {known[0].owner_id} has the same name and domain")
-            return [account, *keys], {
-                "account_id": str(account.id),
-                "domain": account.domain,
-                "version": account.version,
-            }
+            return [account, *keys], _account_state(account)
 
         return self.execute(
             "register_account",
@@ -682,6 +765,10 @@ class LeadsApplication(ServiceApplication):
 
 def _state(lead: Lead) -> Result:
     return {"lead_id": str(lead.id), "status": lead.status.value, "version": lead.version}
+
+
+def _account_state(account: Account) -> Result:
+    return account.snapshot()
 
 
 def _routed_state(lead: Lead) -> Result:

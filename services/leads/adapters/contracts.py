@@ -136,6 +136,16 @@ LEAD_CONTRACTS = EventContracts(
             lead_id=_id(e), rep=e.rep, pool=e.pool, reason=e.reason),
         Lead.SpeedToLeadMissed: lambda e: leads_pb2.LeadSpeedToLeadMissed(  # type: ignore[attr-defined]
             lead_id=_id(e), rep=e.rep, team=e.team, deadline_at=timestamp(e.deadline_at)),
+        Account.TerritoryAssigned: lambda e: leads_pb2.AccountTerritoryAssigned(  # type: ignore[attr-defined]
+            account_id=_id(e), territory=e.territory, owner=e.owner,
+            public_pool_after_days=e.public_pool_after_days, rules_version=e.rules_version),
+        Account.Visited: lambda e: leads_pb2.AccountVisited(  # type: ignore[attr-defined]
+            account_id=_id(e), rep=e.rep, at=timestamp(e.at)),
+        Account.ReturnedToPublicPool: lambda e: leads_pb2.AccountReturnedToPublicPool(  # type: ignore[attr-defined]
+            account_id=_id(e), previous_owner=e.previous_owner, due_at=timestamp(e.due_at),
+            days_without_visit=e.days_without_visit),
+        Account.Claimed: lambda e: leads_pb2.AccountClaimed(  # type: ignore[attr-defined]
+            account_id=_id(e), rep=e.rep),
         Campaign.Launched: _campaign_launched,  # type: ignore[attr-defined]
         Campaign.CostRecorded: lambda e: leads_pb2.CampaignCostRecorded(  # type: ignore[attr-defined]
             campaign_id=e.slug, cost=money_to_proto(e.cost)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from services.leads.domain.routing import RoutingRule, RoutingRules, Team
 from services.leads.domain.scoring import EngagementKind, FitRule, ScoringRules
+from services.leads.domain.territory import Territory, TerritoryRules
 
 FIT_FIELDS = ("industry", "company_size", "headcount", "region", "product_interest")
 
@@ -109,3 +110,27 @@ class RoutingRulesSchema(BaseModel):
             teams={name: Team(name, t.strategy, tuple(t.reps)) for name, t in self.teams.items()},
             speed_to_lead_minutes=dict(self.speed_to_lead_minutes),
         )
+
+
+class TerritorySchema(BaseModel):
+    id: str = Field(min_length=1, max_length=80)
+    owner: str = Field(min_length=1, max_length=100)
+    public_pool_after_days: int = Field(ge=1, le=3650)
+    regions: list[str] = Field(default_factory=list)
+    industries: list[str] = Field(default_factory=list)
+
+
+class TerritoryRulesSchema(BaseModel):
+    territories: list[TerritorySchema]
+
+    @model_validator(mode="after")
+    def _unique(self) -> TerritoryRulesSchema:
+        ids = [t.id for t in self.territories]
+        if len(set(ids)) != len(ids):
+            raise ValueError("territory ids must be unique")
+        return self
+
+    def to_domain(self, version: int) -> TerritoryRules:
+        return TerritoryRules(version, tuple(
+            Territory(t.id, t.owner, t.public_pool_after_days, tuple(t.regions),
+                      tuple(t.industries)) for t in self.territories))

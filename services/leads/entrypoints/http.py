@@ -15,6 +15,7 @@ from kernel.http import MoneyModel, create_api, expected_version, idempotency_ke
 from services.leads.adapters.contact_schema import ContactModel
 from services.leads.adapters.contracts import LEAD_CONTRACTS
 from services.leads.adapters.csv_import import parse_csv
+from services.leads.adapters.directory import LeadDirectory
 from services.leads.adapters.firmographics import ReferenceFileProvider
 from services.leads.application import FirmographicsProvider, LeadsApplication
 from services.leads.domain.campaign import ChannelType
@@ -91,6 +92,15 @@ class AssignRequest(BaseModel):
     note: str = Field("", max_length=500)
 
 
+class VisitRequest(BaseModel):
+    rep_id: str = Field(min_length=1, max_length=100)
+    at: AwareDatetime
+
+
+class ClaimRequest(BaseModel):
+    rep_id: str = Field(min_length=1, max_length=100)
+
+
 class CommandAccepted(BaseModel):
     lead_id: uuid.UUID
     version: int
@@ -101,8 +111,83 @@ class CaptureAccepted(CommandAccepted):
     duplicates: list[dict[str, str]]
 
 
-def build_router(app: LeadsApplication, provider: FirmographicsProvider) -> APIRouter:
+def build_router(
+    app: LeadsApplication, provider: FirmographicsProvider, directory: LeadDirectory
+) -> APIRouter:
     router = APIRouter()
+
+    @router.get("/leads", tags=["leads"],
+                summary="List leads, filtered, oldest first; follow next_cursor for more")
+    def list_leads(
+        status: str = "", source: str = "", campaign_id: str = "", grade: str = "",
+        temperature: str = "", pool: str = "", team: str = "", rep: str = "", region: str = "",
+        duplicate: bool | None = None, q: str = Query("", max_length=100),
+        cursor: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500),
+    ) -> dict[str, Any]:
+        filters = {"status": status, "source": source, "campaign_id": campaign_id,
+                   "grade": grade, "temperature": temperature, "pool": pool, "team": team,
+                   "rep": rep, "region": region}
+        return directory.leads(filters=filters, duplicate=duplicate, q=q, after=cursor,
+                               limit=limit)
+
+    @router.get("/reports/mql-acceptance", tags=["reports"],
+                summary="MQL -> SQL hand-off: accepted, rejected and acceptance rate")
+    def mql_acceptance(
+        by: str = Query("campaign", pattern="^(campaign|channel)$"),
+    ) -> list[dict[str, Any]]:
+        return directory.acceptance(by)
+
+    @router.get("/campaigns", tags=["campaigns"])
+    def list_campaigns(
+        channel_type: str = "", cursor: int = Query(0, ge=0),
+        limit: int = Query(50, ge=1, le=500),
+    ) -> dict[str, Any]:
+        return directory.campaigns(channel_type=channel_type, after=cursor, limit=limit)
+
+    @router.get("/accounts", tags=["accounts"])
+    def list_accounts(
+        territory: str = "", owner: str = "", in_public_pool: bool | None = None,
+        cursor: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500),
+    ) -> dict[str, Any]:
+        return directory.accounts(territory=territory, owner=owner,
+                                  in_public_pool=in_public_pool, after=cursor, limit=limit)
+
+    @router.get("/accounts/{account_id}", tags=["accounts"])
+    def get_account(account_id: uuid.UUID) -> dict[str, Any]:
+        return app.get_account(account_id).snapshot()
+
+    @router.post("/accounts/{account_id}/visits", tags=["accounts"],
+                 summary="A rep visited the account (resets its public-pool clock)")
+    def record_visit(
+        account_id: uuid.UUID, body: VisitRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        return app.record_visit(account_id, body.rep_id, body.at, idempotency_key=key)
+
+    @router.post("/accounts/{account_id}/claim", tags=["accounts"],
+                 summary="Take an account from the public pool")
+    def claim_account(
+        account_id: uuid.UUID, body: ClaimRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        return app.claim_account(account_id, body.rep_id, idempotency_key=key)
+
+    @router.get("/rules/territories", tags=["territories"])
+    def territory_rules() -> dict[str, Any]:
+        version, rules = app.territory_rules.current()
+        return {"name": "territories", "version": version,
+                "document": rules.model_dump(mode="json")}
+
+    @router.post("/territories/preview", tags=["territories"],
+                 summary="Which accounts proposed territory rules would move (writes nothing)")
+    def preview_territories(body: PublishRulesRequest) -> dict[str, Any]:
+        return app.preview_territories(body.document, directory.account_ids())
+
+    @router.put("/rules/territories", tags=["territories"],
+                summary="Activate new territory rules: a new version, accounts re-placed")
+    def activate_territories(
+        body: PublishRulesRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        return app.activate_territories(body.document, body.note, directory.account_ids(),
+                                        idempotency_key=key)
 
     @router.post(
         "/leads",
@@ -383,10 +468,16 @@ def build_router(app: LeadsApplication, provider: FirmographicsProvider) -> APIR
     return router
 
 
-def build_api(app: LeadsApplication, provider: FirmographicsProvider | None = None) -> FastAPI:
+def build_api(
+    app: LeadsApplication,
+    provider: FirmographicsProvider | None = None,
+    directory: LeadDirectory | None = None,
+) -> FastAPI:
     api = create_api(
         "L2C leads service",
         "Capture leads from every channel, flag and merge duplicates, qualify and convert.",
     )
-    api.include_router(build_router(app, provider or ReferenceFileProvider()))
+    directory = directory or LeadDirectory(
+        app, app.settings.data_dir / "leads-directory.sqlite")
+    api.include_router(build_router(app, provider or ReferenceFileProvider(), directory))
     return api

@@ -45,21 +45,21 @@ def enrich_lead_when_captured(
     return PolicyConsumer("leads.enrich-lead-when-captured", LEADS, handle, settings)
 
 
-def watch_speed_to_lead(
-    app: LeadsApplication, every_seconds: float = 30.0
+def every(
+    seconds: float, tick: Callable[[], object], name: str
 ) -> Callable[[asyncio.Event], Coroutine[Any, Any, None]]:
-    """The speed-to-lead clock: a periodic tick that records each missed first-touch
-    deadline as an event dated at the deadline (so replays agree)."""
+    """A periodic clock tick (absence rules: "no visit for N days", "no first touch by the
+    deadline"). The tick decides on event time; the period only says how often it looks."""
 
     async def run(stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                missed = await asyncio.to_thread(app.flag_missed_deadlines, utcnow())
-                if missed:
-                    log.info("speed to lead missed for %d leads", len(missed))
+                done = await asyncio.to_thread(tick)
+                if done:
+                    log.info("%s: %s", name, done)
             except Exception:
-                log.exception("speed-to-lead tick failed; next tick retries")
+                log.exception("%s failed; the next tick retries", name)
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), every_seconds)
+                await asyncio.wait_for(stop.wait(), seconds)
 
     return run
