@@ -15,7 +15,15 @@ from typing import Any
 
 from google.protobuf import any_pb2, json_format, message, symbol_database
 from google.protobuf.timestamp_pb2 import Timestamp
-from l2c.v1 import billing_pb2, common_pb2, deals_pb2, envelope_pb2, erp_pb2, leads_pb2  # noqa: F401
+from l2c.v1 import (  # noqa: F401 - registers every contract message
+    billing_pb2,
+    common_pb2,
+    deals_pb2,
+    envelope_pb2,
+    erp_pb2,
+    leads_pb2,
+    telephony_pb2,
+)
 
 from kernel.domain import Money
 from kernel.errors import ContractError

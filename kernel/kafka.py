@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable, Sequence
@@ -85,3 +86,27 @@ class DeadLetters:
         await self._producer.send_and_wait(
             record.topic + ".dlq", value=record.value, key=record.key, headers=list(headers)
         )
+
+
+class LazyProducer:
+    """An idempotent producer started on first use (an HTTP API that only sometimes
+    produces, e.g. an integration webhook, starts without needing the broker)."""
+
+    def __init__(self, settings: Settings, client_id: str) -> None:
+        self._settings = settings
+        self._client_id = client_id
+        self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> AIOKafkaProducer:
+        async with self._lock:
+            if self._producer is None:
+                producer = idempotent_producer(self._settings, self._client_id)
+                await producer.start()
+                self._producer = producer
+            return self._producer
+
+    async def close(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None

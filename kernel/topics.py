@@ -36,6 +36,13 @@ ERP_INBOUND = TopicSpec(
     "what the ERP posts back: payments received",
 )
 
+TELEPHONY_INBOUND = TopicSpec(
+    "l2c.telephony.v1",
+    "caller number",
+    "l2c.v1.TelephonyInboundMessage",
+    "what the telephony platform reports: inbound calls",
+)
+
 DEAD_LETTER_SUFFIX = ".dlq"
 
 
@@ -50,7 +57,7 @@ def dead_letter_of(spec: TopicSpec) -> TopicSpec:
 
 
 EVENT_TOPICS = (LEADS, DEALS, BILLING)
-INBOUND_TOPICS = (ERP_INBOUND,)
+INBOUND_TOPICS = (ERP_INBOUND, TELEPHONY_INBOUND)
 ALL_TOPICS = (
     *EVENT_TOPICS,
     *INBOUND_TOPICS,

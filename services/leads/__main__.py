@@ -11,7 +11,11 @@ from services.leads.adapters.directory import LeadDirectory
 from services.leads.adapters.firmographics import ReferenceFileProvider
 from services.leads.application import LeadsApplication
 from services.leads.entrypoints.http import build_api
-from services.leads.entrypoints.policies import enrich_lead_when_captured, every
+from services.leads.entrypoints.policies import (
+    capture_lead_when_call_arrives,
+    enrich_lead_when_captured,
+    every,
+)
 
 
 def build(settings: Settings) -> ServiceParts:
@@ -26,6 +30,7 @@ def build(settings: Settings) -> ServiceParts:
         relays=[relay.run],
         policies=[
             enrich_lead_when_captured(app, provider, settings).run,
+            capture_lead_when_call_arrives(app, settings).run,
             every(30, lambda: app.flag_missed_deadlines(utcnow()), "speed-to-lead clock"),
             every(300, lambda: app.sweep_public_pool(utcnow(), directory.account_ids()),
                   "public-pool clock"),

@@ -484,6 +484,39 @@ class LeadsApplication(ServiceApplication):
             fingerprint=fingerprint_of("capture_lead", contact, channel, campaign_id, external_ref),
         )
 
+    def handle_inbound_call(
+        self, *, call_id: str, caller_number: str, caller_name: str, campaign_id: str,
+        started_at: datetime, answered: bool, idempotency_key: str | None = None,
+    ) -> Result:
+        """A known caller's call is engagement on their lead; an unknown caller becomes a
+        lead from the inbound-call channel (and, if answered, engaged at once)."""
+        known = self._lead_with_phone(caller_number)
+        if known is None:
+            name = caller_name.strip() or f"Caller {caller_number}"
+            captured = self.capture_lead(
+                Contact(name, phone=caller_number), "inbound_call", campaign_id=campaign_id,
+                external_ref=f"call:{call_id}",
+                idempotency_key=f"{idempotency_key}:capture" if idempotency_key else None)
+            known = uuid.UUID(str(captured["lead_id"]))
+        if not answered:
+            return {"lead_id": str(known), "engaged": False}
+        engaged = self.record_engagement(known, "call_answered", started_at, ref=f"call:{call_id}",
+                                         idempotency_key=idempotency_key)
+        return {**engaged, "engaged": True}
+
+    def _lead_with_phone(self, phone: str) -> uuid.UUID | None:
+        keys = [k for k in match_keys("", phone, "", "") if k.kind == "phone"]
+        if not keys:
+            return None
+        try:
+            index: IdentityKey = self.repository.get(IdentityKey.id_of(keys[0]))
+        except AggregateNotFoundError:
+            return None
+        for kind, owner in index.owners:
+            if kind == "lead" and self.get_lead(owner).merged_into is None:
+                return owner
+        return None
+
     def import_leads(
         self, rows: Iterable[ImportRow], *, import_key: str, default_campaign: str = ""
     ) -> dict[str, Any]:

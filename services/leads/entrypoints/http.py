@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Query
+from l2c.v1 import telephony_pb2
 from pydantic import AwareDatetime, BaseModel, Field
 
-from kernel.contracts import envelope_as_dict
+from kernel.contracts import envelope_as_dict, timestamp
 from kernel.domain import Money, utcnow
 from kernel.http import MoneyModel, create_api, expected_version, idempotency_key
+from kernel.kafka import LazyProducer
 from services.leads.adapters.contact_schema import ContactModel
 from services.leads.adapters.contracts import LEAD_CONTRACTS
 from services.leads.adapters.csv_import import parse_csv
 from services.leads.adapters.directory import LeadDirectory
 from services.leads.adapters.firmographics import ReferenceFileProvider
+from services.leads.adapters.telephony import TelephonyPublisher
 from services.leads.application import FirmographicsProvider, LeadsApplication
 from services.leads.domain.campaign import ChannelType
 from services.leads.domain.lead import Channel, Lead, SalesRejection
@@ -101,6 +106,17 @@ class ClaimRequest(BaseModel):
     rep_id: str = Field(min_length=1, max_length=100)
 
 
+class InboundCallRequest(BaseModel):
+    call_id: str = Field(min_length=1, max_length=100)
+    caller_number: str = Field(min_length=7, max_length=40, pattern=r"^[0-9+()\-. /]*$")
+    caller_name: str = Field("", max_length=200)
+    dialled_number: str = Field("", max_length=40)
+    campaign_id: str = Field("", max_length=64)
+    started_at: AwareDatetime
+    answered: bool = True
+    duration_seconds: int = Field(0, ge=0)
+
+
 class CommandAccepted(BaseModel):
     lead_id: uuid.UUID
     version: int
@@ -112,7 +128,8 @@ class CaptureAccepted(CommandAccepted):
 
 
 def build_router(
-    app: LeadsApplication, provider: FirmographicsProvider, directory: LeadDirectory
+    app: LeadsApplication, provider: FirmographicsProvider, directory: LeadDirectory,
+    producer: LazyProducer,
 ) -> APIRouter:
     router = APIRouter()
 
@@ -129,6 +146,23 @@ def build_router(
                    "rep": rep, "region": region}
         return directory.leads(filters=filters, duplicate=duplicate, q=q, after=cursor,
                                limit=limit)
+
+    @router.post("/integrations/telephony/calls", status_code=202, tags=["telephony"],
+                 summary="Telephony webhook: an inbound call (queued on l2c.telephony.v1)")
+    async def inbound_call(
+        body: InboundCallRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, str]:
+        message_id = key or f"call:{body.call_id}"
+        message = telephony_pb2.TelephonyInboundMessage(
+            message_id=message_id,
+            inbound_call=telephony_pb2.InboundCall(
+                call_id=body.call_id, caller_number=body.caller_number,
+                caller_name=body.caller_name, dialled_number=body.dialled_number,
+                campaign_id=body.campaign_id, started_at=timestamp(body.started_at),
+                answered=body.answered, duration_seconds=body.duration_seconds),
+        )
+        await TelephonyPublisher(await producer.get()).publish(message)
+        return {"message_id": message_id, "status": "queued"}
 
     @router.get("/reports/mql-acceptance", tags=["reports"],
                 summary="MQL -> SQL hand-off: accepted, rejected and acceptance rate")
@@ -479,5 +513,14 @@ def build_api(
     )
     directory = directory or LeadDirectory(
         app, app.settings.data_dir / "leads-directory.sqlite")
-    api.include_router(build_router(app, provider or ReferenceFileProvider(), directory))
+    producer = LazyProducer(app.settings, "leads-telephony-webhook")
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await producer.close()
+
+    api.router.lifespan_context = lifespan
+    api.include_router(build_router(app, provider or ReferenceFileProvider(), directory,
+                                    producer))
     return api

@@ -7,14 +7,17 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from typing import Any
 
-from l2c.v1 import leads_pb2
+from l2c.v1 import leads_pb2, telephony_pb2
 
 from kernel.consumer import Inbound, PolicyConsumer
-from kernel.domain import utcnow
+from kernel.domain import command_context, current_context, utcnow
+from kernel.errors import ContractError
 from kernel.settings import Settings
-from kernel.topics import LEADS
+from kernel.topics import LEADS, TELEPHONY_INBOUND
+from services.leads.adapters.telephony import decode_telephony_record
 from services.leads.application import FirmographicsProvider, LeadsApplication
 
 log = logging.getLogger(__name__)
@@ -63,3 +66,22 @@ def every(
                 await asyncio.wait_for(stop.wait(), seconds)
 
     return run
+
+
+def capture_lead_when_call_arrives(app: LeadsApplication, settings: Settings) -> PolicyConsumer:
+    """Inbound calls from the telephony platform: new callers become leads, known callers'
+    answered calls count as engagement (and may lift them out of nurture)."""
+
+    def handle(message: Inbound, idempotency_key: str) -> None:
+        call = message.body
+        if not isinstance(call, telephony_pb2.InboundCall):
+            raise ContractError(f"unexpected telephony message {message.message_type}")
+        with command_context(replace(current_context(), occurred_at=message.occurred_at)):
+            app.handle_inbound_call(
+                call_id=call.call_id, caller_number=call.caller_number,
+                caller_name=call.caller_name, campaign_id=call.campaign_id,
+                started_at=message.occurred_at or utcnow(), answered=call.answered,
+                idempotency_key=idempotency_key)
+
+    return PolicyConsumer("leads.capture-lead-when-call-arrives", TELEPHONY_INBOUND, handle,
+                          settings, decode=decode_telephony_record)
