@@ -166,9 +166,10 @@ async def test_a_realistic_import_is_deduplicated_enriched_scored_routed_and_pub
     ids = {lead["lead_id"] for lead in leads}
     types: dict[str, list[str]] = collections.defaultdict(list)
     for record in await read_topic(kafka_settings.kafka_bootstrap, LEADS.name):
+        if (record.key or b"").decode(errors="replace") not in ids:
+            continue  # the topic is shared with other tests (some write garbage on purpose)
         envelope, _ = decode_envelope(record.value)
-        if envelope.aggregate_id in ids:
-            types[envelope.aggregate_id].append(envelope.event_type.removeprefix("l2c.v1."))
+        types[envelope.aggregate_id].append(envelope.event_type.removeprefix("l2c.v1."))
     assert set(types) == ids
     flagged = {lead["lead_id"] for lead in leads if lead["duplicates"]}
     for lead_id, seen in types.items():
