@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,14 +18,24 @@ from devenv.postgres import PostgresCluster
 from kernel.settings import Settings
 
 KURRENTDB_URI = os.environ.get("L2C_TEST_KURRENTDB_URI")
+_ENGINE_FACTS: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say which real engines the run used and how long they took to start."""
+    for fact in _ENGINE_FACTS:
+        terminalreporter.write_line(fact)
 
 
 @pytest.fixture(scope="session")
-def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
+def kafka_broker(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[KafkaBroker]:
     """One real broker for the session (topics are shared; tests use fresh ids)."""
     broker = KafkaBroker(tmp_path_factory.mktemp("kafka"))
     broker.start()
-    print(f"\nKafka broker {broker.bootstrap} started in {broker.started_in_seconds:.1f}s")
+    _ENGINE_FACTS.append(
+        f"Kafka broker (session) {broker.bootstrap} started in {broker.started_in_seconds:.1f}s")
     yield broker
     broker.stop()
 
@@ -34,7 +45,10 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
     # Not under pytest's tmp dir: that is private to root, and the server runs as postgres.
     base = Path(tempfile.mkdtemp(prefix="l2c-pg-"))
     cluster = PostgresCluster(base)
+    began = time.monotonic()
     cluster.start()
+    _ENGINE_FACTS.append(f"PostgreSQL cluster (session) on port {cluster.port} started in "
+                         f"{time.monotonic() - began:.1f}s")
     yield cluster
     cluster.stop()
     shutil.rmtree(base, ignore_errors=True)
