@@ -1,0 +1,252 @@
+"""Capture from every channel, bulk import, duplicates and merges, campaigns."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError
+
+from kernel.domain import L2CAggregate, Money
+from kernel.errors import DomainError, InvalidCommand, NotFound
+from kernel.store import Result, fingerprint_of
+from services.leads.application.ports import (
+    ImportRow,
+)
+from services.leads.application.scoring import ScoringUseCases
+from services.leads.application.views import (
+    campaign_view,
+    lead_view,
+)
+from services.leads.domain.campaign import Campaign
+from services.leads.domain.identity import IdentityKey
+from services.leads.domain.lead import Contact, DuplicateMatch, Lead
+from services.leads.domain.matching import MatchKey, match_keys
+
+
+class CaptureUseCases(ScoringUseCases):
+    def capture_lead(
+        self,
+        contact: Contact,
+        channel: str,
+        *,
+        campaign_id: str = "",
+        external_ref: str = "",
+        idempotency_key: str | None = None,
+    ) -> Result:
+        """Capture a lead; flag it when it matches known leads or accounts."""
+
+        def decide() -> tuple[list[L2CAggregate], Result]:
+            if campaign_id:
+                self._known_campaign(campaign_id)
+            lead = Lead.capture(contact, channel, campaign_id, external_ref)
+            keys, matches = self._claim_identity(
+                "lead",
+                lead.id,
+                match_keys(contact.email, contact.phone, contact.company, contact.website),
+            )
+            lead.flag_duplicates(matches)
+            return [lead, *keys], {**lead_view(lead), "duplicates": list(lead.duplicates)}
+
+        return self.execute(
+            "capture_lead",
+            decide,
+            idempotency_key=idempotency_key,
+            retries=3,
+            fingerprint=fingerprint_of("capture_lead", contact, channel, campaign_id, external_ref),
+        )
+
+    def handle_inbound_call(
+        self,
+        *,
+        call_id: str,
+        caller_number: str,
+        caller_name: str,
+        campaign_id: str,
+        started_at: datetime,
+        answered: bool,
+        idempotency_key: str | None = None,
+    ) -> Result:
+        """A known caller's call is engagement on their lead; an unknown caller becomes a
+        lead from the inbound-call channel (and, if answered, engaged at once)."""
+        known = self._lead_with_phone(caller_number)
+        if known is None:
+            name = caller_name.strip() or f"Caller {caller_number}"
+            captured = self.capture_lead(
+                Contact(name, phone=caller_number),
+                "inbound_call",
+                campaign_id=campaign_id,
+                external_ref=f"call:{call_id}",
+                idempotency_key=f"{idempotency_key}:capture" if idempotency_key else None,
+            )
+            known = uuid.UUID(str(captured["lead_id"]))
+        if not answered:
+            return {"lead_id": str(known), "engaged": False}
+        engaged = self.record_engagement(
+            known,
+            "call_answered",
+            started_at,
+            ref=f"call:{call_id}",
+            idempotency_key=idempotency_key,
+        )
+        return {**engaged, "engaged": True}
+
+    def _lead_with_phone(self, phone: str) -> uuid.UUID | None:
+        keys = [k for k in match_keys("", phone, "", "") if k.kind == "phone"]
+        if not keys:
+            return None
+        try:
+            index: IdentityKey = self.repository.get(IdentityKey.id_of(keys[0]))
+        except AggregateNotFoundError:
+            return None
+        for kind, owner in index.owners:
+            if kind == "lead" and self.get_lead(owner).merged_into is None:
+                return owner
+        return None
+
+    def import_leads(
+        self, rows: Iterable[ImportRow], *, import_key: str, default_campaign: str = ""
+    ) -> dict[str, Any]:
+        """Capture every readable row; report, row by row, what was rejected and why.
+        Each row has its own idempotency key, so re-sending an import adds nothing twice."""
+        accepted, rejected, duplicates = 0, [], []
+        total = 0
+        for row in rows:
+            total += 1
+            if row.contact is None:
+                rejected.append({"row": row.row, "reason": row.error})
+                continue
+            try:
+                result = self.capture_lead(
+                    row.contact,
+                    "import",
+                    campaign_id=row.campaign_id or default_campaign,
+                    external_ref=f"{import_key}#{row.row}",
+                    idempotency_key=f"import:{import_key}:{row.row}",
+                )
+            except DomainError as exc:
+                rejected.append({"row": row.row, "reason": str(exc)})
+                continue
+            accepted += 1
+            if result["duplicates"]:
+                duplicates.append(
+                    {"row": row.row, "lead_id": result["lead_id"], "matches": result["duplicates"]}
+                )
+        return {
+            "import_key": import_key,
+            "rows": total,
+            "accepted": accepted,
+            "rejected": rejected,
+            "duplicates": duplicates,
+        }
+
+    def _claim_identity(
+        self, owner_kind: str, owner_id: uuid.UUID, keys: list[MatchKey]
+    ) -> tuple[list[IdentityKey], list[DuplicateMatch]]:
+        claimed, matches = [], []
+        for key in keys:
+            try:
+                index: IdentityKey = self.repository.get(IdentityKey.id_of(key))
+            except AggregateNotFoundError:
+                claimed.append(
+                    IdentityKey(
+                        kind=key.kind, value=key.value, owner_kind=owner_kind, owner_id=owner_id
+                    )
+                )
+                continue
+            matches += [DuplicateMatch(kind, oid, key.reason) for kind, oid in index.owners]
+            index.claim(owner_kind, owner_id)
+            claimed.append(index)
+        return claimed, matches
+
+    def merge_leads(
+        self,
+        survivor_id: uuid.UUID,
+        duplicate_id: uuid.UUID,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Result:
+        def decide() -> tuple[list[Lead], Result]:
+            survivor, duplicate = self.load(Lead, survivor_id), self.load(Lead, duplicate_id)
+            duplicate.merge_into(survivor)
+            return [duplicate, survivor], {
+                "survivor": lead_view(survivor),
+                "merged": lead_view(duplicate),
+            }
+
+        return self.execute(
+            "merge_leads",
+            decide,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint_of("merge", survivor_id, duplicate_id),
+        )
+
+    def undo_merge(self, duplicate_id: uuid.UUID, *, idempotency_key: str | None = None) -> Result:
+        def decide() -> tuple[list[Lead], Result]:
+            duplicate = self.load(Lead, duplicate_id)
+            if duplicate.merged_into is None:
+                raise InvalidCommand(f"lead {duplicate_id} is not merged")
+            survivor = self.load(Lead, duplicate.merged_into)
+            duplicate.undo_merge(survivor)
+            return [duplicate, survivor], {
+                "survivor": lead_view(survivor),
+                "restored": lead_view(duplicate),
+            }
+
+        return self.execute(
+            "undo_merge",
+            decide,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint_of("unmerge", duplicate_id),
+        )
+
+    def launch_campaign(
+        self,
+        slug: str,
+        *,
+        name: str,
+        channel_type: str,
+        cost: Money,
+        starts_on: date,
+        ends_on: date,
+        idempotency_key: str | None = None,
+    ) -> Result:
+        def decide() -> tuple[list[Campaign], Result]:
+            if self.exists(Campaign.create_id(slug)):
+                raise InvalidCommand(f"campaign {slug!r} already exists")
+            campaign = Campaign.launch(slug, name, channel_type, cost, starts_on, ends_on)
+            return [campaign], campaign_view(campaign)
+
+        return self.execute(
+            "launch_campaign",
+            decide,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint_of(
+                "campaign", slug, name, channel_type, str(cost), starts_on, ends_on
+            ),
+        )
+
+    def record_campaign_cost(
+        self, slug: str, cost: Money, *, idempotency_key: str | None = None
+    ) -> Result:
+        self._known_campaign(slug)
+        return self.update(
+            "record_campaign_cost",
+            Campaign,
+            Campaign.create_id(slug),
+            lambda campaign: campaign.record_cost(cost),
+            campaign_view,
+            idempotency_key=idempotency_key,
+            request=[str(cost)],
+        )
+
+    def get_campaign(self, slug: str) -> Campaign:
+        return self.load(Campaign, Campaign.create_id(slug))
+
+    def _known_campaign(self, slug: str) -> Campaign:
+        try:
+            return self.get_campaign(slug)
+        except NotFound:
+            raise InvalidCommand(f"unknown campaign {slug!r}") from None
