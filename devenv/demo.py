@@ -69,10 +69,11 @@ def seed_demo(urls: dict[str, str]) -> None:
                 },
             ).raise_for_status()
         deal = _wait_for(http, f"{urls['deals']}/deals/by-lead/{lead_ids[0]}")
-        for stage in ("needs_analysis", "proposal", "negotiation"):
-            http.post(
-                f"{urls['deals']}/deals/{deal['deal_id']}/advance", json={"stage": stage}
-            ).raise_for_status()
+        for action, stage in (("need_confirmed", "product_understanding"),
+                              ("demo_given", "quote"), ("quote_sent", "close")):
+            deal_url = f"{urls['deals']}/deals/{deal['deal_id']}"
+            http.post(f"{deal_url}/actions", json={"action": action}).raise_for_status()
+            http.post(f"{deal_url}/advance", json={"stage": stage}).raise_for_status()
         http.post(f"{urls['deals']}/deals/{deal['deal_id']}/win").raise_for_status()
         order = _wait_for(http, f"{urls['billing']}/orders/by-deal/{deal['deal_id']}")
         invoice = http.post(

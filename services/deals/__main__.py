@@ -6,14 +6,13 @@ from kernel.service import ServiceParts, service_main
 from kernel.settings import Settings
 from kernel.topics import DEALS
 from services.deals.adapters.contracts import DEAL_CONTRACTS
-from services.deals.adapters.pipeline_config import load_pipeline
 from services.deals.application import DealsApplication
 from services.deals.entrypoints.http import build_api
 from services.deals.entrypoints.policies import open_deal_when_lead_converted
 
 
 def build(settings: Settings) -> ServiceParts:
-    app = DealsApplication(settings, load_pipeline())
+    app = DealsApplication(settings)
     relay = Relay(app, DEAL_CONTRACTS, DEALS, settings)
     api = build_api(app)
     add_readiness(api, relay.readiness)

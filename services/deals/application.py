@@ -3,99 +3,118 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
+from typing import Any
 
 from kernel.domain import Money
-from kernel.errors import RuleViolation
+from kernel.errors import InvalidCommand, RuleViolation
+from kernel.rules import RuleCatalog
 from kernel.settings import Settings
 from kernel.store import Result, ServiceApplication, fingerprint_of
+from services.deals.adapters.pipeline_config import ProcessesSchema
 from services.deals.domain.deal import Deal
 from services.deals.domain.pipeline import Pipeline
+
+CONFIG_DIR = Path(__file__).resolve().parent / "config"
 
 
 class DealsApplication(ServiceApplication):
     name = "deals"
 
-    def __init__(self, settings: Settings, pipeline: Pipeline) -> None:
+    def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
-        self.pipeline = pipeline
+        self.processes = RuleCatalog(self, "processes", ProcessesSchema,
+                                     CONFIG_DIR / "processes.json")
+        self.processes.ensure_published()
+
+    def process(self, process_id: str = "") -> Pipeline:
+        """A sales process as currently defined (the default one when none is named)."""
+        version, schema = self.processes.current()
+        found = schema.process(process_id or schema.default_process, version)
+        if found is None:
+            known = ", ".join(p.id for p in schema.processes)
+            raise InvalidCommand(f"no sales process {process_id!r}; processes are {known}")
+        return found
 
     def open_deal_for_lead(
-        self,
-        *,
-        lead_id: uuid.UUID,
-        name: str,
-        amount: Money,
-        owner_id: str,
-        company: str,
-        idempotency_key: str | None = None,
+        self, *, lead_id: uuid.UUID, name: str, amount: Money, owner_id: str, company: str,
+        process_id: str = "", idempotency_key: str | None = None,
     ) -> Result:
         def decide() -> tuple[list[Deal], Result]:
             if self.exists(Deal.create_id(lead_id)):
                 raise RuleViolation(f"lead {lead_id} already has a deal")
-            deal = Deal.open(lead_id, name, amount, owner_id, company, self.pipeline)
-            return [deal], _state(deal)
+            deal = Deal.open(lead_id, name, amount, owner_id, company, self.process(process_id))
+            return [deal], deal_state(deal)
 
         return self.execute(
-            "open_deal",
-            decide,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint_of("open", lead_id, name, str(amount), owner_id, company),
+            "open_deal", decide, idempotency_key=idempotency_key,
+            fingerprint=fingerprint_of("open", lead_id, name, str(amount), owner_id, company,
+                                       process_id),
         )
+
+    def complete_action(
+        self, deal_id: uuid.UUID, action: str, note: str = "", *,
+        idempotency_key: str | None = None, expected_version: int | None = None,
+    ) -> Result:
+        return self.update("complete_action", Deal, deal_id,
+                           lambda deal: deal.complete_action(action, note), deal_state,
+                           idempotency_key=idempotency_key, expected_version=expected_version,
+                           request=[action, note])
+
+    def record_key_event(
+        self, deal_id: uuid.UUID, kind: str, source: str, ref: str = "", *,
+        idempotency_key: str | None = None,
+    ) -> Result:
+        return self.update("record_key_event", Deal, deal_id,
+                           lambda deal: deal.record_key_event(kind, source, ref), deal_state,
+                           idempotency_key=idempotency_key, request=[kind, source, ref])
 
     def advance_deal(
-        self,
-        deal_id: uuid.UUID,
-        stage: str,
-        *,
-        idempotency_key: str | None = None,
+        self, deal_id: uuid.UUID, stage: str, *, override_by: str = "",
+        override_reason: str = "", idempotency_key: str | None = None,
         expected_version: int | None = None,
     ) -> Result:
         return self.update(
-            "advance_deal",
-            Deal,
-            deal_id,
-            lambda deal: deal.advance_to(stage),
-            _state,
-            idempotency_key=idempotency_key,
-            expected_version=expected_version,
-            request=[stage],
+            "advance_deal", Deal, deal_id,
+            lambda deal: deal.advance_to(stage, override_by, override_reason), deal_state,
+            idempotency_key=idempotency_key, expected_version=expected_version,
+            request=[stage, override_by, override_reason],
         )
+
+    def move_deal_back(
+        self, deal_id: uuid.UUID, stage: str, reason: str, *,
+        idempotency_key: str | None = None, expected_version: int | None = None,
+    ) -> Result:
+        return self.update("move_deal_back", Deal, deal_id,
+                           lambda deal: deal.move_back_to(stage, reason), deal_state,
+                           idempotency_key=idempotency_key, expected_version=expected_version,
+                           request=[stage, reason])
+
+    def migrate_deal(
+        self, deal_id: uuid.UUID, process_id: str = "", *, idempotency_key: str | None = None,
+    ) -> Result:
+        """Move a deal onto the current version of its process (or another process)."""
+
+        def change(deal: Deal) -> None:
+            deal.migrate_to(self.process(process_id or deal.pipeline_definition.id))
+
+        return self.update("migrate_deal", Deal, deal_id, change, deal_state,
+                           idempotency_key=idempotency_key, request=[process_id])
 
     def win_deal(
-        self,
-        deal_id: uuid.UUID,
-        *,
-        idempotency_key: str | None = None,
+        self, deal_id: uuid.UUID, *, idempotency_key: str | None = None,
         expected_version: int | None = None,
     ) -> Result:
-        return self.update(
-            "win_deal",
-            Deal,
-            deal_id,
-            lambda deal: deal.win(),
-            _state,
-            idempotency_key=idempotency_key,
-            expected_version=expected_version,
-        )
+        return self.update("win_deal", Deal, deal_id, lambda deal: deal.win(), deal_state,
+                           idempotency_key=idempotency_key, expected_version=expected_version)
 
     def lose_deal(
-        self,
-        deal_id: uuid.UUID,
-        *,
-        reason: str,
-        competitor: str = "",
-        note: str = "",
-        idempotency_key: str | None = None,
-        expected_version: int | None = None,
+        self, deal_id: uuid.UUID, *, reason: str, competitor: str = "", note: str = "",
+        idempotency_key: str | None = None, expected_version: int | None = None,
     ) -> Result:
         return self.update(
-            "lose_deal",
-            Deal,
-            deal_id,
-            lambda deal: deal.lose(reason, competitor, note),
-            _state,
-            idempotency_key=idempotency_key,
-            expected_version=expected_version,
+            "lose_deal", Deal, deal_id, lambda deal: deal.lose(reason, competitor, note),
+            deal_state, idempotency_key=idempotency_key, expected_version=expected_version,
             request=[reason, competitor, note],
         )
 
@@ -106,11 +125,15 @@ class DealsApplication(ServiceApplication):
         return Deal.create_id(lead_id)
 
 
-def _state(deal: Deal) -> Result:
+def deal_state(deal: Deal) -> dict[str, Any]:
+    process = deal.pipeline_definition
     return {
         "deal_id": str(deal.id),
         "status": deal.status.value,
         "stage": deal.stage,
         "win_probability_percent": deal.win_probability_percent,
+        "process": {"id": process.id, "version": process.version},
+        "actions_done": list(deal.actions_done),
+        "key_events": list(deal.key_events),
         "version": deal.version,
     }

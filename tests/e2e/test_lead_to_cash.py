@@ -135,11 +135,15 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
     )
     deal_id = deal["deal_id"]
     assert (deal["stage"], deal["win_probability_percent"], deal["amount"]) == (
-        "qualification",
+        "contact",
         10,
         "48000.00",
     )
-    for stage, probability in (("needs_analysis", 25), ("proposal", 50), ("negotiation", 75)):
+    for action, stage, probability in (("need_confirmed", "product_understanding", 30),
+                                       ("demo_given", "quote", 60), ("quote_sent", "close", 80)):
+        refused = http.post(f"{deals}/deals/{deal_id}/advance", json={"stage": stage})
+        assert refused.status_code == 409 and f"action {action}" in refused.json()["message"]
+        ok(http.post(f"{deals}/deals/{deal_id}/actions", json={"action": action}))
         moved = ok(http.post(f"{deals}/deals/{deal_id}/advance", json={"stage": stage}))
         assert moved["win_probability_percent"] == probability
     ok(http.post(f"{deals}/deals/{deal_id}/win"))
@@ -213,10 +217,10 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
     history = ok(http.get(f"{gateway}/deals/{deal_id}/history"))["events"]
     assert [(e["event_type"], int(e["aggregate_version"])) for e in history] == [
         ("l2c.v1.DealOpened", 0),
-        ("l2c.v1.DealStageAdvanced", 1),
-        ("l2c.v1.DealStageAdvanced", 2),
-        ("l2c.v1.DealStageAdvanced", 3),
-        ("l2c.v1.DealWon", 4),
+        ("l2c.v1.DealActionCompleted", 1), ("l2c.v1.DealStageAdvanced", 2),
+        ("l2c.v1.DealActionCompleted", 3), ("l2c.v1.DealStageAdvanced", 4),
+        ("l2c.v1.DealActionCompleted", 5), ("l2c.v1.DealStageAdvanced", 6),
+        ("l2c.v1.DealWon", 7),
     ]
     opened = history[0]
     assert opened["correlation_id"] == correlation

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from google.protobuf.message import Message
 from l2c.v1 import deals_pb2
 
-from kernel.contracts import EventContracts, money_to_proto, timestamp
+from kernel.contracts import EventContracts, money_to_proto, rule_set_contracts, timestamp
 from services.deals.domain.deal import Deal
 from services.deals.domain.pipeline import Pipeline
 
@@ -23,6 +25,7 @@ def _opened(e: Deal.Opened) -> deals_pb2.DealOpened:  # type: ignore[name-define
         stage=pipeline.first.name,
         win_probability_percent=pipeline.first.win_probability_percent,
         company=e.company,
+        process_version=pipeline.version,
     )
 
 
@@ -32,6 +35,17 @@ def _advanced(e: Deal.StageAdvanced) -> deals_pb2.DealStageAdvanced:  # type: ig
         from_stage=e.from_stage,
         to_stage=e.to_stage,
         win_probability_percent=e.win_probability_percent,
+        overridden_by=e.overridden_by,
+        override_reason=e.override_reason,
+        missing=e.missing,
+    )
+
+
+def _migrated(e: Any) -> Message:
+    to = Pipeline.from_data(e.pipeline)
+    return deals_pb2.DealProcessMigrated(
+        deal_id=str(e.originator_id), from_process=e.from_process, from_version=e.from_version,
+        to_process=to.id, to_version=to.version, stage=e.stage,
     )
 
 
@@ -57,6 +71,16 @@ def _lost(e: Deal.Lost) -> deals_pb2.DealLost:  # type: ignore[name-defined]
 DEAL_CONTRACTS = EventContracts(
     "deals",
     {
+        **rule_set_contracts(),
+        Deal.StageMovedBack: lambda e: deals_pb2.DealStageMovedBack(  # type: ignore[attr-defined]
+            deal_id=str(e.originator_id), from_stage=e.from_stage, to_stage=e.to_stage,
+            win_probability_percent=e.win_probability_percent, reason=e.reason),
+        Deal.ActionCompleted: lambda e: deals_pb2.DealActionCompleted(  # type: ignore[attr-defined]
+            deal_id=str(e.originator_id), stage=e.stage, action=e.action, note=e.note),
+        Deal.KeyEventRecorded: lambda e: deals_pb2.DealKeyEventRecorded(  # type: ignore[attr-defined]
+            deal_id=str(e.originator_id), kind=e.kind, stage=e.stage, source=e.source,
+            ref=e.ref),
+        Deal.ProcessMigrated: _migrated,  # type: ignore[attr-defined]
         Deal.Opened: _opened,  # type: ignore[attr-defined]
         Deal.StageAdvanced: _advanced,  # type: ignore[attr-defined]
         Deal.Won: _won,  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ pipeline does not rewrite open deals.
 
 from __future__ import annotations
 
+import re
 import uuid
 from enum import StrEnum
 from typing import Any
@@ -80,6 +81,8 @@ class Deal(L2CAggregate):
         self.stage = Pipeline.from_data(pipeline).first.name
         self.status = DealStatus.OPEN
         self.loss_reason = ""
+        self.actions_done: list[str] = []
+        self.key_events: list[str] = []
 
     @property
     def pipeline_definition(self) -> Pipeline:
@@ -94,20 +97,97 @@ class Deal(L2CAggregate):
         pipeline = self.pipeline_definition
         return pipeline.stages[pipeline.index_of(self.stage)].win_probability_percent
 
-    def advance_to(self, stage_name: str) -> None:
+    def complete_action(self, action: str, note: str = "") -> None:
+        """A standard action (exit criterion) of the process is done."""
+        self._check_open("record actions")
+        known = sorted({a for s in self.pipeline_definition.stages for a in s.exit_criteria})
+        if action not in known:
+            raise InvalidCommand(
+                f"{action!r} is not a standard action of process "
+                f"{self.pipeline_definition.id!r}; its actions are {', '.join(known)}"
+            )
+        if action not in self.actions_done:
+            self._action_completed(stage=self.stage, action=action, note=note)
+
+    @event("ActionCompleted")
+    def _action_completed(self, stage: str, action: str, note: str) -> None:
+        self.actions_done.append(action)
+
+    def record_key_event(self, kind: str, source: str, ref: str = "") -> None:
+        """A key event of the sales conversation (customer approval, price objection, ...)."""
+        self._check_open("record key events")
+        if not re.match(r"^[a-z][a-z0-9_]{0,39}$", kind):
+            raise InvalidCommand(f"key event {kind!r} must be a lowercase identifier")
+        self._key_event_recorded(kind=kind, stage=self.stage, source=source, ref=ref)
+
+    @event("KeyEventRecorded")
+    def _key_event_recorded(self, kind: str, stage: str, source: str, ref: str) -> None:
+        if kind not in self.key_events:
+            self.key_events.append(kind)
+
+    def advance_to(self, stage_name: str, override_by: str = "", override_reason: str = "") -> None:
+        """Move forward. Every stage left behind must have its exit criteria and key events,
+        unless a manager overrides (the event records who, why and what was missing)."""
         self._check_open("advance")
         pipeline = self.pipeline_definition
         target = pipeline.index_of(stage_name)
-        current = pipeline.index_of(self.stage)
-        if target <= current:
+        if target <= pipeline.index_of(self.stage):
             raise RuleViolation(
-                f"deal {self.id} is in {self.stage!r}; it can only advance to a later stage"
+                f"deal {self.id} is in {self.stage!r}; it can only advance to a later stage "
+                "(move it back instead)"
             )
+        missing = pipeline.missing_to_leave(self.stage, stage_name, set(self.actions_done),
+                                            set(self.key_events))
+        if missing and not override_by:
+            raise RuleViolation(
+                f"deal {self.id} cannot leave {self.stage!r} yet; missing: {'; '.join(missing)}"
+            )
+        if missing and not override_reason.strip():
+            raise InvalidCommand("a manager's override needs a reason")
         self._stage_advanced(
-            from_stage=self.stage,
-            to_stage=stage_name,
+            from_stage=self.stage, to_stage=stage_name,
             win_probability_percent=pipeline.stages[target].win_probability_percent,
+            overridden_by=override_by if missing else "",
+            override_reason=override_reason.strip() if missing else "",
+            missing=missing,
         )
+
+    def move_back_to(self, stage_name: str, reason: str) -> None:
+        self._check_open("move back")
+        pipeline = self.pipeline_definition
+        if pipeline.index_of(stage_name) >= pipeline.index_of(self.stage):
+            raise RuleViolation(
+                f"deal {self.id} is in {self.stage!r}; {stage_name!r} is not an earlier stage")
+        if not reason.strip():
+            raise InvalidCommand("say why the deal moves back (loss reviews read it)")
+        self._stage_moved_back(
+            from_stage=self.stage, to_stage=stage_name, reason=reason.strip(),
+            win_probability_percent=pipeline.stage(stage_name).win_probability_percent,
+        )
+
+    @event("StageMovedBack")
+    def _stage_moved_back(self, from_stage: str, to_stage: str, reason: str,
+                          win_probability_percent: int) -> None:
+        self.stage = to_stage
+
+    def migrate_to(self, process: Pipeline) -> bool:
+        """Follow a newer version (or another process): keep the stage if it still exists,
+        else start from the first; False when the deal already follows it."""
+        self._check_open("migrate")
+        current = self.pipeline_definition
+        if (process.id, process.version) == (current.id, current.version):
+            return False
+        names = [s.name for s in process.stages]
+        stage = self.stage if self.stage in names else process.first.name
+        self._process_migrated(from_process=current.id, from_version=current.version,
+                               pipeline=process.as_data(), stage=stage)
+        return True
+
+    @event("ProcessMigrated")
+    def _process_migrated(self, from_process: str, from_version: int,
+                          pipeline: dict[str, Any], stage: str) -> None:
+        self.pipeline = pipeline
+        self.stage = stage
 
     def win(self) -> None:
         self._check_open("be won")
@@ -130,7 +210,8 @@ class Deal(L2CAggregate):
             raise RuleViolation(f"deal {self.id} is {self.status.value}; it cannot {action}")
 
     @event("StageAdvanced")
-    def _stage_advanced(self, from_stage: str, to_stage: str, win_probability_percent: int) -> None:
+    def _stage_advanced(self, from_stage: str, to_stage: str, win_probability_percent: int,
+                        overridden_by: str, override_reason: str, missing: list[str]) -> None:
         self.stage = to_stage
 
     @event("Won")

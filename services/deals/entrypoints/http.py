@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from pydantic import BaseModel, Field
@@ -10,12 +11,45 @@ from pydantic import BaseModel, Field
 from kernel.contracts import envelope_as_dict
 from kernel.http import create_api, expected_version, idempotency_key
 from services.deals.adapters.contracts import DEAL_CONTRACTS
-from services.deals.application import DealsApplication
+from services.deals.application import DealsApplication, deal_state
 from services.deals.domain.deal import Deal, LossReason
 
 
+class Override(BaseModel):
+    by: str = Field(min_length=1, max_length=100, description="the manager who overrides")
+    reason: str = Field(min_length=1, max_length=500)
+
+
 class AdvanceRequest(BaseModel):
-    stage: str = Field(min_length=1, max_length=40, examples=["needs_analysis"])
+    stage: str = Field(min_length=1, max_length=40, examples=["product_understanding"])
+    override: Override | None = Field(
+        None, description="advance without the exit criteria (recorded with who and why)")
+
+
+class MoveBackRequest(BaseModel):
+    stage: str = Field(min_length=1, max_length=40)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ActionRequest(BaseModel):
+    action: str = Field(min_length=1, max_length=60, examples=["need_confirmed"])
+    note: str = Field("", max_length=2000)
+
+
+class KeyEventRequest(BaseModel):
+    kind: str = Field(min_length=1, max_length=40, examples=["customer_approval"])
+    source: str = Field("rep", max_length=40)
+    ref: str = Field("", max_length=200)
+
+
+class MigrateRequest(BaseModel):
+    process_id: str = Field("", max_length=64, description="another process; empty: the "
+                            "current version of the deal's own")
+
+
+class PublishRulesRequest(BaseModel):
+    document: dict[str, Any]
+    note: str = Field("", max_length=500)
 
 
 class LoseRequest(BaseModel):
@@ -29,6 +63,9 @@ class DealState(BaseModel):
     status: str
     stage: str
     win_probability_percent: int
+    process: dict[str, Any]
+    actions_done: list[str]
+    key_events: list[str]
     version: int
 
 
@@ -39,7 +76,6 @@ class DealView(DealState):
     currency: str
     owner_id: str
     company: str
-    pipeline_id: str
 
 
 def build_router(app: DealsApplication) -> APIRouter:
@@ -47,18 +83,13 @@ def build_router(app: DealsApplication) -> APIRouter:
 
     def view(deal: Deal) -> DealView:
         return DealView(
-            deal_id=deal.id,
-            status=deal.status.value,
-            stage=deal.stage,
-            win_probability_percent=deal.win_probability_percent,
-            version=deal.version,
+            **deal_state(deal),
             lead_id=deal.lead_id,
             name=deal.name,
             amount=str(deal.amount.amount),
             currency=deal.amount.currency,
             owner_id=deal.owner_id,
             company=deal.company,
-            pipeline_id=deal.pipeline_definition.id,
         )
 
     @router.get("/deals/{deal_id}", response_model=DealView)
@@ -80,7 +111,45 @@ def build_router(app: DealsApplication) -> APIRouter:
         key: str | None = Depends(idempotency_key),
         version: int | None = Depends(expected_version),
     ) -> dict[str, object]:
-        return app.advance_deal(deal_id, body.stage, idempotency_key=key, expected_version=version)
+        return app.advance_deal(
+            deal_id, body.stage,
+            override_by=body.override.by if body.override else "",
+            override_reason=body.override.reason if body.override else "",
+            idempotency_key=key, expected_version=version,
+        )
+
+    @router.post("/deals/{deal_id}/move-back", response_model=DealState,
+                 summary="Move the deal to an earlier stage, saying why")
+    def move_back(
+        deal_id: uuid.UUID, body: MoveBackRequest, key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
+    ) -> dict[str, object]:
+        return app.move_deal_back(deal_id, body.stage, body.reason, idempotency_key=key,
+                                  expected_version=version)
+
+    @router.post("/deals/{deal_id}/actions", response_model=DealState,
+                 summary="A standard action (exit criterion) of the deal's process is done")
+    def complete_action(
+        deal_id: uuid.UUID, body: ActionRequest, key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
+    ) -> dict[str, object]:
+        return app.complete_action(deal_id, body.action, body.note, idempotency_key=key,
+                                   expected_version=version)
+
+    @router.post("/deals/{deal_id}/key-events", response_model=DealState,
+                 summary="Record a key event of the sales conversation")
+    def record_key_event(
+        deal_id: uuid.UUID, body: KeyEventRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, object]:
+        return app.record_key_event(deal_id, body.kind, body.source, body.ref,
+                                    idempotency_key=key)
+
+    @router.post("/deals/{deal_id}/migrate", response_model=DealState,
+                 summary="Move the deal onto the current version of a process")
+    def migrate(
+        deal_id: uuid.UUID, body: MigrateRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, object]:
+        return app.migrate_deal(deal_id, body.process_id, idempotency_key=key)
 
     @router.post("/deals/{deal_id}/win", response_model=DealState)
     def win_deal(
@@ -114,9 +183,18 @@ def build_router(app: DealsApplication) -> APIRouter:
         envelopes = (DEAL_CONTRACTS.envelope(e, 0) for e in app.history(Deal, deal_id))
         return [envelope_as_dict(env) for env in envelopes if env is not None]
 
-    @router.get("/pipelines/default", tags=["pipelines"])
-    def default_pipeline() -> dict[str, object]:
-        return app.pipeline.as_data()
+    @router.get("/rules/processes", tags=["processes"],
+                summary="The sales processes: stages, probabilities, exit criteria, key events")
+    def processes() -> dict[str, Any]:
+        version, rules = app.processes.current()
+        return {"name": "processes", "version": version, "document": rules.model_dump(mode="json")}
+
+    @router.put("/rules/processes", tags=["processes"],
+                summary="Publish a new version of the processes (open deals keep theirs)")
+    def publish_processes(
+        body: PublishRulesRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        return app.processes.publish(body.document, body.note, key)
 
     return router
 

@@ -11,7 +11,6 @@ from kernel.domain import CommandContext, Money, command_context
 from kernel.kafka import ensure_topics
 from kernel.settings import Settings
 from kernel.topics import ALL_TOPICS, LEADS
-from services.deals.adapters.pipeline_config import load_pipeline
 from services.deals.application import DealsApplication
 from services.deals.domain.deal import Deal
 from services.deals.entrypoints.policies import open_deal_when_lead_converted
@@ -38,7 +37,7 @@ async def test_a_converted_lead_opens_one_deal_even_when_the_event_arrives_twice
     kafka_settings: Settings,
 ) -> None:
     await ensure_topics(kafka_settings, ALL_TOPICS)
-    app = DealsApplication(kafka_settings, load_pipeline())
+    app = DealsApplication(kafka_settings)
     lead, record, correlation_id = converted_lead_envelope()
     garbage_key = uuid.uuid4().hex.encode()
     bootstrap = kafka_settings.kafka_bootstrap
@@ -58,7 +57,7 @@ async def test_a_converted_lead_opens_one_deal_even_when_the_event_arrives_twice
 
     deal = app.get_deal(deal_id)
     assert (deal.stage, deal.amount, deal.company) == (
-        "qualification",
+        "contact",
         Money(Decimal("48000.00"), "EUR"),
         "Acme",
     )

@@ -24,8 +24,8 @@ from services.billing.adapters.contracts import BILLING_CONTRACTS
 from services.billing.domain.invoice import Invoice
 from services.billing.domain.order import Order
 from services.deals.adapters.contracts import DEAL_CONTRACTS
-from services.deals.adapters.pipeline_config import load_pipeline
 from services.deals.domain.deal import Deal
+from services.deals.domain.pipeline import Pipeline, Stage
 from services.leads.adapters.contracts import LEAD_CONTRACTS
 from services.leads.domain.lead import Contact, Lead
 from tests.kafka_support import eventually, produce, read_topic
@@ -103,7 +103,12 @@ def the_story() -> tuple[list[tuple[str, str, bytes]], str, Invoice]:
         records += [(LEADS.name, k, v) for k, v, _ in published(LEAD_CONTRACTS, lead)]
     with command_context(at(DAY2)):
         deal = Deal.open(
-            leads[0].id, "D", Money(Decimal(100), "EUR"), "rep", "Acme", load_pipeline()
+            leads[0].id,
+            "D",
+            Money(Decimal(100), "EUR"),
+            "rep",
+            "Acme",
+            Pipeline("p", "P", (Stage("contact", 10), Stage("close", 80))),
         )
         deal.win()
         order = Order.book(deal.id, Money(Decimal(100), "EUR"), "Acme")

@@ -1,3 +1,4 @@
+import json
 import uuid
 from decimal import Decimal
 
@@ -5,7 +6,8 @@ import pytest
 
 from kernel.domain import Money
 from kernel.errors import InvalidCommand, RuleViolation
-from services.deals.adapters.pipeline_config import load_pipeline
+from services.deals.adapters.pipeline_config import ProcessesSchema
+from services.deals.application import CONFIG_DIR
 from services.deals.domain.deal import Deal, DealStatus
 from services.deals.domain.pipeline import Pipeline, Stage
 
@@ -82,10 +84,89 @@ def test_a_lost_deal_needs_a_known_reason_and_the_competitor_when_it_was_one() -
     )
 
 
-def test_the_shipped_default_pipeline_loads_and_validates() -> None:
-    pipeline = load_pipeline()
-    assert pipeline.first.name == "qualification"
-    assert [s.win_probability_percent for s in pipeline.stages] == [10, 25, 50, 75]
+def test_the_shipped_processes_validate_and_give_versioned_pipelines() -> None:
+    schema = ProcessesSchema.model_validate_json((CONFIG_DIR / "processes.json").read_text())
+    simple = schema.process("simple-product-sale", version=3)
+    assert simple is not None and simple.version == 3
+    assert [s.win_probability_percent for s in simple.stages] == [10, 30, 60, 80]
+    solution = schema.process("solution-sale", version=3)
+    assert solution is not None
+    assert solution.stage("power_sponsor").required_key_events == ("customer_approval",)
+
+
+def test_a_processes_document_naming_an_unknown_default_is_refused() -> None:
+    document = json.loads((CONFIG_DIR / "processes.json").read_text())
+    document["default_process"] = "nope"
+    with pytest.raises(ValueError, match="default_process 'nope' is not defined"):
+        ProcessesSchema.model_validate(document)
+
+
+GATED = Pipeline("solution", "Solution", (
+    Stage("goal", 10, ("pain_identified",)),
+    Stage("sponsor", 50, ("power_sponsor_won",), ("customer_approval",)),
+    Stage("close", 90)), version=1)
+
+
+def gated() -> Deal:
+    return opened(GATED)
+
+
+def test_advancing_without_exit_criteria_is_refused_listing_what_is_missing() -> None:
+    deal = gated()
+    with pytest.raises(RuleViolation, match="missing: goal: action pain_identified; sponsor: "
+                                            "action power_sponsor_won; sponsor: key event "
+                                            "customer_approval"):
+        deal.advance_to("close")
+    deal.complete_action("pain_identified")
+    deal.advance_to("sponsor")
+    deal.complete_action("power_sponsor_won")
+    with pytest.raises(RuleViolation, match="key event customer_approval"):
+        deal.advance_to("close")
+    deal.record_key_event("customer_approval", source="conversation_intelligence")
+    deal.advance_to("close")
+    assert (deal.stage, deal.win_probability_percent) == ("close", 90)
+
+
+def test_a_manager_may_override_missing_criteria_and_the_event_says_who_why_and_what() -> None:
+    deal = gated()
+    with pytest.raises(InvalidCommand, match="needs a reason"):
+        deal.advance_to("sponsor", override_by="manager-kim")
+    deal.advance_to("sponsor", override_by="manager-kim", override_reason="CEO intro done")
+    advanced = deal.collect_events()[-1]
+    assert (advanced.overridden_by, advanced.override_reason, advanced.missing) == (
+        "manager-kim", "CEO intro done", ["goal: action pain_identified"])
+
+
+def test_unknown_actions_are_refused_and_repeats_change_nothing() -> None:
+    deal = gated()
+    with pytest.raises(InvalidCommand, match="not a standard action"):
+        deal.complete_action("lunch")
+    deal.complete_action("pain_identified")
+    deal.collect_events()
+    deal.complete_action("pain_identified")
+    assert deal.collect_events() == []
+
+
+def test_moving_back_is_allowed_evented_and_needs_a_reason() -> None:
+    deal = gated()
+    deal.advance_to("close", override_by="kim", override_reason="fast track")
+    with pytest.raises(InvalidCommand, match="say why"):
+        deal.move_back_to("goal", "")
+    deal.move_back_to("goal", "the sponsor left the company")
+    assert (deal.stage, deal.win_probability_percent) == ("goal", 10)
+    with pytest.raises(RuleViolation, match="not an earlier stage"):
+        deal.move_back_to("close", "x")
+
+
+def test_a_deal_keeps_its_process_version_until_migrated() -> None:
+    deal = gated()
+    newer = Pipeline("solution", "Solution", (
+        Stage("goal", 15, ("pain_identified",)), Stage("close", 90)), version=2)
+    deal.advance_to("sponsor", override_by="kim", override_reason="x")
+    assert deal.pipeline_definition.version == 1
+    assert deal.migrate_to(newer) is True
+    assert (deal.pipeline_definition.version, deal.stage) == (2, "goal")  # stage gone: restart
+    assert deal.migrate_to(newer) is False
 
 
 @pytest.mark.parametrize(
