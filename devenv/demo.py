@@ -66,6 +66,8 @@ def seed_demo(urls: dict[str, str]) -> None:
                     "deal_name": "Line automation",
                     "owner_id": "rep-demo",
                     "expected_amount": {"amount": "48000.00", "currency": "EUR"},
+                    "qualification": {"budget": "approved", "authority": "COO decides",
+                                      "need": "slow changeovers", "timeline": "Q3 2026"},
                 },
             ).raise_for_status()
         deal = _wait_for(http, f"{urls['deals']}/deals/by-lead/{lead_ids[0]}")

@@ -14,6 +14,7 @@ from kernel.store import Result, ServiceApplication, fingerprint_of
 from services.deals.adapters.pipeline_config import ProcessesSchema
 from services.deals.domain.deal import Deal
 from services.deals.domain.pipeline import Pipeline
+from services.deals.domain.qualification import Qualification
 
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
 
@@ -38,18 +39,20 @@ class DealsApplication(ServiceApplication):
 
     def open_deal_for_lead(
         self, *, lead_id: uuid.UUID, name: str, amount: Money, owner_id: str, company: str,
-        process_id: str = "", idempotency_key: str | None = None,
+        process_id: str = "", qualification: Qualification | None = None,
+        idempotency_key: str | None = None,
     ) -> Result:
         def decide() -> tuple[list[Deal], Result]:
             if self.exists(Deal.create_id(lead_id)):
                 raise RuleViolation(f"lead {lead_id} already has a deal")
-            deal = Deal.open(lead_id, name, amount, owner_id, company, self.process(process_id))
+            deal = Deal.open(lead_id, name, amount, owner_id, company, self.process(process_id),
+                             qualification)
             return [deal], deal_state(deal)
 
         return self.execute(
             "open_deal", decide, idempotency_key=idempotency_key,
             fingerprint=fingerprint_of("open", lead_id, name, str(amount), owner_id, company,
-                                       process_id),
+                                       process_id, qualification),
         )
 
     def complete_action(
@@ -101,6 +104,45 @@ class DealsApplication(ServiceApplication):
         return self.update("migrate_deal", Deal, deal_id, change, deal_state,
                            idempotency_key=idempotency_key, request=[process_id])
 
+    def update_meddic(
+        self, deal_id: uuid.UUID, values: dict[str, str], *,
+        idempotency_key: str | None = None, expected_version: int | None = None,
+    ) -> Result:
+        return self.update("update_meddic", Deal, deal_id,
+                           lambda deal: deal.update_meddic(values), deal_state,
+                           idempotency_key=idempotency_key, expected_version=expected_version,
+                           request=[values])
+
+    def add_stakeholder(
+        self, deal_id: uuid.UUID, *, stakeholder_id: str, name: str, level: str,
+        department: str, role: str, attitude: str, idempotency_key: str | None = None,
+    ) -> Result:
+        return self.update(
+            "add_stakeholder", Deal, deal_id,
+            lambda deal: deal.add_stakeholder(stakeholder_id, name, level, department, role,
+                                              attitude),
+            deal_state, idempotency_key=idempotency_key,
+            request=[stakeholder_id, name, level, department, role, attitude])
+
+    def change_stakeholder(
+        self, deal_id: uuid.UUID, stakeholder_id: str, *, role: str = "", attitude: str = "",
+        note: str = "", idempotency_key: str | None = None,
+    ) -> Result:
+        return self.update(
+            "change_stakeholder", Deal, deal_id,
+            lambda deal: deal.change_stakeholder(stakeholder_id, role=role, attitude=attitude,
+                                                 note=note),
+            deal_state, idempotency_key=idempotency_key,
+            request=[stakeholder_id, role, attitude, note])
+
+    def record_contact(
+        self, deal_id: uuid.UUID, stakeholder_id: str, channel: str, *,
+        idempotency_key: str | None = None,
+    ) -> Result:
+        return self.update("record_contact", Deal, deal_id,
+                           lambda deal: deal.record_contact(stakeholder_id, channel), deal_state,
+                           idempotency_key=idempotency_key, request=[stakeholder_id, channel])
+
     def win_deal(
         self, deal_id: uuid.UUID, *, idempotency_key: str | None = None,
         expected_version: int | None = None,
@@ -135,5 +177,6 @@ def deal_state(deal: Deal) -> dict[str, Any]:
         "process": {"id": process.id, "version": process.version},
         "actions_done": list(deal.actions_done),
         "key_events": list(deal.key_events),
+        "meddic_completeness": deal.meddic_completeness,
         "version": deal.version,
     }

@@ -118,12 +118,21 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
     lead_id = lead["lead_id"]
     ok(http.post(f"{leads}/leads/{lead_id}/qualify", json={"note": "webinar"}))
     ok(http.post(f"{leads}/leads/{lead_id}/accept", json={"note": "budget confirmed"}))
+    no_bant = http.post(f"{leads}/leads/{lead_id}/convert", json={
+        "deal_name": "Line automation", "owner_id": "rep-7",
+        "expected_amount": {"amount": "48000.00", "currency": "EUR"},
+        "qualification": {"budget": "EUR 50k"}})
+    assert no_bant.status_code == 422
+    assert "passes BANT; missing: authority, need, timeline" in no_bant.json()["message"]
     convert = http.post(
         f"{leads}/leads/{lead_id}/convert",
         json={
             "deal_name": "Line automation",
             "owner_id": "rep-7",
             "expected_amount": {"amount": "48000.00", "currency": "EUR"},
+            "qualification": {"budget": "EUR 50k approved for 2026", "authority": "COO decides",
+                                  "need": "line changeovers take 4 hours",
+                                  "timeline": "before Q3 2026"},
         },
         headers={"X-Correlation-Id": correlation},
     )

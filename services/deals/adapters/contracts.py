@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from google.protobuf.message import Message
-from l2c.v1 import deals_pb2
+from l2c.v1 import deals_pb2, leads_pb2
 
 from kernel.contracts import EventContracts, money_to_proto, rule_set_contracts, timestamp
 from services.deals.domain.deal import Deal
@@ -26,6 +26,7 @@ def _opened(e: Deal.Opened) -> deals_pb2.DealOpened:  # type: ignore[name-define
         win_probability_percent=pipeline.first.win_probability_percent,
         company=e.company,
         process_version=pipeline.version,
+        qualification=leads_pb2.Qualification(**e.qualification),
     )
 
 
@@ -81,6 +82,17 @@ DEAL_CONTRACTS = EventContracts(
             deal_id=str(e.originator_id), kind=e.kind, stage=e.stage, source=e.source,
             ref=e.ref),
         Deal.ProcessMigrated: _migrated,  # type: ignore[attr-defined]
+        Deal.MeddicUpdated: lambda e: deals_pb2.DealMeddicUpdated(  # type: ignore[attr-defined]
+            deal_id=str(e.originator_id), element=e.element, value=e.value,
+            completeness=e.completeness),
+        Deal.StakeholderAdded: lambda e: deals_pb2.DealStakeholderAdded(  # type: ignore[attr-defined]
+            deal_id=str(e.originator_id), stakeholder_id=e.stakeholder_id, name=e.name,
+            level=e.level, department=e.department, role=e.role, attitude=e.attitude),
+        Deal.StakeholderChanged: lambda e: deals_pb2.DealStakeholderChanged(  # type: ignore[attr-defined]
+            deal_id=str(e.originator_id), stakeholder_id=e.stakeholder_id, role=e.role,
+            attitude=e.attitude, note=e.note),
+        Deal.StakeholderContacted: lambda e: deals_pb2.DealStakeholderContacted(  # type: ignore[attr-defined]
+            deal_id=str(e.originator_id), stakeholder_id=e.stakeholder_id, channel=e.channel),
         Deal.Opened: _opened,  # type: ignore[attr-defined]
         Deal.StageAdvanced: _advanced,  # type: ignore[attr-defined]
         Deal.Won: _won,  # type: ignore[attr-defined]

@@ -3,6 +3,8 @@ validated whenever a version is published."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field, model_validator
 
 from services.deals.domain.pipeline import Pipeline, Stage
@@ -20,6 +22,7 @@ class StageSchema(BaseModel):
 class ProcessSchema(BaseModel):
     id: str = Field(pattern=r"^[a-z][a-z0-9-]{1,63}$")
     name: str = Field(min_length=1)
+    qualification: Literal["BANT", "BANTCC"] = "BANT"
     stages: list[StageSchema] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -48,5 +51,6 @@ class ProcessesSchema(BaseModel):
             if p.id == process_id:
                 return Pipeline(p.id, p.name, tuple(
                     Stage(s.name, s.win_probability_percent, tuple(s.exit_criteria),
-                          tuple(s.required_key_events)) for s in p.stages), version)
+                          tuple(s.required_key_events)) for s in p.stages), version,
+                    p.qualification)
         return None

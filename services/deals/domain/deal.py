@@ -15,7 +15,9 @@ from eventsourcing.domain import event
 
 from kernel.domain import L2CAggregate, Money
 from kernel.errors import InvalidCommand, RuleViolation
+from services.deals.domain.decision_map import Attitude, BuyerRole, Level, coverage
 from services.deals.domain.pipeline import Pipeline
+from services.deals.domain.qualification import MEDDIC, Qualification, meddic_completeness
 
 _DEAL_FOR_LEAD = uuid.UUID("0b7a6a0e-54c4-4b43-8d0b-3d1f2f3f6c11")
 
@@ -48,11 +50,20 @@ class Deal(L2CAggregate):
         owner_id: str,
         company: str,
         pipeline: Pipeline,
+        qualification: Qualification | None = None,
     ) -> Deal:
+        """Open a deal, if it passes the process's qualification gate (BANT or BANTCC)."""
         if not name.strip():
             raise InvalidCommand("a deal needs a name")
         if not amount.is_positive:
             raise InvalidCommand(f"a deal's amount must be positive, got {amount}")
+        qualification = qualification or Qualification()
+        missing = qualification.missing(pipeline.qualification)
+        if missing:
+            raise RuleViolation(
+                f"a {pipeline.id} deal needs {pipeline.qualification}; missing: "
+                f"{', '.join(missing)}"
+            )
         return cls(
             lead_id=lead_id,
             name=name.strip(),
@@ -60,6 +71,7 @@ class Deal(L2CAggregate):
             owner_id=owner_id,
             company=company,
             pipeline=pipeline.as_data(),
+            qualification=qualification.as_data(),
         )
 
     @event("Opened")
@@ -71,8 +83,12 @@ class Deal(L2CAggregate):
         owner_id: str,
         company: str,
         pipeline: dict[str, Any],
+        qualification: dict[str, str],
     ) -> None:
         self.lead_id = lead_id
+        self.qualification = qualification
+        self.meddic: dict[str, str] = {}
+        self.stakeholders: dict[str, dict[str, Any]] = {}
         self.name = name
         self.amount = amount
         self.owner_id = owner_id
@@ -96,6 +112,77 @@ class Deal(L2CAggregate):
             return 0
         pipeline = self.pipeline_definition
         return pipeline.stages[pipeline.index_of(self.stage)].win_probability_percent
+
+    # -- MEDDIC and the decision map ---------------------------------------------------
+
+    def update_meddic(self, values: dict[str, str]) -> None:
+        unknown = sorted(set(values) - set(MEDDIC))
+        if unknown:
+            raise InvalidCommand(f"not MEDDIC elements: {unknown}; they are {', '.join(MEDDIC)}")
+        for name in MEDDIC:
+            if name in values and values[name].strip() != self.meddic.get(name, ""):
+                after = {**self.meddic, name: values[name].strip()}
+                self._meddic_updated(element=name, value=values[name].strip(),
+                                     completeness=meddic_completeness(after))
+
+    @event("MeddicUpdated")
+    def _meddic_updated(self, element: str, value: str, completeness: float) -> None:
+        self.meddic[element] = value
+
+    @property
+    def meddic_completeness(self) -> float:
+        return meddic_completeness(self.meddic)
+
+    def add_stakeholder(self, stakeholder_id: str, name: str, level: str, department: str,
+                        role: str, attitude: str) -> None:
+        if stakeholder_id in self.stakeholders:
+            raise RuleViolation(f"stakeholder {stakeholder_id!r} is already on the map")
+        if not name.strip():
+            raise InvalidCommand("a stakeholder needs a name")
+        self._stakeholder_added(
+            stakeholder_id=stakeholder_id, name=name.strip(), level=_choice(Level, level, "level"),
+            department=department.strip(), role=_choice(BuyerRole, role, "role"),
+            attitude=_choice(Attitude, attitude, "attitude"))
+
+    @event("StakeholderAdded")
+    def _stakeholder_added(self, stakeholder_id: str, name: str, level: str, department: str,
+                           role: str, attitude: str) -> None:
+        self.stakeholders[stakeholder_id] = {
+            "stakeholder_id": stakeholder_id, "name": name, "level": level,
+            "department": department, "role": role, "attitude": attitude, "contacted": False}
+
+    def change_stakeholder(self, stakeholder_id: str, *, role: str = "", attitude: str = "",
+                           note: str = "") -> None:
+        current = self._stakeholder(stakeholder_id)
+        new_role = _choice(BuyerRole, role, "role") if role else current["role"]
+        new_attitude = _choice(Attitude, attitude, "attitude") if attitude else current["attitude"]
+        if (new_role, new_attitude) != (current["role"], current["attitude"]):
+            self._stakeholder_changed(stakeholder_id=stakeholder_id, role=new_role,
+                                      attitude=new_attitude, note=note)
+
+    @event("StakeholderChanged")
+    def _stakeholder_changed(self, stakeholder_id: str, role: str, attitude: str,
+                             note: str) -> None:
+        self.stakeholders[stakeholder_id].update(role=role, attitude=attitude)
+
+    def record_contact(self, stakeholder_id: str, channel: str) -> None:
+        self._stakeholder(stakeholder_id)
+        self._stakeholder_contacted(stakeholder_id=stakeholder_id, channel=channel)
+
+    @event("StakeholderContacted")
+    def _stakeholder_contacted(self, stakeholder_id: str, channel: str) -> None:
+        self.stakeholders[stakeholder_id]["contacted"] = True
+
+    def _stakeholder(self, stakeholder_id: str) -> dict[str, Any]:
+        if stakeholder_id not in self.stakeholders:
+            raise InvalidCommand(f"no stakeholder {stakeholder_id!r} on deal {self.id}")
+        return self.stakeholders[stakeholder_id]
+
+    @property
+    def coverage(self) -> dict[str, Any]:
+        return coverage(self.stakeholders)
+
+    # -- the process ---------------------------------------------------------------------
 
     def complete_action(self, action: str, note: str = "") -> None:
         """A standard action (exit criterion) of the process is done."""
@@ -222,3 +309,10 @@ class Deal(L2CAggregate):
     def _lost(self, reason: str, competitor: str, note: str) -> None:
         self.status = DealStatus.LOST
         self.loss_reason = reason
+
+
+def _choice(kind: Any, value: str, what: str) -> str:
+    names = [m.name.lower() for m in kind] if kind is Level else [m.value for m in kind]
+    if value.lower() not in names:
+        raise InvalidCommand(f"{what} {value!r} is not one of {', '.join(names)}")
+    return value.lower()

@@ -30,6 +30,7 @@ class Pipeline:
     name: str
     stages: tuple[Stage, ...]
     version: int = 0
+    qualification: str = "BANT"  # the gate to open a deal: "BANT" or "BANTCC"
 
     def __post_init__(self) -> None:
         if not self.stages:
@@ -77,6 +78,7 @@ class Pipeline:
     def as_data(self) -> dict[str, Any]:
         return {
             "id": self.id, "name": self.name, "version": self.version,
+            "qualification": self.qualification,
             "stages": [{"name": s.name, "win_probability_percent": s.win_probability_percent,
                         "exit_criteria": list(s.exit_criteria),
                         "required_key_events": list(s.required_key_events)}
@@ -93,4 +95,5 @@ class Pipeline:
                 stages.append(Stage(s["name"], int(s["win_probability_percent"]),
                                     tuple(s.get("exit_criteria", ())),
                                     tuple(s.get("required_key_events", ()))))
-        return cls(str(data["id"]), str(data["name"]), tuple(stages), int(data.get("version", 0)))
+        return cls(str(data["id"]), str(data["name"]), tuple(stages), int(data.get("version", 0)),
+                   str(data.get("qualification", "BANT")))

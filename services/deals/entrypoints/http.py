@@ -47,6 +47,34 @@ class MigrateRequest(BaseModel):
                             "current version of the deal's own")
 
 
+class MeddicRequest(BaseModel):
+    metrics: str | None = None
+    economic_buyer: str | None = None
+    decision_criteria: str | None = None
+    decision_process: str | None = None
+    identified_pain: str | None = None
+    champion: str | None = None
+
+
+class StakeholderRequest(BaseModel):
+    stakeholder_id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    level: str = Field(examples=["vp"], description="staff, manager, director, vp, c_level")
+    department: str = Field("", max_length=100)
+    role: str = Field(examples=["power_sponsor"])
+    attitude: str = Field("neutral", examples=["neutral"])
+
+
+class StakeholderChange(BaseModel):
+    role: str = ""
+    attitude: str = ""
+    note: str = Field("", max_length=500)
+
+
+class ContactRequest(BaseModel):
+    channel: str = Field(pattern="^(visit|call|meeting|email|im)$")
+
+
 class PublishRulesRequest(BaseModel):
     document: dict[str, Any]
     note: str = Field("", max_length=500)
@@ -66,6 +94,7 @@ class DealState(BaseModel):
     process: dict[str, Any]
     actions_done: list[str]
     key_events: list[str]
+    meddic_completeness: float
     version: int
 
 
@@ -182,6 +211,48 @@ def build_router(app: DealsApplication) -> APIRouter:
     def deal_events(deal_id: uuid.UUID) -> list[dict[str, object]]:
         envelopes = (DEAL_CONTRACTS.envelope(e, 0) for e in app.history(Deal, deal_id))
         return [envelope_as_dict(env) for env in envelopes if env is not None]
+
+    @router.put("/deals/{deal_id}/meddic", response_model=DealState, tags=["qualification"],
+                summary="Set MEDDIC elements (only those sent change)")
+    def update_meddic(
+        deal_id: uuid.UUID, body: MeddicRequest, key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
+    ) -> dict[str, object]:
+        values = {k: v for k, v in body.model_dump().items() if v is not None}
+        return app.update_meddic(deal_id, values, idempotency_key=key, expected_version=version)
+
+    @router.post("/deals/{deal_id}/stakeholders", response_model=DealState, status_code=201,
+                 tags=["decision map"])
+    def add_stakeholder(
+        deal_id: uuid.UUID, body: StakeholderRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, object]:
+        return app.add_stakeholder(deal_id, **body.model_dump(), idempotency_key=key)
+
+    @router.patch("/deals/{deal_id}/stakeholders/{stakeholder_id}", response_model=DealState,
+                  tags=["decision map"], summary="A stakeholder's role or attitude changed")
+    def change_stakeholder(
+        deal_id: uuid.UUID, stakeholder_id: str, body: StakeholderChange,
+        key: str | None = Depends(idempotency_key),
+    ) -> dict[str, object]:
+        return app.change_stakeholder(deal_id, stakeholder_id, **body.model_dump(),
+                                      idempotency_key=key)
+
+    @router.post("/deals/{deal_id}/stakeholders/{stakeholder_id}/contacts",
+                 response_model=DealState, tags=["decision map"])
+    def record_contact(
+        deal_id: uuid.UUID, stakeholder_id: str, body: ContactRequest,
+        key: str | None = Depends(idempotency_key),
+    ) -> dict[str, object]:
+        return app.record_contact(deal_id, stakeholder_id, body.channel, idempotency_key=key)
+
+    @router.get("/deals/{deal_id}/decision-map", tags=["decision map"],
+                summary="Stakeholders, MEDDIC, and coverage: call high, call wide, opponents")
+    def decision_map(deal_id: uuid.UUID) -> dict[str, Any]:
+        deal = app.get_deal(deal_id)
+        return {"deal_id": str(deal.id), "stakeholders": list(deal.stakeholders.values()),
+                "coverage": deal.coverage, "meddic": deal.meddic,
+                "meddic_completeness": deal.meddic_completeness,
+                "qualification": deal.qualification}
 
     @router.get("/rules/processes", tags=["processes"],
                 summary="The sales processes: stages, probabilities, exit criteria, key events")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from google.protobuf import json_format
 from l2c.v1 import leads_pb2
 
 from kernel.consumer import Inbound, PolicyConsumer
@@ -11,6 +12,7 @@ from kernel.contracts import money_from_proto
 from kernel.settings import Settings
 from kernel.topics import LEADS
 from services.deals.application import DealsApplication
+from services.deals.domain.qualification import Qualification
 
 
 def open_deal_when_lead_converted(app: DealsApplication, settings: Settings) -> PolicyConsumer:
@@ -24,6 +26,10 @@ def open_deal_when_lead_converted(app: DealsApplication, settings: Settings) -> 
             amount=money_from_proto(converted.expected_amount),
             owner_id=converted.owner_id,
             company=converted.company,
+            qualification=Qualification(
+                **json_format.MessageToDict(converted.qualification,
+                                            preserving_proto_field_name=True)),
+            process_id=converted.process_id,
             idempotency_key=idempotency_key,
         )
 

@@ -46,6 +46,8 @@ def _converted(e: Any) -> Message:
         company=e.company,
         source=e.source,
         campaign_id=e.campaign_id,
+        qualification=leads_pb2.Qualification(**e.qualification),
+        process_id=e.process_id,
     )
 
 

@@ -275,11 +275,13 @@ class RoutingUseCases(LeadsBase):
         deal_name: str,
         expected_amount: Money,
         owner_id: str,
+        qualification: dict[str, str] | None = None,
+        process_id: str = "",
         idempotency_key: str | None = None,
         expected_version: int | None = None,
     ) -> Result:
         def change(lead: Lead) -> list[L2CAggregate]:
-            lead.convert(deal_name, expected_amount, owner_id)
+            lead.convert(deal_name, expected_amount, owner_id, qualification, process_id)
             return self._release(lead, "converted")
 
         return self._update_lead(
@@ -289,7 +291,7 @@ class RoutingUseCases(LeadsBase):
             lead_view,
             idempotency_key=idempotency_key,
             expected_version=expected_version,
-            request=[deal_name, str(expected_amount), owner_id],
+            request=[deal_name, str(expected_amount), owner_id, qualification, process_id],
         )
 
     def get_lead(self, lead_id: uuid.UUID) -> Lead:

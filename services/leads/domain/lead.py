@@ -422,8 +422,17 @@ class Lead(L2CAggregate):
             reason=why.value, note=note, campaign_id=self.campaign_id, source=self.source
         )
 
-    def convert(self, deal_name: str, expected_amount: Money, owner_id: str) -> None:
+    def convert(self, deal_name: str, expected_amount: Money, owner_id: str,
+                qualification: dict[str, str] | None = None, process_id: str = "") -> None:
+        """Only a lead that passes BANT becomes an opportunity (without a gate, reps rewarded
+        on opportunity counts build a fat funnel whose conversion rates mean nothing)."""
         self._check_status(LeadStatus.SQL, "be converted")
+        qualification = {k: v.strip() for k, v in (qualification or {}).items()}
+        missing = [c for c in ("budget", "authority", "need", "timeline")
+                   if not qualification.get(c)]
+        if missing:
+            raise InvalidCommand(f"a lead becomes a deal only when it passes BANT; missing: "
+                                 f"{', '.join(missing)}")
         if not deal_name.strip():
             raise InvalidCommand("a conversion needs a deal name")
         if not expected_amount.is_positive:
@@ -438,6 +447,8 @@ class Lead(L2CAggregate):
             company=self.company,
             source=self.source,
             campaign_id=self.campaign_id,
+            qualification=qualification,
+            process_id=process_id,
         )
 
     def _check_status(self, required: LeadStatus, action: str) -> None:
@@ -468,6 +479,8 @@ class Lead(L2CAggregate):
         company: str,
         source: str,
         campaign_id: str,
+        qualification: dict[str, str],
+        process_id: str,
     ) -> None:
         self.status = LeadStatus.CONVERTED
         self.deal_name = deal_name

@@ -42,10 +42,23 @@ class RejectRequest(BaseModel):
     note: str = Field("", max_length=2000)
 
 
+class QualificationModel(BaseModel):
+    """BANT (and, for processes that ask for BANTCC, company situation and competitors)."""
+
+    budget: str = Field("", max_length=500)
+    authority: str = Field("", max_length=500, description="who decides and who takes part")
+    need: str = Field("", max_length=1000, description="the business problem to solve")
+    timeline: str = Field("", max_length=200, description="when they must buy")
+    company_situation: str = Field("", max_length=1000)
+    competitors: str = Field("", max_length=500)
+
+
 class ConvertLeadRequest(BaseModel):
     deal_name: str = Field(min_length=1, max_length=200)
     expected_amount: MoneyModel
     owner_id: str = Field(min_length=1, max_length=100)
+    qualification: QualificationModel = Field(default_factory=QualificationModel)
+    process_id: str = Field("", max_length=64, description="sales process (empty: default)")
 
 
 class MergeRequest(BaseModel):
@@ -321,6 +334,8 @@ def build_router(
             deal_name=body.deal_name,
             expected_amount=body.expected_amount.to_domain(),
             owner_id=body.owner_id,
+            qualification=body.qualification.model_dump(),
+            process_id=body.process_id,
             idempotency_key=key,
             expected_version=version,
         )

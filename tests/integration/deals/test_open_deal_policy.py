@@ -18,6 +18,8 @@ from services.leads.adapters.contracts import LEAD_CONTRACTS
 from services.leads.domain.lead import Contact, Lead
 from tests.kafka_support import eventually, produce, read_topic
 
+BANT_OK = {"budget": "approved", "authority": "COO", "need": "downtime", "timeline": "Q3"}
+
 
 def converted_lead_envelope() -> tuple[Lead, bytes, str]:
     with command_context(CommandContext(correlation_id=f"corr-{uuid.uuid4()}")):
@@ -26,7 +28,7 @@ def converted_lead_envelope() -> tuple[Lead, bytes, str]:
         )
         lead.qualify_as_mql("")
         lead.accept_as_sql("")
-        lead.convert("Line automation", Money(Decimal("48000.00"), "EUR"), "rep-7")
+        lead.convert("Line automation", Money(Decimal("48000.00"), "EUR"), "rep-7", BANT_OK)
     converted = lead.collect_events()[-1]
     envelope = LEAD_CONTRACTS.envelope(converted, position=4)
     assert envelope is not None

@@ -6,18 +6,67 @@ from __future__ import annotations
 import copy
 import uuid
 
+import pytest
 from fastapi.testclient import TestClient
 
 from kernel.domain import Money
+from kernel.errors import RuleViolation
 from kernel.settings import Settings
 from services.deals.application import DealsApplication
+from services.deals.domain.qualification import Qualification
 from services.deals.entrypoints.http import build_api
 
+BANTCC = Qualification(budget="approved", authority="COO", need="downtime", timeline="Q3",
+                       company_situation="new plant", competitors="Rival GmbH")
 
-def open_deal(app: DealsApplication, process_id: str = "") -> str:
+
+def open_deal(app: DealsApplication, process_id: str = "",
+              qualification: Qualification = BANTCC) -> str:
     return str(app.open_deal_for_lead(
         lead_id=uuid.uuid4(), name="Line automation", amount=Money.of("48000", "EUR"),
-        owner_id="rep-7", company="Acme", process_id=process_id)["deal_id"])
+        owner_id="rep-7", company="Acme", process_id=process_id,
+        qualification=qualification)["deal_id"])
+
+
+def test_opening_is_refused_naming_the_missing_bantcc_criteria(store_settings: Settings) -> None:
+    app = DealsApplication(store_settings)
+    bant_only = Qualification(budget="b", authority="a", need="n", timeline="t")
+    assert open_deal(app, "simple-product-sale", bant_only)
+    with pytest.raises(RuleViolation, match="needs BANTCC; missing: company_situation, "
+                                            "competitors"):
+        open_deal(app, "solution-sale", bant_only)
+
+
+def test_meddic_and_the_decision_map_are_evented_and_measured(store_settings: Settings) -> None:
+    app = DealsApplication(store_settings)
+    http = TestClient(build_api(app))
+    deal = open_deal(app)
+    assert http.put(f"/deals/{deal}/meddic", json={
+        "metrics": "save 3h per changeover", "champion": "plant manager"}).json()[
+        "meddic_completeness"] == 0.3333
+    for sid, level, role, attitude in (("ceo", "c_level", "economic_buyer", "neutral"),
+                                       ("cfo", "vp", "power_sponsor", "opponent"),
+                                       ("eng", "manager", "technical_evaluator", "supporter")):
+        added = http.post(f"/deals/{deal}/stakeholders", json={
+            "stakeholder_id": sid, "name": sid.upper(), "level": level, "role": role,
+            "attitude": attitude})
+        assert added.status_code == 201
+    bad = http.post(f"/deals/{deal}/stakeholders", json={
+        "stakeholder_id": "x", "name": "X", "level": "king", "role": "user"})
+    assert bad.status_code == 422 and "level 'king' is not one of" in bad.json()["message"]
+    http.post(f"/deals/{deal}/stakeholders/eng/contacts", json={"channel": "visit"})
+    http.post(f"/deals/{deal}/stakeholders/cfo/contacts", json={"channel": "meeting"})
+    http.patch(f"/deals/{deal}/stakeholders/cfo", json={"attitude": "supporter",
+                                                        "note": "won over at the demo"})
+    coverage = http.get(f"/deals/{deal}/decision-map").json()["coverage"]
+    assert coverage == {"stakeholders": 3, "contacted": 2, "call_high": "vp",
+                        "call_wide": 0.6667, "roles_covered": ["power_sponsor",
+                                                               "technical_evaluator"],
+                        "opponents": []}
+    types = [e["event_type"] for e in http.get(f"/deals/{deal}/events").json()]
+    assert types.count("l2c.v1.DealStakeholderAdded") == 3
+    assert types.count("l2c.v1.DealStakeholderChanged") == 1
+    assert types.count("l2c.v1.DealMeddicUpdated") == 2
 
 
 def test_a_deal_follows_its_process_with_exit_criteria_overrides_and_moves_back(

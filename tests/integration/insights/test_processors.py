@@ -26,6 +26,7 @@ from services.billing.domain.order import Order
 from services.deals.adapters.contracts import DEAL_CONTRACTS
 from services.deals.domain.deal import Deal
 from services.deals.domain.pipeline import Pipeline, Stage
+from services.deals.domain.qualification import Qualification
 from services.leads.adapters.contracts import LEAD_CONTRACTS
 from services.leads.domain.lead import Contact, Lead
 from tests.kafka_support import eventually, produce, read_topic
@@ -109,6 +110,7 @@ def the_story() -> tuple[list[tuple[str, str, bytes]], str, Invoice]:
             "rep",
             "Acme",
             Pipeline("p", "P", (Stage("contact", 10), Stage("close", 80))),
+            Qualification(budget="b", authority="a", need="n", timeline="t"),
         )
         deal.win()
         order = Order.book(deal.id, Money(Decimal(100), "EUR"), "Acme")

@@ -13,6 +13,8 @@ from kernel.settings import Settings
 from services.leads.application import LeadsApplication
 from services.leads.domain.lead import Contact, Lead
 
+BANT_OK = {"budget": "approved", "authority": "COO", "need": "downtime", "timeline": "Q3"}
+
 
 def capture(app: LeadsApplication, key: str | None = None, name: str = "Ann") -> str:
     return str(
@@ -79,7 +81,7 @@ def test_two_replicas_racing_on_one_aggregate_one_wins_the_other_conflicts(
         def decide() -> tuple[list[Lead], dict[str, object]]:
             lead = app.load(Lead, lead_id)
             both_loaded.wait(timeout=10)
-            lead.convert("Deal", Money.of("10", "EUR"), owner)
+            lead.convert("Deal", Money.of("10", "EUR"), owner, BANT_OK)
             return [lead], {}
 
         try:

@@ -10,15 +10,25 @@ from services.deals.adapters.pipeline_config import ProcessesSchema
 from services.deals.application import CONFIG_DIR
 from services.deals.domain.deal import Deal, DealStatus
 from services.deals.domain.pipeline import Pipeline, Stage
+from services.deals.domain.qualification import Qualification
 
 PIPELINE = Pipeline("p", "Test", (Stage("contact", 10), Stage("quote", 40), Stage("close", 80)))
 LEAD = uuid.UUID("11111111-1111-1111-1111-111111111111")
 
 
+BANT = Qualification(budget="50k", authority="COO", need="downtime", timeline="Q3")
+
+
 def opened(pipeline: Pipeline = PIPELINE) -> Deal:
     return Deal.open(
-        LEAD, "Line automation", Money(Decimal("48000"), "EUR"), "rep-7", "Acme", pipeline
+        LEAD, "Line automation", Money(Decimal("48000"), "EUR"), "rep-7", "Acme", pipeline, BANT
     )
+
+
+def test_a_deal_is_not_opened_without_bant_and_the_refusal_lists_what_is_missing() -> None:
+    with pytest.raises(RuleViolation, match="needs BANT; missing: authority, timeline"):
+        Deal.open(LEAD, "D", Money(Decimal("1"), "EUR"), "rep", "Acme", PIPELINE,
+                  Qualification(budget="50k", need="downtime"))
 
 
 def test_a_deal_opens_in_the_first_stage_with_its_win_probability() -> None:
@@ -181,3 +191,31 @@ def test_a_deal_keeps_its_process_version_until_migrated() -> None:
 def test_an_invalid_pipeline_is_refused_at_load(stages: tuple[Stage, ...], message: str) -> None:
     with pytest.raises(InvalidCommand, match=message):
         Pipeline("p", "P", stages)
+
+
+def test_bant_is_the_default_gate_and_bantcc_adds_company_situation_and_competitors() -> None:
+    partial = Qualification(budget="50k", need="downtime")
+    assert partial.missing("BANT") == ["authority", "timeline"]
+    full = Qualification(budget="b", authority="a", need="n", timeline="t")
+    assert full.missing("BANT") == []
+    assert full.missing("BANTCC") == ["company_situation", "competitors"]
+
+
+def test_meddic_completeness_counts_the_elements_known() -> None:
+    deal = opened()
+    deal.update_meddic({"metrics": "3h saved", "economic_buyer": "CFO", "champion": " "})
+    assert deal.meddic_completeness == 0.3333
+    with pytest.raises(InvalidCommand, match="not MEDDIC elements"):
+        deal.update_meddic({"budget": "x"})
+
+
+def test_coverage_reports_call_high_call_wide_and_opponents() -> None:
+    deal = opened()
+    deal.add_stakeholder("a", "Ann", "director", "IT", "technical_evaluator", "supporter")
+    deal.add_stakeholder("b", "Bo", "c_level", "Board", "economic_buyer", "opponent")
+    assert deal.coverage["call_high"] is None and deal.coverage["call_wide"] == 0.0
+    deal.record_contact("a", "visit")
+    assert (deal.coverage["call_high"], deal.coverage["call_wide"], deal.coverage["opponents"]) == (
+        "director", 0.5, ["Bo"])
+    with pytest.raises(RuleViolation, match="already on the map"):
+        deal.add_stakeholder("a", "Ann", "director", "IT", "user", "neutral")

@@ -9,6 +9,8 @@ from kernel.errors import ContractError
 from services.leads.adapters.contracts import LEAD_CONTRACTS
 from services.leads.domain.lead import Contact, Lead
 
+BANT_OK = {"budget": "approved", "authority": "COO", "need": "downtime", "timeline": "Q3"}
+
 
 def converted_lead_events() -> list[object]:
     with command_context(CommandContext(correlation_id="c-1", actor_id="rep-7")):
@@ -17,7 +19,7 @@ def converted_lead_events() -> list[object]:
         )
         lead.qualify_as_mql("")
         lead.accept_as_sql("")
-        lead.convert("Deal", Money(Decimal("99.50"), "EUR"), "rep-7")
+        lead.convert("Deal", Money(Decimal("99.50"), "EUR"), "rep-7", BANT_OK)
     return list(lead.collect_events())
 
 

@@ -9,6 +9,8 @@ from kernel.errors import InvalidCommand, RuleViolation
 from services.leads.domain.campaign import Campaign
 from services.leads.domain.lead import Contact, DuplicateMatch, Lead, LeadStatus
 
+BANT_OK = {"budget": "approved", "authority": "COO", "need": "downtime", "timeline": "Q3"}
+
 
 def campaign(**overrides: object) -> Campaign:
     fields: dict[str, object] = dict(
@@ -105,7 +107,7 @@ def test_a_lead_cannot_be_merged_twice_into_itself_or_once_converted() -> None:
     converted = lead("Conv")
     converted.qualify_as_mql("")
     converted.accept_as_sql("")
-    converted.convert("D", Money(Decimal(1), "EUR"), "rep")
+    converted.convert("D", Money(Decimal(1), "EUR"), "rep", BANT_OK)
     with pytest.raises(RuleViolation, match="is converted"):
         converted.merge_into(survivor)
 

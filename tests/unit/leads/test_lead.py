@@ -6,6 +6,8 @@ from kernel.domain import CommandContext, Money, command_context
 from kernel.errors import InvalidCommand, RuleViolation
 from services.leads.domain.lead import Contact, Lead, LeadStatus
 
+BANT_OK = {"budget": "approved", "authority": "COO", "need": "downtime", "timeline": "Q3"}
+
 
 def captured(source: str = "web_form", **overrides: str) -> Lead:
     fields = dict(full_name="Mei Chen", email="Mei@Example.com ", company="Hangzhou Robotics")
@@ -38,7 +40,7 @@ def test_a_lead_goes_new_then_mql_then_sql_then_converted() -> None:
     lead = captured()
     lead.qualify_as_mql("downloaded the white paper")
     lead.accept_as_sql("budget confirmed")
-    lead.convert("Line automation", Money(Decimal("48000"), "EUR"), "rep-7")
+    lead.convert("Line automation", Money(Decimal("48000"), "EUR"), "rep-7", BANT_OK)
     assert lead.status is LeadStatus.CONVERTED
     names = [type(e).__name__ for e in lead.collect_events()]
     assert names == ["Captured", "MarketingQualified", "SalesAccepted", "Converted"]
@@ -54,7 +56,7 @@ def test_an_unqualified_lead_cannot_be_converted() -> None:
     lead = captured()
     lead.qualify_as_mql("")
     with pytest.raises(RuleViolation, match="only a sql lead can be converted"):
-        lead.convert("Deal", Money(Decimal("1"), "EUR"), "rep-7")
+        lead.convert("Deal", Money(Decimal("1"), "EUR"), "rep-7", BANT_OK)
 
 
 def test_a_conversion_needs_a_positive_amount() -> None:
@@ -62,14 +64,14 @@ def test_a_conversion_needs_a_positive_amount() -> None:
     lead.qualify_as_mql("")
     lead.accept_as_sql("")
     with pytest.raises(InvalidCommand, match="must be positive"):
-        lead.convert("Deal", Money(Decimal("0"), "EUR"), "rep-7")
+        lead.convert("Deal", Money(Decimal("0"), "EUR"), "rep-7", BANT_OK)
 
 
 def test_the_converted_event_carries_company_source_and_campaign_for_downstream() -> None:
     lead = captured()
     lead.qualify_as_mql("")
     lead.accept_as_sql("")
-    lead.convert("Deal", Money(Decimal("10"), "EUR"), "rep-7")
+    lead.convert("Deal", Money(Decimal("10"), "EUR"), "rep-7", BANT_OK)
     converted = lead.collect_events()[-1]
     assert (converted.company, converted.source, converted.campaign_id) == (
         "Hangzhou Robotics",
