@@ -28,6 +28,7 @@ from kernel.telemetry import setup_telemetry
 from kernel.topics import ALL_TOPICS
 
 Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+log = logging.getLogger(__name__)
 
 
 class JsonFormatter(logging.Formatter):
@@ -57,6 +58,26 @@ class ServiceParts:
     api: FastAPI | None
     relays: Sequence[Worker] = field(default_factory=list)
     policies: Sequence[Worker] = field(default_factory=list)
+
+
+def every(
+    seconds: float, tick: Callable[[], object], name: str
+) -> Callable[[asyncio.Event], Coroutine[Any, Any, None]]:
+    """A periodic clock tick (absence rules: "no visit for N days", "no first touch by the
+    deadline"). The tick decides on event time; the period only says how often it looks."""
+
+    async def run(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                done = await asyncio.to_thread(tick)
+                if done:
+                    log.info("%s: %s", name, done)
+            except Exception:
+                log.exception("%s failed; the next tick retries", name)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), seconds)
+
+    return run
 
 
 class _Server(uvicorn.Server):

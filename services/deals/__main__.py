@@ -1,8 +1,9 @@
 """``python -m services.deals [serve|api|relay|policies]``"""
 
+from kernel.domain import utcnow
 from kernel.http import add_readiness
 from kernel.relay import Relay
-from kernel.service import ServiceParts, service_main
+from kernel.service import ServiceParts, every, service_main
 from kernel.settings import Settings
 from kernel.topics import DEALS
 from services.deals.adapters.contracts import DEAL_CONTRACTS
@@ -19,7 +20,10 @@ def build(settings: Settings) -> ServiceParts:
     return ServiceParts(
         api=api,
         relays=[relay.run],
-        policies=[open_deal_when_lead_converted(app, settings).run],
+        policies=[
+            open_deal_when_lead_converted(app, settings).run,
+            every(60, lambda: app.flag_overdue_next_steps(utcnow()), "next-step clock"),
+        ],
     )
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from kernel.domain import Money
+from eventsourcing.utils import get_topic
+
+from kernel.domain import Money, command_context, current_context
 from kernel.errors import InvalidCommand, RuleViolation
 from kernel.rules import RuleCatalog
 from kernel.settings import Settings
@@ -143,6 +147,74 @@ class DealsApplication(ServiceApplication):
                            lambda deal: deal.record_contact(stakeholder_id, channel), deal_state,
                            idempotency_key=idempotency_key, request=[stakeholder_id, channel])
 
+    def plan_close(self, deal_id: uuid.UUID, *, close_date: date | None = None,
+                   amount: Money | None = None, category: str = "",
+                   idempotency_key: str | None = None,
+                   expected_version: int | None = None) -> Result:
+        """Close date, amount and forecast category, each change its own event."""
+
+        def change(deal: Deal) -> None:
+            if close_date is not None:
+                deal.plan_close(close_date)
+            if amount is not None:
+                deal.change_amount(amount)
+            if category:
+                deal.categorise(category)
+
+        return self.update("plan_close", Deal, deal_id, change, deal_state,
+                           idempotency_key=idempotency_key, expected_version=expected_version,
+                           request=[close_date, str(amount), category])
+
+    def agree_next_step(self, deal_id: uuid.UUID, *, step_id: str, description: str, owner: str,
+                        due_at: datetime, idempotency_key: str | None = None) -> Result:
+        return self.update(
+            "agree_next_step", Deal, deal_id,
+            lambda deal: deal.agree_next_step(step_id, description, owner, due_at), deal_state,
+            idempotency_key=idempotency_key, request=[step_id, description, owner, due_at])
+
+    def complete_next_step(self, deal_id: uuid.UUID, step_id: str, *,
+                           idempotency_key: str | None = None) -> Result:
+        return self.update("complete_next_step", Deal, deal_id,
+                           lambda deal: deal.complete_next_step(step_id), deal_state,
+                           idempotency_key=idempotency_key, request=[step_id])
+
+    def reschedule_next_step(self, deal_id: uuid.UUID, step_id: str, due_at: datetime,
+                             reason: str, *, idempotency_key: str | None = None) -> Result:
+        return self.update(
+            "reschedule_next_step", Deal, deal_id,
+            lambda deal: deal.reschedule_next_step(step_id, due_at, reason), deal_state,
+            idempotency_key=idempotency_key, request=[step_id, due_at, reason])
+
+    def flag_overdue_next_steps(self, now: datetime) -> list[str]:
+        """The next-step clock: each open step past due gets an overdue event dated at its due
+        time. Deals are found from the log's next-step events."""
+        topics = [get_topic(Deal.NextStepAgreed), get_topic(Deal.NextStepRescheduled)]  # type: ignore[attr-defined]
+        deal_ids = {uuid.UUID(str(n.originator_id)) for n in
+                    self.recorder.select_notifications(1, 1_000_000, topics=topics)}
+        flagged = []
+        for deal_id in deal_ids:
+            for step_id, due_at in self.get_deal(deal_id).overdue_steps(now):
+                with command_context(replace(current_context(), occurred_at=due_at,
+                                             actor_id="deals.next-step-clock",
+                                             actor_kind="policy")):
+                    self._mark_overdue(deal_id, step_id, due_at, now)
+                flagged.append(f"{deal_id}/{step_id}")
+        return flagged
+
+    def _mark_overdue(self, deal_id: uuid.UUID, step_id: str, due_at: datetime,
+                      now: datetime) -> None:
+        def change(deal: Deal) -> None:
+            deal.mark_overdue(step_id, now)
+
+        self.update("mark_overdue", Deal, deal_id, change, deal_state,
+                    idempotency_key=f"overdue:{deal_id}:{step_id}:{due_at.isoformat()}")
+
+    def close_without_decision(self, deal_id: uuid.UUID, note: str, *,
+                               idempotency_key: str | None = None) -> Result:
+        return self.update("close_without_decision", Deal, deal_id,
+                           lambda deal: deal.close_without_decision(note), deal_state,
+                           idempotency_key=idempotency_key, request=[note])
+
     def win_deal(
         self, deal_id: uuid.UUID, *, idempotency_key: str | None = None,
         expected_version: int | None = None,
@@ -178,5 +250,9 @@ def deal_state(deal: Deal) -> dict[str, Any]:
         "actions_done": list(deal.actions_done),
         "key_events": list(deal.key_events),
         "meddic_completeness": deal.meddic_completeness,
+        "close_date": deal.close_date.isoformat() if deal.close_date else None,
+        "amount": str(deal.amount.amount),
+        "forecast_category": deal.forecast_category,
+        "next_steps": [{**s, "due_at": s["due_at"].isoformat()} for s in deal.next_steps.values()],
         "version": deal.version,
     }

@@ -3,7 +3,7 @@
 from kernel.domain import utcnow
 from kernel.http import add_readiness
 from kernel.relay import Relay
-from kernel.service import ServiceParts, service_main
+from kernel.service import ServiceParts, every, service_main
 from kernel.settings import Settings
 from kernel.topics import LEADS
 from services.leads.adapters.contracts import LEAD_CONTRACTS
@@ -14,7 +14,6 @@ from services.leads.entrypoints.http import build_api
 from services.leads.entrypoints.policies import (
     capture_lead_when_call_arrives,
     enrich_lead_when_captured,
-    every,
 )
 
 

@@ -82,6 +82,27 @@ DEAL_CONTRACTS = EventContracts(
             deal_id=str(e.originator_id), kind=e.kind, stage=e.stage, source=e.source,
             ref=e.ref),
         Deal.ProcessMigrated: _migrated,  # type: ignore[attr-defined]
+        Deal.CloseDatePlanned: lambda e: deals_pb2.DealCloseDatePlanned(  # type: ignore[attr-defined]
+            deal_id=str(e.originator_id),
+            previous=e.previous.isoformat() if e.previous else "",
+            close_date=e.close_date.isoformat(), slipped=e.slipped),
+        Deal.AmountChanged: lambda e: deals_pb2.DealAmountChanged(  # type: ignore[attr-defined]
+            deal_id=str(e.originator_id), previous=money_to_proto(e.previous),
+            amount=money_to_proto(e.amount)),
+        Deal.ForecastCategoryChanged: lambda e: deals_pb2.DealForecastCategoryChanged(  # type: ignore[attr-defined]
+            deal_id=str(e.originator_id), previous=e.previous, category=e.category),
+        Deal.ClosedWithoutDecision: lambda e: deals_pb2.DealClosedWithoutDecision(  # type: ignore[attr-defined]
+            deal_id=str(e.originator_id), note=e.note),
+        Deal.NextStepAgreed: lambda e: deals_pb2.DealNextStepAgreed(  # type: ignore[attr-defined]
+            deal_id=str(e.originator_id), step_id=e.step_id, description=e.description,
+            owner=e.owner, due_at=timestamp(e.due_at)),
+        Deal.NextStepDone: lambda e: deals_pb2.DealNextStepDone(  # type: ignore[attr-defined]
+            deal_id=str(e.originator_id), step_id=e.step_id),
+        Deal.NextStepRescheduled: lambda e: deals_pb2.DealNextStepRescheduled(  # type: ignore[attr-defined]
+            deal_id=str(e.originator_id), step_id=e.step_id, previous=timestamp(e.previous),
+            due_at=timestamp(e.due_at), reason=e.reason),
+        Deal.NextStepOverdue: lambda e: deals_pb2.DealNextStepOverdue(  # type: ignore[attr-defined]
+            deal_id=str(e.originator_id), step_id=e.step_id, due_at=timestamp(e.due_at)),
         Deal.MeddicUpdated: lambda e: deals_pb2.DealMeddicUpdated(  # type: ignore[attr-defined]
             deal_id=str(e.originator_id), element=e.element, value=e.value,
             completeness=e.completeness),

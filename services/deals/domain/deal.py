@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -26,6 +27,13 @@ class DealStatus(StrEnum):
     OPEN = "open"
     WON = "won"
     LOST = "lost"
+    NO_DECISION = "no_decision"
+
+
+class ForecastCategory(StrEnum):
+    PIPELINE = "pipeline"
+    BEST_CASE = "best_case"
+    COMMIT = "commit"
 
 
 class LossReason(StrEnum):
@@ -89,6 +97,9 @@ class Deal(L2CAggregate):
         self.qualification = qualification
         self.meddic: dict[str, str] = {}
         self.stakeholders: dict[str, dict[str, Any]] = {}
+        self.close_date: date | None = None
+        self.forecast_category = ForecastCategory.PIPELINE.value
+        self.next_steps: dict[str, dict[str, Any]] = {}
         self.name = name
         self.amount = amount
         self.owner_id = owner_id
@@ -108,10 +119,109 @@ class Deal(L2CAggregate):
     def win_probability_percent(self) -> int:
         if self.status is DealStatus.WON:
             return 100
-        if self.status is DealStatus.LOST:
+        if self.status in (DealStatus.LOST, DealStatus.NO_DECISION):
             return 0
         pipeline = self.pipeline_definition
         return pipeline.stages[pipeline.index_of(self.stage)].win_probability_percent
+
+    # -- forecast ----------------------------------------------------------------------
+
+    def plan_close(self, close_date: date) -> None:
+        """Every change is an event, so slipped close dates can be counted."""
+        self._check_open("change its close date")
+        if close_date != self.close_date:
+            self._close_date_planned(previous=self.close_date, close_date=close_date,
+                                     slipped=bool(self.close_date and close_date > self.close_date))
+
+    @event("CloseDatePlanned")
+    def _close_date_planned(self, previous: date | None, close_date: date, slipped: bool) -> None:
+        self.close_date = close_date
+
+    def change_amount(self, amount: Money) -> None:
+        self._check_open("change its amount")
+        if amount.currency != self.amount.currency:
+            raise InvalidCommand(f"deal {self.id} is in {self.amount.currency}")
+        if not amount.is_positive:
+            raise InvalidCommand(f"a deal's amount must be positive, got {amount}")
+        if amount != self.amount:
+            self._amount_changed(previous=self.amount, amount=amount)
+
+    @event("AmountChanged")
+    def _amount_changed(self, previous: Money, amount: Money) -> None:
+        self.amount = amount
+
+    def categorise(self, category: str) -> None:
+        self._check_open("change its forecast category")
+        value = _choice(ForecastCategory, category, "forecast category")
+        if value != self.forecast_category:
+            self._forecast_category_changed(previous=self.forecast_category, category=value)
+
+    @event("ForecastCategoryChanged")
+    def _forecast_category_changed(self, previous: str, category: str) -> None:
+        self.forecast_category = category
+
+    # -- next steps --------------------------------------------------------------------
+
+    def agree_next_step(self, step_id: str, description: str, owner: str, due_at: datetime) -> None:
+        """Every agreed next step is a to-do with an owner and a due date."""
+        if step_id in self.next_steps:
+            raise RuleViolation(f"next step {step_id!r} already exists on deal {self.id}")
+        if not description.strip() or not owner.strip():
+            raise InvalidCommand("a next step needs a description and an owner")
+        if due_at.tzinfo is None:
+            raise InvalidCommand("a due date must carry a time zone")
+        self._next_step_agreed(step_id=step_id, description=description.strip(),
+                               owner=owner.strip(), due_at=due_at)
+
+    @event("NextStepAgreed")
+    def _next_step_agreed(self, step_id: str, description: str, owner: str,
+                          due_at: datetime) -> None:
+        self.next_steps[step_id] = {"step_id": step_id, "description": description,
+                                    "owner": owner, "due_at": due_at, "state": "open"}
+
+    def complete_next_step(self, step_id: str) -> None:
+        step = self._open_step(step_id)
+        self._next_step_done(step_id=step["step_id"])
+
+    @event("NextStepDone")
+    def _next_step_done(self, step_id: str) -> None:
+        self.next_steps[step_id]["state"] = "done"
+
+    def reschedule_next_step(self, step_id: str, due_at: datetime, reason: str) -> None:
+        step = self._open_step(step_id)
+        if not reason.strip():
+            raise InvalidCommand("say why the next step moves")
+        self._next_step_rescheduled(step_id=step_id, previous=step["due_at"], due_at=due_at,
+                                    reason=reason.strip())
+
+    @event("NextStepRescheduled")
+    def _next_step_rescheduled(self, step_id: str, previous: datetime, due_at: datetime,
+                               reason: str) -> None:
+        self.next_steps[step_id].update(due_at=due_at, state="open")
+
+    def overdue_steps(self, now: datetime) -> list[tuple[str, datetime]]:
+        """(step, due) of every open step past due at ``now``, earliest first."""
+        return sorted(((s["step_id"], s["due_at"]) for s in self.next_steps.values()
+                       if s["state"] == "open" and s["due_at"] <= now), key=lambda x: x[1])
+
+    def mark_overdue(self, step_id: str, now: datetime) -> bool:
+        step = self.next_steps.get(step_id)
+        if step is None or step["state"] != "open" or step["due_at"] > now:
+            return False
+        self._next_step_overdue(step_id=step_id, due_at=step["due_at"])
+        return True
+
+    @event("NextStepOverdue")
+    def _next_step_overdue(self, step_id: str, due_at: datetime) -> None:
+        self.next_steps[step_id]["state"] = "overdue"
+
+    def _open_step(self, step_id: str) -> dict[str, Any]:
+        step = self.next_steps.get(step_id)
+        if step is None:
+            raise InvalidCommand(f"no next step {step_id!r} on deal {self.id}")
+        if step["state"] == "done":
+            raise RuleViolation(f"next step {step_id!r} is done")
+        return step
 
     # -- MEDDIC and the decision map ---------------------------------------------------
 
@@ -291,6 +401,14 @@ class Deal(L2CAggregate):
         if why is LossReason.COMPETITOR and not competitor.strip():
             raise InvalidCommand("a deal lost to a competitor must name the competitor")
         self._lost(reason=why.value, competitor=competitor.strip(), note=note)
+
+    def close_without_decision(self, note: str) -> None:
+        self._check_open("be closed")
+        self._no_decision(note=note.strip())
+
+    @event("ClosedWithoutDecision")
+    def _no_decision(self, note: str) -> None:
+        self.status = DealStatus.NO_DECISION
 
     def _check_open(self, action: str) -> None:
         if self.status is not DealStatus.OPEN:

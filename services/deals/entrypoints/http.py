@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from kernel.contracts import envelope_as_dict
-from kernel.http import create_api, expected_version, idempotency_key
+from kernel.http import MoneyModel, create_api, expected_version, idempotency_key
 from services.deals.adapters.contracts import DEAL_CONTRACTS
 from services.deals.application import DealsApplication, deal_state
 from services.deals.domain.deal import Deal, LossReason
@@ -75,6 +76,28 @@ class ContactRequest(BaseModel):
     channel: str = Field(pattern="^(visit|call|meeting|email|im)$")
 
 
+class ForecastRequest(BaseModel):
+    close_date: date | None = None
+    amount: MoneyModel | None = None
+    forecast_category: str = Field("", description="pipeline, best_case or commit")
+
+
+class NextStepRequest(BaseModel):
+    step_id: str = Field(min_length=1, max_length=64)
+    description: str = Field(min_length=1, max_length=500)
+    owner: str = Field(min_length=1, max_length=100)
+    due_at: AwareDatetime
+
+
+class RescheduleRequest(BaseModel):
+    due_at: AwareDatetime
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class NoDecisionRequest(BaseModel):
+    note: str = Field("", max_length=2000)
+
+
 class PublishRulesRequest(BaseModel):
     document: dict[str, Any]
     note: str = Field("", max_length=500)
@@ -95,13 +118,16 @@ class DealState(BaseModel):
     actions_done: list[str]
     key_events: list[str]
     meddic_completeness: float
+    close_date: str | None
+    amount: str
+    forecast_category: str
+    next_steps: list[dict[str, Any]]
     version: int
 
 
 class DealView(DealState):
     lead_id: uuid.UUID
     name: str
-    amount: str
     currency: str
     owner_id: str
     company: str
@@ -115,7 +141,6 @@ def build_router(app: DealsApplication) -> APIRouter:
             **deal_state(deal),
             lead_id=deal.lead_id,
             name=deal.name,
-            amount=str(deal.amount.amount),
             currency=deal.amount.currency,
             owner_id=deal.owner_id,
             company=deal.company,
@@ -211,6 +236,47 @@ def build_router(app: DealsApplication) -> APIRouter:
     def deal_events(deal_id: uuid.UUID) -> list[dict[str, object]]:
         envelopes = (DEAL_CONTRACTS.envelope(e, 0) for e in app.history(Deal, deal_id))
         return [envelope_as_dict(env) for env in envelopes if env is not None]
+
+    @router.put("/deals/{deal_id}/forecast", response_model=DealState, tags=["forecast"],
+                summary="Close date, amount, forecast category (each change an event)")
+    def plan_close(
+        deal_id: uuid.UUID, body: ForecastRequest, key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
+    ) -> dict[str, object]:
+        return app.plan_close(
+            deal_id, close_date=body.close_date,
+            amount=body.amount.to_domain() if body.amount else None,
+            category=body.forecast_category, idempotency_key=key, expected_version=version)
+
+    @router.post("/deals/{deal_id}/next-steps", response_model=DealState, status_code=201,
+                 tags=["next steps"])
+    def agree_next_step(
+        deal_id: uuid.UUID, body: NextStepRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, object]:
+        return app.agree_next_step(deal_id, **body.model_dump(), idempotency_key=key)
+
+    @router.post("/deals/{deal_id}/next-steps/{step_id}/done", response_model=DealState,
+                 tags=["next steps"])
+    def next_step_done(
+        deal_id: uuid.UUID, step_id: str, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, object]:
+        return app.complete_next_step(deal_id, step_id, idempotency_key=key)
+
+    @router.post("/deals/{deal_id}/next-steps/{step_id}/reschedule", response_model=DealState,
+                 tags=["next steps"])
+    def reschedule_next_step(
+        deal_id: uuid.UUID, step_id: str, body: RescheduleRequest,
+        key: str | None = Depends(idempotency_key),
+    ) -> dict[str, object]:
+        return app.reschedule_next_step(deal_id, step_id, body.due_at, body.reason,
+                                        idempotency_key=key)
+
+    @router.post("/deals/{deal_id}/no-decision", response_model=DealState,
+                 summary="Close the deal: the customer decided nothing")
+    def no_decision(
+        deal_id: uuid.UUID, body: NoDecisionRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, object]:
+        return app.close_without_decision(deal_id, body.note, idempotency_key=key)
 
     @router.put("/deals/{deal_id}/meddic", response_model=DealState, tags=["qualification"],
                 summary="Set MEDDIC elements (only those sent change)")

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import uuid
-from collections.abc import Callable, Coroutine
 from dataclasses import replace
-from typing import Any
 
 from l2c.v1 import leads_pb2, telephony_pb2
 
@@ -46,26 +42,6 @@ def enrich_lead_when_captured(
         )
 
     return PolicyConsumer("leads.enrich-lead-when-captured", LEADS, handle, settings)
-
-
-def every(
-    seconds: float, tick: Callable[[], object], name: str
-) -> Callable[[asyncio.Event], Coroutine[Any, Any, None]]:
-    """A periodic clock tick (absence rules: "no visit for N days", "no first touch by the
-    deadline"). The tick decides on event time; the period only says how often it looks."""
-
-    async def run(stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                done = await asyncio.to_thread(tick)
-                if done:
-                    log.info("%s: %s", name, done)
-            except Exception:
-                log.exception("%s failed; the next tick retries", name)
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), seconds)
-
-    return run
 
 
 def capture_lead_when_call_arrives(app: LeadsApplication, settings: Settings) -> PolicyConsumer:

@@ -115,3 +115,36 @@ def test_open_deals_keep_their_process_version_until_migrated(store_settings: Se
     broken = copy.deepcopy(document)
     broken["default_process"] = "missing"
     assert http.put("/rules/processes", json={"document": broken}).status_code == 422
+
+
+def test_forecast_changes_and_overdue_next_steps_over_the_api(store_settings: Settings) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from services.deals.domain.deal import Deal
+
+    app = DealsApplication(store_settings)
+    http = TestClient(build_api(app))
+    deal = open_deal(app)
+    forecast = http.put(f"/deals/{deal}/forecast", json={
+        "close_date": "2026-12-15", "amount": {"amount": "52000.00", "currency": "EUR"},
+        "forecast_category": "best_case"}).json()
+    assert (forecast["close_date"], forecast["amount"], forecast["forecast_category"]) == (
+        "2026-12-15", "52000.00", "best_case")
+    slipped = http.put(f"/deals/{deal}/forecast", json={"close_date": "2027-01-31"})
+    assert slipped.status_code == 200
+    events = http.get(f"/deals/{deal}/events").json()
+    planned = [e["payload"] for e in events if e["event_type"] == "l2c.v1.DealCloseDatePlanned"]
+    assert [p["slipped"] for p in planned] == [False, True]
+
+    due = datetime.now(UTC) - timedelta(hours=2)
+    assert http.post(f"/deals/{deal}/next-steps", json={
+        "step_id": "site-visit", "description": "Visit the plant", "owner": "rep-7",
+        "due_at": due.isoformat()}).status_code == 201
+    assert app.flag_overdue_next_steps(datetime.now(UTC)) == [f"{deal}/site-visit"]
+    assert app.flag_overdue_next_steps(datetime.now(UTC)) == []
+    overdue = [e for e in app.history(Deal, uuid.UUID(deal))
+               if type(e).__name__ == "NextStepOverdue"][0]
+    assert overdue.metadata["occurred_at"] == due.isoformat()
+    assert http.post(f"/deals/{deal}/next-steps/site-visit/done").status_code == 200
+    assert http.post(f"/deals/{deal}/no-decision", json={"note": "frozen"}).json()[
+        "status"] == "no_decision"

@@ -219,3 +219,45 @@ def test_coverage_reports_call_high_call_wide_and_opponents() -> None:
         "director", 0.5, ["Bo"])
     with pytest.raises(RuleViolation, match="already on the map"):
         deal.add_stakeholder("a", "Ann", "director", "IT", "user", "neutral")
+
+
+def test_close_date_changes_are_events_and_a_later_date_counts_as_a_slip() -> None:
+    from datetime import date
+
+    deal = opened()
+    deal.plan_close(date(2026, 6, 30))
+    deal.plan_close(date(2026, 9, 30))
+    deal.plan_close(date(2026, 8, 31))
+    slips = [e.slipped for e in deal.collect_events() if type(e).__name__ == "CloseDatePlanned"]
+    assert slips == [False, True, False]
+    with pytest.raises(InvalidCommand, match="forecast category 'maybe' is not one of"):
+        deal.categorise("maybe")
+    deal.categorise("commit")
+    assert deal.forecast_category == "commit"
+
+
+def test_next_steps_are_done_rescheduled_or_overdue_on_event_time() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    t0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    deal = opened()
+    deal.agree_next_step("demo", "Demo for the plant team", "rep-7", t0)
+    deal.agree_next_step("quote", "Send the quote", "rep-7", t0 + timedelta(days=2))
+    assert deal.overdue_steps(t0 + timedelta(days=1)) == [("demo", t0)]
+    deal.reschedule_next_step("demo", t0 + timedelta(days=3), "plant closed for audit")
+    assert deal.overdue_steps(t0 + timedelta(days=1)) == []
+    assert deal.mark_overdue("quote", t0 + timedelta(days=2)) is True
+    assert deal.mark_overdue("quote", t0 + timedelta(days=2)) is False
+    deal.complete_next_step("demo")
+    with pytest.raises(RuleViolation, match="is done"):
+        deal.reschedule_next_step("demo", t0, "again")
+    assert {s["step_id"]: s["state"] for s in deal.next_steps.values()} == {
+        "demo": "done", "quote": "overdue"}
+
+
+def test_a_deal_closed_without_decision_is_closed_at_zero_probability() -> None:
+    deal = opened()
+    deal.close_without_decision("budget frozen, no vendor chosen")
+    assert (deal.status.value, deal.win_probability_percent) == ("no_decision", 0)
+    with pytest.raises(RuleViolation, match="no_decision"):
+        deal.win()
