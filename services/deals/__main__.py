@@ -9,7 +9,10 @@ from kernel.topics import DEALS
 from services.deals.adapters.contracts import DEAL_CONTRACTS
 from services.deals.application import DealsApplication
 from services.deals.entrypoints.http import build_api
-from services.deals.entrypoints.policies import open_deal_when_lead_converted
+from services.deals.entrypoints.policies import (
+    attach_conversation_to_deal,
+    open_deal_when_lead_converted,
+)
 
 
 def build(settings: Settings) -> ServiceParts:
@@ -22,6 +25,7 @@ def build(settings: Settings) -> ServiceParts:
         relays=[relay.run],
         policies=[
             open_deal_when_lead_converted(app, settings).run,
+            attach_conversation_to_deal(app, settings).run,
             every(60, lambda: app.flag_overdue_next_steps(utcnow()), "next-step clock"),
         ],
     )

@@ -8,15 +8,17 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.utils import get_topic
 
 from kernel.domain import Money, command_context, current_context
-from kernel.errors import InvalidCommand, RuleViolation
+from kernel.errors import InvalidCommand, NotFound, RuleViolation
 from kernel.rules import RuleCatalog
 from kernel.settings import Settings
 from kernel.store import Result, ServiceApplication, fingerprint_of
 from services.deals.adapters.pipeline_config import ProcessesSchema
-from services.deals.domain.deal import Deal
+from services.deals.domain.contacts import ContactPhone, normalise_phone
+from services.deals.domain.deal import Deal, DealStatus
 from services.deals.domain.pipeline import Pipeline
 from services.deals.domain.qualification import Qualification
 
@@ -119,14 +121,81 @@ class DealsApplication(ServiceApplication):
 
     def add_stakeholder(
         self, deal_id: uuid.UUID, *, stakeholder_id: str, name: str, level: str,
-        department: str, role: str, attitude: str, idempotency_key: str | None = None,
+        department: str, role: str, attitude: str, phone: str = "",
+        idempotency_key: str | None = None,
+    ) -> Result:
+        def decide() -> tuple[list[Any], Result]:
+            deal = self.load(Deal, deal_id)
+            deal.add_stakeholder(stakeholder_id, name, level, department, role, attitude, phone)
+            linked = self._link_phone(phone, deal_id) if phone else []
+            return [deal, *linked], deal_state(deal)
+
+        return self.execute("add_stakeholder", decide, idempotency_key=idempotency_key,
+                            retries=2, fingerprint=fingerprint_of(
+                                "add_stakeholder", deal_id, stakeholder_id, name, level,
+                                department, role, attitude, phone))
+
+    def _link_phone(self, phone: str, deal_id: uuid.UUID) -> list[ContactPhone]:
+        number = normalise_phone(phone)
+        try:
+            contact: ContactPhone = self.repository.get(ContactPhone.create_id(number))
+        except AggregateNotFoundError:
+            return [ContactPhone(number=number, deal_id=deal_id)]
+        contact.link(deal_id)
+        return [contact]
+
+    def deal_for_contact(self, phone: str) -> uuid.UUID:
+        """The one open deal a contact's number belongs to (refused when none or several)."""
+        number = normalise_phone(phone)
+        try:
+            contact: ContactPhone = self.repository.get(ContactPhone.create_id(number))
+        except AggregateNotFoundError:
+            raise NotFound(f"no deal has a stakeholder with number {number}") from None
+        open_deals = [d for d in contact.deal_ids
+                      if self.get_deal(d).status is DealStatus.OPEN]
+        if len(open_deals) != 1:
+            raise InvalidCommand(f"number {number} belongs to {len(open_deals)} open deals; "
+                                 "the message must name the deal")
+        return open_deals[0]
+
+    def log_activity(
+        self, deal_id: uuid.UUID, *, kind: str, at: datetime, summary: str = "",
+        stakeholder_id: str = "", duration_seconds: int = 0,
+        rep_talk_ratio: float | None = None, source: str = "rep", ref: str = "",
+        idempotency_key: str | None = None,
     ) -> Result:
         return self.update(
-            "add_stakeholder", Deal, deal_id,
-            lambda deal: deal.add_stakeholder(stakeholder_id, name, level, department, role,
-                                              attitude),
+            "log_activity", Deal, deal_id,
+            lambda deal: deal.log_activity(kind, at, summary, stakeholder_id, duration_seconds,
+                                           rep_talk_ratio, source, ref),
             deal_state, idempotency_key=idempotency_key,
-            request=[stakeholder_id, name, level, department, role, attitude])
+            request=[kind, at, summary, stakeholder_id, duration_seconds, rep_talk_ratio, ref])
+
+    def raise_blocker(self, deal_id: uuid.UUID, blocker_id: str, description: str, *,
+                      idempotency_key: str | None = None) -> Result:
+        return self.update("raise_blocker", Deal, deal_id,
+                           lambda deal: deal.raise_blocker(blocker_id, description), deal_state,
+                           idempotency_key=idempotency_key, request=[blocker_id, description])
+
+    def resolve_blocker(self, deal_id: uuid.UUID, blocker_id: str, resolution: str, *,
+                        idempotency_key: str | None = None) -> Result:
+        return self.update("resolve_blocker", Deal, deal_id,
+                           lambda deal: deal.resolve_blocker(blocker_id, resolution), deal_state,
+                           idempotency_key=idempotency_key, request=[blocker_id, resolution])
+
+    def ask_question(self, deal_id: uuid.UUID, question_id: str, text: str, asked_at: datetime,
+                     *, idempotency_key: str | None = None) -> Result:
+        return self.update("ask_question", Deal, deal_id,
+                           lambda deal: deal.ask_question(question_id, text, asked_at),
+                           deal_state, idempotency_key=idempotency_key,
+                           request=[question_id, text, asked_at])
+
+    def answer_question(self, deal_id: uuid.UUID, question_id: str, answered_at: datetime, *,
+                        idempotency_key: str | None = None) -> Result:
+        return self.update("answer_question", Deal, deal_id,
+                           lambda deal: deal.answer_question(question_id, answered_at),
+                           deal_state, idempotency_key=idempotency_key,
+                           request=[question_id, answered_at])
 
     def change_stakeholder(
         self, deal_id: uuid.UUID, stakeholder_id: str, *, role: str = "", attitude: str = "",
@@ -253,6 +322,8 @@ def deal_state(deal: Deal) -> dict[str, Any]:
         "close_date": deal.close_date.isoformat() if deal.close_date else None,
         "amount": str(deal.amount.amount),
         "forecast_category": deal.forecast_category,
+        "activities": deal.activities,
+        "open_blockers": deal.open_blockers,
         "next_steps": [{**s, "due_at": s["due_at"].isoformat()} for s in deal.next_steps.values()],
         "version": deal.version,
     }

@@ -103,12 +103,28 @@ DEAL_CONTRACTS = EventContracts(
             due_at=timestamp(e.due_at), reason=e.reason),
         Deal.NextStepOverdue: lambda e: deals_pb2.DealNextStepOverdue(  # type: ignore[attr-defined]
             deal_id=str(e.originator_id), step_id=e.step_id, due_at=timestamp(e.due_at)),
+        Deal.ActivityLogged: lambda e: deals_pb2.DealActivityLogged(  # type: ignore[attr-defined]
+            deal_id=str(e.originator_id), kind=e.kind, at=timestamp(e.at), summary=e.summary,
+            stakeholder_id=e.stakeholder_id, duration_seconds=e.duration_seconds,
+            rep_talk_ratio=e.rep_talk_ratio, source=e.source, ref=e.ref),
+        Deal.BlockerRaised: lambda e: deals_pb2.DealBlockerRaised(  # type: ignore[attr-defined]
+            deal_id=str(e.originator_id), blocker_id=e.blocker_id, description=e.description,
+            open_blockers=e.open_blockers),
+        Deal.BlockerResolved: lambda e: deals_pb2.DealBlockerResolved(  # type: ignore[attr-defined]
+            deal_id=str(e.originator_id), blocker_id=e.blocker_id, resolution=e.resolution),
+        Deal.CustomerQuestionAsked: lambda e: deals_pb2.DealCustomerQuestionAsked(  # type: ignore[attr-defined]
+            deal_id=str(e.originator_id), question_id=e.question_id, text=e.text,
+            asked_at=timestamp(e.asked_at)),
+        Deal.CustomerQuestionAnswered: lambda e: deals_pb2.DealCustomerQuestionAnswered(  # type: ignore[attr-defined]
+            deal_id=str(e.originator_id), question_id=e.question_id,
+            answered_at=timestamp(e.answered_at)),
         Deal.MeddicUpdated: lambda e: deals_pb2.DealMeddicUpdated(  # type: ignore[attr-defined]
             deal_id=str(e.originator_id), element=e.element, value=e.value,
             completeness=e.completeness),
         Deal.StakeholderAdded: lambda e: deals_pb2.DealStakeholderAdded(  # type: ignore[attr-defined]
             deal_id=str(e.originator_id), stakeholder_id=e.stakeholder_id, name=e.name,
-            level=e.level, department=e.department, role=e.role, attitude=e.attitude),
+            level=e.level, department=e.department, role=e.role, attitude=e.attitude,
+            phone=e.phone),
         Deal.StakeholderChanged: lambda e: deals_pb2.DealStakeholderChanged(  # type: ignore[attr-defined]
             deal_id=str(e.originator_id), stakeholder_id=e.stakeholder_id, role=e.role,
             attitude=e.attitude, note=e.note),

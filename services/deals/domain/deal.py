@@ -100,6 +100,9 @@ class Deal(L2CAggregate):
         self.close_date: date | None = None
         self.forecast_category = ForecastCategory.PIPELINE.value
         self.next_steps: dict[str, dict[str, Any]] = {}
+        self.activities = 0
+        self.blockers: dict[str, bool] = {}  # id -> resolved
+        self.questions: dict[str, datetime | None] = {}  # id -> answered at
         self.name = name
         self.amount = amount
         self.owner_id = owner_id
@@ -223,6 +226,74 @@ class Deal(L2CAggregate):
             raise RuleViolation(f"next step {step_id!r} is done")
         return step
 
+    # -- activities, blockers and customer questions -------------------------------------
+
+    def log_activity(self, kind: str, at: datetime, summary: str = "", stakeholder_id: str = "",
+                     duration_seconds: int = 0, rep_talk_ratio: float | None = None,
+                     source: str = "rep", ref: str = "") -> None:
+        if kind not in ("visit", "call", "meeting", "email", "im"):
+            raise InvalidCommand(f"activity {kind!r} is not one of visit, call, meeting, email, im")
+        if at.tzinfo is None:
+            raise InvalidCommand("an activity's time must carry a time zone")
+        if rep_talk_ratio is not None and not 0 <= rep_talk_ratio <= 1:
+            raise InvalidCommand("the rep's talk ratio is a share between 0 and 1")
+        if stakeholder_id:
+            self._stakeholder(stakeholder_id)
+        self._activity_logged(kind=kind, at=at, summary=summary, stakeholder_id=stakeholder_id,
+                              duration_seconds=duration_seconds,
+                              rep_talk_ratio=rep_talk_ratio if rep_talk_ratio is not None else -1.0,
+                              source=source, ref=ref)
+
+    @event("ActivityLogged")
+    def _activity_logged(self, kind: str, at: datetime, summary: str, stakeholder_id: str,
+                         duration_seconds: int, rep_talk_ratio: float, source: str,
+                         ref: str) -> None:
+        self.activities += 1
+        if stakeholder_id:
+            self.stakeholders[stakeholder_id]["contacted"] = True
+
+    def raise_blocker(self, blocker_id: str, description: str) -> None:
+        """A stuck point on the deal (the 4th open one calls for a manager's review)."""
+        if blocker_id in self.blockers:
+            raise RuleViolation(f"blocker {blocker_id!r} is already recorded")
+        self._blocker_raised(blocker_id=blocker_id, description=description.strip(),
+                             open_blockers=self.open_blockers + 1)
+
+    @event("BlockerRaised")
+    def _blocker_raised(self, blocker_id: str, description: str, open_blockers: int) -> None:
+        self.blockers[blocker_id] = False
+
+    def resolve_blocker(self, blocker_id: str, resolution: str) -> None:
+        if self.blockers.get(blocker_id) is not False:
+            raise InvalidCommand(f"no open blocker {blocker_id!r} on deal {self.id}")
+        self._blocker_resolved(blocker_id=blocker_id, resolution=resolution.strip())
+
+    @event("BlockerResolved")
+    def _blocker_resolved(self, blocker_id: str, resolution: str) -> None:
+        self.blockers[blocker_id] = True
+
+    @property
+    def open_blockers(self) -> int:
+        return sum(1 for resolved in self.blockers.values() if not resolved)
+
+    def ask_question(self, question_id: str, text: str, asked_at: datetime) -> None:
+        if question_id in self.questions:
+            raise RuleViolation(f"question {question_id!r} is already recorded")
+        self._question_asked(question_id=question_id, text=text.strip(), asked_at=asked_at)
+
+    @event("CustomerQuestionAsked")
+    def _question_asked(self, question_id: str, text: str, asked_at: datetime) -> None:
+        self.questions[question_id] = None
+
+    def answer_question(self, question_id: str, answered_at: datetime) -> None:
+        if question_id not in self.questions or self.questions[question_id] is not None:
+            raise InvalidCommand(f"no open question {question_id!r} on deal {self.id}")
+        self._question_answered(question_id=question_id, answered_at=answered_at)
+
+    @event("CustomerQuestionAnswered")
+    def _question_answered(self, question_id: str, answered_at: datetime) -> None:
+        self.questions[question_id] = answered_at
+
     # -- MEDDIC and the decision map ---------------------------------------------------
 
     def update_meddic(self, values: dict[str, str]) -> None:
@@ -244,7 +315,7 @@ class Deal(L2CAggregate):
         return meddic_completeness(self.meddic)
 
     def add_stakeholder(self, stakeholder_id: str, name: str, level: str, department: str,
-                        role: str, attitude: str) -> None:
+                        role: str, attitude: str, phone: str = "") -> None:
         if stakeholder_id in self.stakeholders:
             raise RuleViolation(f"stakeholder {stakeholder_id!r} is already on the map")
         if not name.strip():
@@ -252,14 +323,15 @@ class Deal(L2CAggregate):
         self._stakeholder_added(
             stakeholder_id=stakeholder_id, name=name.strip(), level=_choice(Level, level, "level"),
             department=department.strip(), role=_choice(BuyerRole, role, "role"),
-            attitude=_choice(Attitude, attitude, "attitude"))
+            attitude=_choice(Attitude, attitude, "attitude"), phone=phone.strip())
 
     @event("StakeholderAdded")
     def _stakeholder_added(self, stakeholder_id: str, name: str, level: str, department: str,
-                           role: str, attitude: str) -> None:
+                           role: str, attitude: str, phone: str) -> None:
         self.stakeholders[stakeholder_id] = {
             "stakeholder_id": stakeholder_id, "name": name, "level": level,
-            "department": department, "role": role, "attitude": attitude, "contacted": False}
+            "department": department, "role": role, "attitude": attitude, "phone": phone,
+            "contacted": False}
 
     def change_stakeholder(self, stakeholder_id: str, *, role: str = "", attitude: str = "",
                            note: str = "") -> None:

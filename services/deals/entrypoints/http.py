@@ -64,6 +64,7 @@ class StakeholderRequest(BaseModel):
     department: str = Field("", max_length=100)
     role: str = Field(examples=["power_sponsor"])
     attitude: str = Field("neutral", examples=["neutral"])
+    phone: str = Field("", max_length=40, description="lets telephony find the deal")
 
 
 class StakeholderChange(BaseModel):
@@ -98,6 +99,33 @@ class NoDecisionRequest(BaseModel):
     note: str = Field("", max_length=2000)
 
 
+class ActivityRequest(BaseModel):
+    kind: str = Field(pattern="^(visit|call|meeting|email|im)$")
+    at: AwareDatetime
+    summary: str = Field("", max_length=2000)
+    stakeholder_id: str = ""
+    duration_seconds: int = Field(0, ge=0)
+
+
+class BlockerRequest(BaseModel):
+    blocker_id: str = Field(min_length=1, max_length=64)
+    description: str = Field(min_length=1, max_length=1000)
+
+
+class ResolutionRequest(BaseModel):
+    resolution: str = Field(min_length=1, max_length=1000)
+
+
+class QuestionRequest(BaseModel):
+    question_id: str = Field(min_length=1, max_length=64)
+    text: str = Field(min_length=1, max_length=2000)
+    asked_at: AwareDatetime
+
+
+class AnswerRequest(BaseModel):
+    answered_at: AwareDatetime
+
+
 class PublishRulesRequest(BaseModel):
     document: dict[str, Any]
     note: str = Field("", max_length=500)
@@ -122,6 +150,8 @@ class DealState(BaseModel):
     amount: str
     forecast_category: str
     next_steps: list[dict[str, Any]]
+    activities: int
+    open_blockers: int
     version: int
 
 
@@ -277,6 +307,44 @@ def build_router(app: DealsApplication) -> APIRouter:
         deal_id: uuid.UUID, body: NoDecisionRequest, key: str | None = Depends(idempotency_key)
     ) -> dict[str, object]:
         return app.close_without_decision(deal_id, body.note, idempotency_key=key)
+
+    @router.post("/deals/{deal_id}/activities", response_model=DealState, status_code=201,
+                 tags=["activities"], summary="A rep's visit, call, meeting or email")
+    def log_activity(
+        deal_id: uuid.UUID, body: ActivityRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, object]:
+        return app.log_activity(deal_id, **body.model_dump(), idempotency_key=key)
+
+    @router.post("/deals/{deal_id}/blockers", response_model=DealState, status_code=201,
+                 tags=["activities"])
+    def raise_blocker(
+        deal_id: uuid.UUID, body: BlockerRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, object]:
+        return app.raise_blocker(deal_id, body.blocker_id, body.description, idempotency_key=key)
+
+    @router.post("/deals/{deal_id}/blockers/{blocker_id}/resolve", response_model=DealState,
+                 tags=["activities"])
+    def resolve_blocker(
+        deal_id: uuid.UUID, blocker_id: str, body: ResolutionRequest,
+        key: str | None = Depends(idempotency_key),
+    ) -> dict[str, object]:
+        return app.resolve_blocker(deal_id, blocker_id, body.resolution, idempotency_key=key)
+
+    @router.post("/deals/{deal_id}/questions", response_model=DealState, status_code=201,
+                 tags=["activities"], summary="A customer question, and when it was asked")
+    def ask_question(
+        deal_id: uuid.UUID, body: QuestionRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, object]:
+        return app.ask_question(deal_id, body.question_id, body.text, body.asked_at,
+                                idempotency_key=key)
+
+    @router.post("/deals/{deal_id}/questions/{question_id}/answer", response_model=DealState,
+                 tags=["activities"])
+    def answer_question(
+        deal_id: uuid.UUID, question_id: str, body: AnswerRequest,
+        key: str | None = Depends(idempotency_key),
+    ) -> dict[str, object]:
+        return app.answer_question(deal_id, question_id, body.answered_at, idempotency_key=key)
 
     @router.put("/deals/{deal_id}/meddic", response_model=DealState, tags=["qualification"],
                 summary="Set MEDDIC elements (only those sent change)")

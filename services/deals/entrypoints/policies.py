@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 from google.protobuf import json_format
-from l2c.v1 import leads_pb2
+from l2c.v1 import leads_pb2, telephony_pb2
 
 from kernel.consumer import Inbound, PolicyConsumer
 from kernel.contracts import money_from_proto
+from kernel.domain import command_context, current_context, utcnow
+from kernel.errors import ContractError
 from kernel.settings import Settings
-from kernel.topics import LEADS
+from kernel.telephony import decode_telephony_record
+from kernel.topics import LEADS, TELEPHONY_INBOUND
 from services.deals.application import DealsApplication
 from services.deals.domain.qualification import Qualification
 
@@ -34,3 +38,36 @@ def open_deal_when_lead_converted(app: DealsApplication, settings: Settings) -> 
         )
 
     return PolicyConsumer("deals.open-deal-when-lead-converted", LEADS, handle, settings)
+
+
+def attach_conversation_to_deal(app: DealsApplication, settings: Settings) -> PolicyConsumer:
+    """Calls and key events from telephony / conversation intelligence land on their deal
+    (named, or found by the contact's number); what matches no deal is dead-lettered."""
+
+    def handle(message: Inbound, idempotency_key: str) -> None:
+        body = message.body
+        at = message.occurred_at or utcnow()
+        with command_context(replace(current_context(), occurred_at=at)):
+            if isinstance(body, telephony_pb2.CallRecorded):
+                app.log_activity(
+                    _deal_of(app, body.deal_id, body.contact_number), kind="call", at=at,
+                    duration_seconds=body.duration_seconds, rep_talk_ratio=body.rep_talk_ratio,
+                    source="telephony", ref=f"call:{body.call_id}",
+                    idempotency_key=idempotency_key)
+            elif isinstance(body, telephony_pb2.KeyEventDetected):
+                app.record_key_event(
+                    _deal_of(app, body.deal_id, body.contact_number), body.kind,
+                    "conversation_intelligence", f"detection:{body.detection_id}",
+                    idempotency_key=idempotency_key)
+
+    return PolicyConsumer("deals.attach-conversation-to-deal", TELEPHONY_INBOUND, handle,
+                          settings, decode=decode_telephony_record)
+
+
+def _deal_of(app: DealsApplication, deal_id: str, contact_number: str) -> uuid.UUID:
+    if deal_id:
+        try:
+            return uuid.UUID(deal_id)
+        except ValueError:
+            raise ContractError(f"deal_id {deal_id!r} is not a UUID") from None
+    return app.deal_for_contact(contact_number)

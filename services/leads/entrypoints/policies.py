@@ -10,10 +10,9 @@ from l2c.v1 import leads_pb2, telephony_pb2
 
 from kernel.consumer import Inbound, PolicyConsumer
 from kernel.domain import command_context, current_context, utcnow
-from kernel.errors import ContractError
 from kernel.settings import Settings
+from kernel.telephony import decode_telephony_record
 from kernel.topics import LEADS, TELEPHONY_INBOUND
-from services.leads.adapters.telephony import decode_telephony_record
 from services.leads.application import FirmographicsProvider, LeadsApplication
 
 log = logging.getLogger(__name__)
@@ -51,7 +50,7 @@ def capture_lead_when_call_arrives(app: LeadsApplication, settings: Settings) ->
     def handle(message: Inbound, idempotency_key: str) -> None:
         call = message.body
         if not isinstance(call, telephony_pb2.InboundCall):
-            raise ContractError(f"unexpected telephony message {message.message_type}")
+            return  # recorded calls and key events are the deals service's
         with command_context(replace(current_context(), occurred_at=message.occurred_at)):
             app.handle_inbound_call(
                 call_id=call.call_id, caller_number=call.caller_number,
