@@ -21,6 +21,7 @@ from services.deals.domain.contacts import ContactPhone, normalise_phone
 from services.deals.domain.deal import Deal, DealStatus
 from services.deals.domain.pipeline import Pipeline
 from services.deals.domain.qualification import Qualification
+from services.deals.domain.relationship import AccountRelationship
 
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
 
@@ -283,6 +284,28 @@ class DealsApplication(ServiceApplication):
         return self.update("close_without_decision", Deal, deal_id,
                            lambda deal: deal.close_without_decision(note), deal_state,
                            idempotency_key=idempotency_key, request=[note])
+
+    def assess_relationship(self, account: str, *, level: str = "", relationship: str = "",
+                            potential: str = "", idempotency_key: str | None = None) -> Result:
+        """Relationship level and customer quadrant of an account (created on first use)."""
+
+        def decide() -> tuple[list[AccountRelationship], Result]:
+            try:
+                held: AccountRelationship = self.repository.get(
+                    AccountRelationship.create_id(account))
+            except AggregateNotFoundError:
+                if not account.strip():
+                    raise InvalidCommand("name the account") from None
+                held = AccountRelationship(account=account)
+            held.assess(level, relationship, potential)
+            return [held], held.view()
+
+        return self.execute("assess_relationship", decide, idempotency_key=idempotency_key,
+                            retries=2, fingerprint=fingerprint_of(
+                                "relationship", account, level, relationship, potential))
+
+    def relationship_of(self, account: str) -> dict[str, str]:
+        return self.load(AccountRelationship, AccountRelationship.create_id(account)).view()
 
     def win_deal(
         self, deal_id: uuid.UUID, *, idempotency_key: str | None = None,

@@ -11,6 +11,7 @@ from l2c.v1 import deals_pb2, leads_pb2
 from kernel.contracts import EventContracts, money_to_proto, rule_set_contracts, timestamp
 from services.deals.domain.deal import Deal
 from services.deals.domain.pipeline import Pipeline
+from services.deals.domain.relationship import AccountRelationship
 
 
 def _opened(e: Deal.Opened) -> deals_pb2.DealOpened:  # type: ignore[name-defined]
@@ -118,6 +119,11 @@ DEAL_CONTRACTS = EventContracts(
         Deal.CustomerQuestionAnswered: lambda e: deals_pb2.DealCustomerQuestionAnswered(  # type: ignore[attr-defined]
             deal_id=str(e.originator_id), question_id=e.question_id,
             answered_at=timestamp(e.answered_at)),
+        AccountRelationship.LevelChanged: lambda e: deals_pb2.AccountRelationshipLevelChanged(  # type: ignore[attr-defined]
+            account=e.account, previous=e.previous, level=e.level),
+        AccountRelationship.QuadrantChanged: lambda e: deals_pb2.AccountQuadrantChanged(  # type: ignore[attr-defined]
+            account=e.account, relationship=e.relationship, potential=e.potential,
+            strategy=e.strategy),
         Deal.MeddicUpdated: lambda e: deals_pb2.DealMeddicUpdated(  # type: ignore[attr-defined]
             deal_id=str(e.originator_id), element=e.element, value=e.value,
             completeness=e.completeness),

@@ -126,6 +126,13 @@ class AnswerRequest(BaseModel):
     answered_at: AwareDatetime
 
 
+class RelationshipRequest(BaseModel):
+    level: str = Field("", description="vendor, preferred_vendor, solution_consultant, "
+                       "strategic_contributor, trusted_partner")
+    relationship: str = Field("", description="good or bad")
+    potential: str = Field("", description="big or small")
+
+
 class PublishRulesRequest(BaseModel):
     document: dict[str, Any]
     note: str = Field("", max_length=500)
@@ -345,6 +352,17 @@ def build_router(app: DealsApplication) -> APIRouter:
         key: str | None = Depends(idempotency_key),
     ) -> dict[str, object]:
         return app.answer_question(deal_id, question_id, body.answered_at, idempotency_key=key)
+
+    @router.put("/relationships/{account}", tags=["accounts"],
+                summary="Relationship level and customer quadrant (relationship x potential)")
+    def assess_relationship(
+        account: str, body: RelationshipRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, object]:
+        return app.assess_relationship(account, **body.model_dump(), idempotency_key=key)
+
+    @router.get("/relationships/{account}", tags=["accounts"])
+    def relationship(account: str) -> dict[str, str]:
+        return app.relationship_of(account)
 
     @router.put("/deals/{deal_id}/meddic", response_model=DealState, tags=["qualification"],
                 summary="Set MEDDIC elements (only those sent change)")

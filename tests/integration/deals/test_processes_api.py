@@ -148,3 +148,17 @@ def test_forecast_changes_and_overdue_next_steps_over_the_api(store_settings: Se
     assert http.post(f"/deals/{deal}/next-steps/site-visit/done").status_code == 200
     assert http.post(f"/deals/{deal}/no-decision", json={"note": "frozen"}).json()[
         "status"] == "no_decision"
+
+
+def test_an_accounts_relationship_level_and_quadrant_give_its_strategy(
+    store_settings: Settings,
+) -> None:
+    http = TestClient(build_api(DealsApplication(store_settings)))
+    first = http.put("/relationships/Acme", json={"potential": "big"}).json()
+    assert (first["level"], first["strategy"]) == ("vendor", "build the relationship first")
+    better = http.put("/relationships/acme", json={"level": "solution_consultant",
+                                                   "relationship": "good"}).json()
+    assert better == {"account": "Acme", "level": "solution_consultant", "relationship": "good",
+                      "potential": "big", "strategy": "visit first and ask for the order"}
+    assert http.put("/relationships/Acme", json={"level": "best_friend"}).status_code == 422
+    assert http.get("/relationships/Unknown Co").status_code == 404
