@@ -7,6 +7,7 @@ from kernel.service import ServiceParts, every, service_main
 from kernel.settings import Settings
 from kernel.topics import DEALS
 from services.deals.adapters.contracts import DEAL_CONTRACTS
+from services.deals.adapters.directory import DealDirectory
 from services.deals.application import DealsApplication
 from services.deals.entrypoints.http import build_api
 from services.deals.entrypoints.policies import (
@@ -18,7 +19,8 @@ from services.deals.entrypoints.policies import (
 def build(settings: Settings) -> ServiceParts:
     app = DealsApplication(settings)
     relay = Relay(app, DEAL_CONTRACTS, DEALS, settings)
-    api = build_api(app)
+    directory = DealDirectory(app, settings.data_dir / "deals-directory.sqlite")
+    api = build_api(app, directory)
     add_readiness(api, relay.readiness)
     return ServiceParts(
         api=api,
@@ -27,6 +29,7 @@ def build(settings: Settings) -> ServiceParts:
             open_deal_when_lead_converted(app, settings).run,
             attach_conversation_to_deal(app, settings).run,
             every(60, lambda: app.flag_overdue_next_steps(utcnow()), "next-step clock"),
+            every(5, directory.catch_up, "directory"),
         ],
     )
 

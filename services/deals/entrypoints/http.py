@@ -6,12 +6,13 @@ import uuid
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
 from kernel.contracts import envelope_as_dict
 from kernel.http import MoneyModel, create_api, expected_version, idempotency_key
 from services.deals.adapters.contracts import DEAL_CONTRACTS
+from services.deals.adapters.directory import DealDirectory
 from services.deals.application import DealsApplication, deal_state
 from services.deals.domain.deal import Deal, LossReason
 
@@ -170,8 +171,19 @@ class DealView(DealState):
     company: str
 
 
-def build_router(app: DealsApplication) -> APIRouter:
+def build_router(app: DealsApplication, directory: DealDirectory) -> APIRouter:
     router = APIRouter(tags=["deals"])
+
+    @router.get("/deals", summary="List deals, filtered, oldest first; follow next_cursor")
+    def list_deals(
+        status: str = "", stage: str = "", process_id: str = "", owner_id: str = "",
+        company: str = "", forecast_category: str = "", cursor: int = Query(0, ge=0),
+        limit: int = Query(50, ge=1, le=500),
+    ) -> dict[str, Any]:
+        return directory.deals(filters={
+            "status": status, "stage": stage, "process_id": process_id, "owner_id": owner_id,
+            "company": company, "forecast_category": forecast_category,
+        }, after=cursor, limit=limit)
 
     def view(deal: Deal) -> DealView:
         return DealView(
@@ -422,7 +434,12 @@ def build_router(app: DealsApplication) -> APIRouter:
     return router
 
 
-def build_api(app: DealsApplication) -> FastAPI:
-    api = create_api("L2C deals service", "Advance, win and lose deals opened from leads.")
-    api.include_router(build_router(app))
+def build_api(app: DealsApplication, directory: DealDirectory | None = None) -> FastAPI:
+    api = create_api(
+        "L2C deals service",
+        "Qualification gates, configurable sales processes, decision maps, activities, "
+        "next steps and forecasts of deals opened from converted leads.",
+    )
+    directory = directory or DealDirectory(app, app.settings.data_dir / "deals-directory.sqlite")
+    api.include_router(build_router(app, directory))
     return api

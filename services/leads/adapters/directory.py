@@ -1,30 +1,19 @@
-"""The leads directory: a queryable read model of leads, accounts and campaigns.
-
-Built from the service's own notification log into a SQLite file beside the data (one per
-process; disposable: delete it and it is rebuilt from the log). Each catch-up reads the
-log after its recorded position, loads every aggregate the new events touched, and upserts
-its row in the same transaction that moves the position, so a row is never counted twice
-and never half-updated. Queries catch up first, so a client reads its own writes.
-"""
+"""The leads directory: leads, accounts and campaigns to list, filter and count (a
+kernel Directory: rebuilt from the service's own log)."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-from services.leads.application import LeadsApplication
+from kernel.directory import Directory
 from services.leads.domain.account import Account
 from services.leads.domain.campaign import Campaign
 from services.leads.domain.lead import Lead
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS position (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER);
 CREATE TABLE IF NOT EXISTS leads (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, lead_id TEXT UNIQUE, status TEXT, source TEXT,
   campaign_id TEXT, grade TEXT, temperature TEXT, score REAL, pool TEXT, team TEXT, rep TEXT,
@@ -40,55 +29,13 @@ CREATE TABLE IF NOT EXISTS campaigns (
 
 LEAD_FILTERS = ("status", "source", "campaign_id", "grade", "temperature", "pool", "team", "rep",
                 "region")
-MAX_PAGE = 500
 
 
-class LeadDirectory:
-    def __init__(self, app: LeadsApplication, path: Path) -> None:
-        self.app = app
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        with self._connect() as db:
-            db.executescript(SCHEMA)
+class LeadDirectory(Directory):
+    schema = SCHEMA
+    aggregates = ("Lead", "Account", "Campaign")
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
-        db.row_factory = sqlite3.Row
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
-
-    def position(self) -> int:
-        with self._connect() as db:
-            row = db.execute("SELECT value FROM position WHERE id = 1").fetchone()
-        return int(row["value"]) if row else 0
-
-    def catch_up(self, batch: int = 2000) -> int:
-        """Apply what the log holds after our position; returns how many records it read."""
-        read = 0
-        with self._lock:
-            while True:
-                start = self.position()
-                notes = self.app.recorder.select_notifications(start + 1, batch)
-                if not notes:
-                    return read
-                touched = {n.originator_id: n.topic for n in notes}
-                with self._connect() as db:
-                    for aggregate_id, topic in touched.items():
-                        self._upsert(db, aggregate_id, topic)
-                    db.execute("INSERT INTO position (id, value) VALUES (1, ?) ON CONFLICT (id)"
-                               " DO UPDATE SET value = excluded.value", (notes[-1].id,))
-                read += len(notes)
-
-    def _upsert(self, db: sqlite3.Connection, aggregate_id: Any, topic: str) -> None:
-        kind = topic.rsplit(":", 1)[-1].split(".")[0]
-        if kind not in ("Lead", "Account", "Campaign"):
-            return
-        aggregate: Any = self.app.repository.get(aggregate_id)
+    def upsert(self, db: sqlite3.Connection, aggregate: Any) -> None:
         if isinstance(aggregate, Lead):
             row = aggregate.snapshot()
             db.execute(
@@ -144,48 +91,23 @@ class LeadDirectory:
 
     # -- queries ---------------------------------------------------------------------
 
-    def _page(self, table: str, where: list[str], params: list[Any], after: int,
-              limit: int) -> dict[str, Any]:
-        self.catch_up()
-        limit = max(1, min(limit, MAX_PAGE))
-        clause = " AND ".join(["seq > ?", *where])
-        with self._connect() as db:
-            rows = db.execute(f"SELECT seq, row FROM {table} WHERE {clause} ORDER BY seq LIMIT ?",
-                              [after, *params, limit + 1]).fetchall()
-        items = [json.loads(r["row"]) for r in rows[:limit]]
-        more = len(rows) > limit
-        return {"items": items, "next_cursor": rows[limit - 1]["seq"] if more else None}
-
     def leads(self, *, filters: dict[str, str], duplicate: bool | None = None, q: str = "",
               after: int = 0, limit: int = 50) -> dict[str, Any]:
-        where: list[str] = []
-        params: list[Any] = []
-        for name, value in filters.items():
-            if name not in LEAD_FILTERS:
-                raise ValueError(f"unknown filter {name}")
-            if value:
-                where.append(f"{name} = ?")
-                params.append(value)
+        unknown = set(filters) - set(LEAD_FILTERS)
+        if unknown:
+            raise ValueError(f"unknown filters {sorted(unknown)}")
+        where, params = ([], []) if not q else (["search LIKE ?"], [f"%{q.lower()}%"])
+        columns: dict[str, Any] = dict(filters)
         if duplicate is not None:
-            where.append("duplicate = ?")
-            params.append(int(duplicate))
-        if q:
-            where.append("search LIKE ?")
-            params.append(f"%{q.lower()}%")
-        return self._page("leads", where, params, after, limit)
+            columns["duplicate"] = int(duplicate)
+        return self.page("leads", columns, after, limit, (where, params))
 
     def accounts(self, *, territory: str = "", owner: str = "", in_public_pool: bool | None = None,
                  after: int = 0, limit: int = 50) -> dict[str, Any]:
-        where: list[str] = []
-        params: list[Any] = []
-        for name, value in (("territory", territory), ("owner", owner)):
-            if value:
-                where.append(f"{name} = ?")
-                params.append(value)
-        if in_public_pool is not None:
-            where.append("in_public_pool = ?")
-            params.append(int(in_public_pool))
-        return self._page("accounts", where, params, after, limit)
+        return self.page("accounts", {
+            "territory": territory, "owner": owner,
+            "in_public_pool": None if in_public_pool is None else int(in_public_pool),
+        }, after, limit)
 
     def account_ids(self) -> list[uuid.UUID]:
         self.catch_up()
@@ -195,8 +117,7 @@ class LeadDirectory:
 
     def campaigns(self, *, channel_type: str = "", after: int = 0, limit: int = 50) -> dict[
             str, Any]:
-        where, params = ([["channel_type = ?"], [channel_type]] if channel_type else [[], []])
-        return self._page("campaigns", where, params, after, limit)
+        return self.page("campaigns", {"channel_type": channel_type}, after, limit)
 
     def acceptance(self, by: str) -> list[dict[str, Any]]:
         """MQL -> SQL hand-off per campaign or channel: how many MQLs sales accepted and

@@ -162,3 +162,22 @@ def test_an_accounts_relationship_level_and_quadrant_give_its_strategy(
                       "potential": "big", "strategy": "visit first and ask for the order"}
     assert http.put("/relationships/Acme", json={"level": "best_friend"}).status_code == 422
     assert http.get("/relationships/Unknown Co").status_code == 404
+
+
+def test_deals_are_listed_filtered_and_paged(store_settings: Settings) -> None:
+    app = DealsApplication(store_settings)
+    http = TestClient(build_api(app))
+    simple = [open_deal(app) for _ in range(3)]
+    solution = [open_deal(app, "solution-sale") for _ in range(2)]
+    http.post(f"/deals/{simple[0]}/win")
+    page1 = http.get("/deals", params={"limit": 2}).json()
+    page2 = http.get("/deals", params={"limit": 2, "cursor": page1["next_cursor"]}).json()
+    page3 = http.get("/deals", params={"limit": 2, "cursor": page2["next_cursor"]}).json()
+    assert [d["deal_id"] for p in (page1, page2, page3) for d in p["items"]] == [
+        *simple, *solution]
+    assert page3["next_cursor"] is None
+    assert [d["deal_id"] for d in http.get("/deals", params={
+        "process_id": "solution-sale"}).json()["items"]] == solution
+    assert [d["deal_id"] for d in http.get("/deals", params={"status": "won"}).json()[
+        "items"]] == [simple[0]]
+    assert http.get("/deals", params={"limit": 1000}).status_code == 422

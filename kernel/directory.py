@@ -1,0 +1,90 @@
+"""Directories: queryable read models a service builds from its own notification log.
+
+Each lives in a SQLite file beside the data (one per process; disposable: delete it and it
+is rebuilt from the log). A catch-up reads the log after its recorded position, loads every
+aggregate the new events touched and upserts its row, in the same transaction that moves
+the position, so rows are never half-updated. Queries catch up first, so a client reads
+its own writes. Subclasses say which tables exist and how an aggregate becomes a row.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from kernel.store import ServiceApplication
+
+MAX_PAGE = 500
+
+
+class Directory:
+    schema = ""  # CREATE TABLE statements (each table has seq, a unique id and a JSON row)
+    aggregates: tuple[str, ...] = ()  # aggregate class names whose events touch a row
+
+    def __init__(self, app: ServiceApplication, path: Path) -> None:
+        self.app = app
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        with self._connect() as db:
+            db.executescript(
+                "CREATE TABLE IF NOT EXISTS position (id INTEGER PRIMARY KEY CHECK (id = 1),"
+                " value INTEGER);" + self.schema)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30)
+        db.row_factory = sqlite3.Row
+        try:
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    def position(self) -> int:
+        with self._connect() as db:
+            row = db.execute("SELECT value FROM position WHERE id = 1").fetchone()
+        return int(row["value"]) if row else 0
+
+    def catch_up(self, batch: int = 2000) -> int:
+        """Apply what the log holds after our position; returns how many records it read."""
+        read = 0
+        with self._lock:
+            while True:
+                notes = self.app.recorder.select_notifications(self.position() + 1, batch)
+                if not notes:
+                    return read
+                touched = {n.originator_id: n.topic for n in notes}
+                with self._connect() as db:
+                    for aggregate_id, topic in touched.items():
+                        if topic.rsplit(":", 1)[-1].split(".")[0] in self.aggregates:
+                            self.upsert(db, self.app.repository.get(aggregate_id))  # type: ignore[arg-type]
+                    db.execute("INSERT INTO position (id, value) VALUES (1, ?) ON CONFLICT (id)"
+                               " DO UPDATE SET value = excluded.value", (notes[-1].id,))
+                read += len(notes)
+
+    def upsert(self, db: sqlite3.Connection, aggregate: Any) -> None:
+        raise NotImplementedError
+
+    def page(self, table: str, filters: dict[str, Any], after: int, limit: int,
+             extra: tuple[list[str], list[Any]] = ([], [])) -> dict[str, Any]:
+        """One page of rows, oldest first; ``next_cursor`` continues after it."""
+        self.catch_up()
+        where, params = list(extra[0]), list(extra[1])
+        for column, value in filters.items():
+            if value is not None and value != "":
+                where.append(f"{column} = ?")
+                params.append(value)
+        limit = max(1, min(limit, MAX_PAGE))
+        clause = " AND ".join(["seq > ?", *where])
+        with self._connect() as db:
+            rows = db.execute(f"SELECT seq, row FROM {table} WHERE {clause} ORDER BY seq LIMIT ?",
+                              [after, *params, limit + 1]).fetchall()
+        more = len(rows) > limit
+        return {"items": [json.loads(r["row"]) for r in rows[:limit]],
+                "next_cursor": rows[limit - 1]["seq"] if more else None}
