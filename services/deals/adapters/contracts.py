@@ -46,8 +46,12 @@ def _advanced(e: Deal.StageAdvanced) -> deals_pb2.DealStageAdvanced:  # type: ig
 def _migrated(e: Any) -> Message:
     to = Pipeline.from_data(e.pipeline)
     return deals_pb2.DealProcessMigrated(
-        deal_id=str(e.originator_id), from_process=e.from_process, from_version=e.from_version,
-        to_process=to.id, to_version=to.version, stage=e.stage,
+        deal_id=str(e.originator_id),
+        from_process=e.from_process,
+        from_version=e.from_version,
+        to_process=to.id,
+        to_version=to.version,
+        stage=e.stage,
     )
 
 
@@ -75,67 +79,122 @@ DEAL_CONTRACTS = EventContracts(
     {
         **rule_set_contracts(),
         Deal.StageMovedBack: lambda e: deals_pb2.DealStageMovedBack(  # type: ignore[attr-defined]
-            deal_id=str(e.originator_id), from_stage=e.from_stage, to_stage=e.to_stage,
-            win_probability_percent=e.win_probability_percent, reason=e.reason),
+            deal_id=str(e.originator_id),
+            from_stage=e.from_stage,
+            to_stage=e.to_stage,
+            win_probability_percent=e.win_probability_percent,
+            reason=e.reason,
+        ),
         Deal.ActionCompleted: lambda e: deals_pb2.DealActionCompleted(  # type: ignore[attr-defined]
-            deal_id=str(e.originator_id), stage=e.stage, action=e.action, note=e.note),
+            deal_id=str(e.originator_id), stage=e.stage, action=e.action, note=e.note
+        ),
         Deal.KeyEventRecorded: lambda e: deals_pb2.DealKeyEventRecorded(  # type: ignore[attr-defined]
-            deal_id=str(e.originator_id), kind=e.kind, stage=e.stage, source=e.source,
-            ref=e.ref),
+            deal_id=str(e.originator_id), kind=e.kind, stage=e.stage, source=e.source, ref=e.ref
+        ),
         Deal.ProcessMigrated: _migrated,  # type: ignore[attr-defined]
         Deal.CloseDatePlanned: lambda e: deals_pb2.DealCloseDatePlanned(  # type: ignore[attr-defined]
             deal_id=str(e.originator_id),
             previous=e.previous.isoformat() if e.previous else "",
-            close_date=e.close_date.isoformat(), slipped=e.slipped),
+            close_date=e.close_date.isoformat(),
+            slipped=e.slipped,
+        ),
         Deal.AmountChanged: lambda e: deals_pb2.DealAmountChanged(  # type: ignore[attr-defined]
-            deal_id=str(e.originator_id), previous=money_to_proto(e.previous),
-            amount=money_to_proto(e.amount)),
+            deal_id=str(e.originator_id),
+            previous=money_to_proto(e.previous),
+            amount=money_to_proto(e.amount),
+        ),
         Deal.ForecastCategoryChanged: lambda e: deals_pb2.DealForecastCategoryChanged(  # type: ignore[attr-defined]
-            deal_id=str(e.originator_id), previous=e.previous, category=e.category),
+            deal_id=str(e.originator_id), previous=e.previous, category=e.category
+        ),
         Deal.ClosedWithoutDecision: lambda e: deals_pb2.DealClosedWithoutDecision(  # type: ignore[attr-defined]
-            deal_id=str(e.originator_id), note=e.note),
+            deal_id=str(e.originator_id), note=e.note
+        ),
         Deal.NextStepAgreed: lambda e: deals_pb2.DealNextStepAgreed(  # type: ignore[attr-defined]
-            deal_id=str(e.originator_id), step_id=e.step_id, description=e.description,
-            owner=e.owner, due_at=timestamp(e.due_at)),
+            deal_id=str(e.originator_id),
+            step_id=e.step_id,
+            description=e.description,
+            owner=e.owner,
+            due_at=timestamp(e.due_at),
+        ),
         Deal.NextStepDone: lambda e: deals_pb2.DealNextStepDone(  # type: ignore[attr-defined]
-            deal_id=str(e.originator_id), step_id=e.step_id),
+            deal_id=str(e.originator_id), step_id=e.step_id
+        ),
         Deal.NextStepRescheduled: lambda e: deals_pb2.DealNextStepRescheduled(  # type: ignore[attr-defined]
-            deal_id=str(e.originator_id), step_id=e.step_id, previous=timestamp(e.previous),
-            due_at=timestamp(e.due_at), reason=e.reason),
+            deal_id=str(e.originator_id),
+            step_id=e.step_id,
+            previous=timestamp(e.previous),
+            due_at=timestamp(e.due_at),
+            reason=e.reason,
+        ),
         Deal.NextStepOverdue: lambda e: deals_pb2.DealNextStepOverdue(  # type: ignore[attr-defined]
-            deal_id=str(e.originator_id), step_id=e.step_id, due_at=timestamp(e.due_at)),
+            deal_id=str(e.originator_id), step_id=e.step_id, due_at=timestamp(e.due_at)
+        ),
         Deal.ActivityLogged: lambda e: deals_pb2.DealActivityLogged(  # type: ignore[attr-defined]
-            deal_id=str(e.originator_id), kind=e.kind, at=timestamp(e.at), summary=e.summary,
-            stakeholder_id=e.stakeholder_id, duration_seconds=e.duration_seconds,
-            rep_talk_ratio=e.rep_talk_ratio, source=e.source, ref=e.ref),
+            deal_id=str(e.originator_id),
+            kind=e.kind,
+            at=timestamp(e.at),
+            summary=e.summary,
+            stakeholder_id=e.stakeholder_id,
+            duration_seconds=e.duration_seconds,
+            rep_talk_ratio=e.rep_talk_ratio,
+            source=e.source,
+            ref=e.ref,
+        ),
         Deal.BlockerRaised: lambda e: deals_pb2.DealBlockerRaised(  # type: ignore[attr-defined]
-            deal_id=str(e.originator_id), blocker_id=e.blocker_id, description=e.description,
-            open_blockers=e.open_blockers),
+            deal_id=str(e.originator_id),
+            blocker_id=e.blocker_id,
+            description=e.description,
+            open_blockers=e.open_blockers,
+        ),
         Deal.BlockerResolved: lambda e: deals_pb2.DealBlockerResolved(  # type: ignore[attr-defined]
-            deal_id=str(e.originator_id), blocker_id=e.blocker_id, resolution=e.resolution),
+            deal_id=str(e.originator_id), blocker_id=e.blocker_id, resolution=e.resolution
+        ),
         Deal.CustomerQuestionAsked: lambda e: deals_pb2.DealCustomerQuestionAsked(  # type: ignore[attr-defined]
-            deal_id=str(e.originator_id), question_id=e.question_id, text=e.text,
-            asked_at=timestamp(e.asked_at)),
+            deal_id=str(e.originator_id),
+            question_id=e.question_id,
+            text=e.text,
+            asked_at=timestamp(e.asked_at),
+        ),
         Deal.CustomerQuestionAnswered: lambda e: deals_pb2.DealCustomerQuestionAnswered(  # type: ignore[attr-defined]
-            deal_id=str(e.originator_id), question_id=e.question_id,
-            answered_at=timestamp(e.answered_at)),
+            deal_id=str(e.originator_id),
+            question_id=e.question_id,
+            answered_at=timestamp(e.answered_at),
+        ),
         AccountRelationship.LevelChanged: lambda e: deals_pb2.AccountRelationshipLevelChanged(  # type: ignore[attr-defined]
-            account=e.account, previous=e.previous, level=e.level),
+            account=e.account, previous=e.previous, level=e.level
+        ),
         AccountRelationship.QuadrantChanged: lambda e: deals_pb2.AccountQuadrantChanged(  # type: ignore[attr-defined]
-            account=e.account, relationship=e.relationship, potential=e.potential,
-            strategy=e.strategy),
+            account=e.account,
+            relationship=e.relationship,
+            potential=e.potential,
+            strategy=e.strategy,
+        ),
         Deal.MeddicUpdated: lambda e: deals_pb2.DealMeddicUpdated(  # type: ignore[attr-defined]
-            deal_id=str(e.originator_id), element=e.element, value=e.value,
-            completeness=e.completeness),
+            deal_id=str(e.originator_id),
+            element=e.element,
+            value=e.value,
+            completeness=e.completeness,
+        ),
         Deal.StakeholderAdded: lambda e: deals_pb2.DealStakeholderAdded(  # type: ignore[attr-defined]
-            deal_id=str(e.originator_id), stakeholder_id=e.stakeholder_id, name=e.name,
-            level=e.level, department=e.department, role=e.role, attitude=e.attitude,
-            phone=e.phone),
+            deal_id=str(e.originator_id),
+            stakeholder_id=e.stakeholder_id,
+            name=e.name,
+            level=e.level,
+            department=e.department,
+            role=e.role,
+            attitude=e.attitude,
+            phone=e.phone,
+        ),
         Deal.StakeholderChanged: lambda e: deals_pb2.DealStakeholderChanged(  # type: ignore[attr-defined]
-            deal_id=str(e.originator_id), stakeholder_id=e.stakeholder_id, role=e.role,
-            attitude=e.attitude, note=e.note),
+            deal_id=str(e.originator_id),
+            stakeholder_id=e.stakeholder_id,
+            role=e.role,
+            attitude=e.attitude,
+            note=e.note,
+        ),
         Deal.StakeholderContacted: lambda e: deals_pb2.DealStakeholderContacted(  # type: ignore[attr-defined]
-            deal_id=str(e.originator_id), stakeholder_id=e.stakeholder_id, channel=e.channel),
+            deal_id=str(e.originator_id), stakeholder_id=e.stakeholder_id, channel=e.channel
+        ),
         Deal.Opened: _opened,  # type: ignore[attr-defined]
         Deal.StageAdvanced: _advanced,  # type: ignore[attr-defined]
         Deal.Won: _won,  # type: ignore[attr-defined]

@@ -25,9 +25,14 @@ class DealDirectory(Directory):
     def upsert(self, db: sqlite3.Connection, aggregate: Any) -> None:
         if not isinstance(aggregate, Deal):
             return
-        row = {**deal_state(aggregate), "name": aggregate.name, "company": aggregate.company,
-               "owner_id": aggregate.owner_id, "lead_id": str(aggregate.lead_id),
-               "currency": aggregate.amount.currency}
+        row = {
+            **deal_state(aggregate),
+            "name": aggregate.name,
+            "company": aggregate.company,
+            "owner_id": aggregate.owner_id,
+            "lead_id": str(aggregate.lead_id),
+            "currency": aggregate.amount.currency,
+        }
         db.execute(
             "INSERT INTO deals (deal_id, status, stage, process_id, owner_id, company,"
             " forecast_category, row) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (deal_id)"
@@ -35,12 +40,19 @@ class DealDirectory(Directory):
             " process_id = excluded.process_id, owner_id = excluded.owner_id,"
             " company = excluded.company, forecast_category = excluded.forecast_category,"
             " row = excluded.row",
-            (row["deal_id"], row["status"], row["stage"], row["process"]["id"], row["owner_id"],
-             row["company"], row["forecast_category"], json.dumps(row)),
+            (
+                row["deal_id"],
+                row["status"],
+                row["stage"],
+                row["process"]["id"],
+                row["owner_id"],
+                row["company"],
+                row["forecast_category"],
+                json.dumps(row),
+            ),
         )
 
-    def deals(self, *, filters: dict[str, str], after: int = 0, limit: int = 50) -> dict[
-            str, Any]:
+    def deals(self, *, filters: dict[str, str], after: int = 0, limit: int = 50) -> dict[str, Any]:
         unknown = set(filters) - set(DEAL_FILTERS)
         if unknown:
             raise ValueError(f"unknown filters {sorted(unknown)}")

@@ -49,8 +49,19 @@ class ProcessesSchema(BaseModel):
     def process(self, process_id: str, version: int) -> Pipeline | None:
         for p in self.processes:
             if p.id == process_id:
-                return Pipeline(p.id, p.name, tuple(
-                    Stage(s.name, s.win_probability_percent, tuple(s.exit_criteria),
-                          tuple(s.required_key_events)) for s in p.stages), version,
-                    p.qualification)
+                return Pipeline(
+                    p.id,
+                    p.name,
+                    tuple(
+                        Stage(
+                            s.name,
+                            s.win_probability_percent,
+                            tuple(s.exit_criteria),
+                            tuple(s.required_key_events),
+                        )
+                        for s in p.stages
+                    ),
+                    version,
+                    p.qualification,
+                )
         return None

@@ -133,8 +133,11 @@ class Deal(L2CAggregate):
         """Every change is an event, so slipped close dates can be counted."""
         self._check_open("change its close date")
         if close_date != self.close_date:
-            self._close_date_planned(previous=self.close_date, close_date=close_date,
-                                     slipped=bool(self.close_date and close_date > self.close_date))
+            self._close_date_planned(
+                previous=self.close_date,
+                close_date=close_date,
+                slipped=bool(self.close_date and close_date > self.close_date),
+            )
 
     @event("CloseDatePlanned")
     def _close_date_planned(self, previous: date | None, close_date: date, slipped: bool) -> None:
@@ -173,14 +176,21 @@ class Deal(L2CAggregate):
             raise InvalidCommand("a next step needs a description and an owner")
         if due_at.tzinfo is None:
             raise InvalidCommand("a due date must carry a time zone")
-        self._next_step_agreed(step_id=step_id, description=description.strip(),
-                               owner=owner.strip(), due_at=due_at)
+        self._next_step_agreed(
+            step_id=step_id, description=description.strip(), owner=owner.strip(), due_at=due_at
+        )
 
     @event("NextStepAgreed")
-    def _next_step_agreed(self, step_id: str, description: str, owner: str,
-                          due_at: datetime) -> None:
-        self.next_steps[step_id] = {"step_id": step_id, "description": description,
-                                    "owner": owner, "due_at": due_at, "state": "open"}
+    def _next_step_agreed(
+        self, step_id: str, description: str, owner: str, due_at: datetime
+    ) -> None:
+        self.next_steps[step_id] = {
+            "step_id": step_id,
+            "description": description,
+            "owner": owner,
+            "due_at": due_at,
+            "state": "open",
+        }
 
     def complete_next_step(self, step_id: str) -> None:
         step = self._open_step(step_id)
@@ -194,18 +204,26 @@ class Deal(L2CAggregate):
         step = self._open_step(step_id)
         if not reason.strip():
             raise InvalidCommand("say why the next step moves")
-        self._next_step_rescheduled(step_id=step_id, previous=step["due_at"], due_at=due_at,
-                                    reason=reason.strip())
+        self._next_step_rescheduled(
+            step_id=step_id, previous=step["due_at"], due_at=due_at, reason=reason.strip()
+        )
 
     @event("NextStepRescheduled")
-    def _next_step_rescheduled(self, step_id: str, previous: datetime, due_at: datetime,
-                               reason: str) -> None:
+    def _next_step_rescheduled(
+        self, step_id: str, previous: datetime, due_at: datetime, reason: str
+    ) -> None:
         self.next_steps[step_id].update(due_at=due_at, state="open")
 
     def overdue_steps(self, now: datetime) -> list[tuple[str, datetime]]:
         """(step, due) of every open step past due at ``now``, earliest first."""
-        return sorted(((s["step_id"], s["due_at"]) for s in self.next_steps.values()
-                       if s["state"] == "open" and s["due_at"] <= now), key=lambda x: x[1])
+        return sorted(
+            (
+                (s["step_id"], s["due_at"])
+                for s in self.next_steps.values()
+                if s["state"] == "open" and s["due_at"] <= now
+            ),
+            key=lambda x: x[1],
+        )
 
     def mark_overdue(self, step_id: str, now: datetime) -> bool:
         step = self.next_steps.get(step_id)
@@ -228,9 +246,17 @@ class Deal(L2CAggregate):
 
     # -- activities, blockers and customer questions -------------------------------------
 
-    def log_activity(self, kind: str, at: datetime, summary: str = "", stakeholder_id: str = "",
-                     duration_seconds: int = 0, rep_talk_ratio: float | None = None,
-                     source: str = "rep", ref: str = "") -> None:
+    def log_activity(
+        self,
+        kind: str,
+        at: datetime,
+        summary: str = "",
+        stakeholder_id: str = "",
+        duration_seconds: int = 0,
+        rep_talk_ratio: float | None = None,
+        source: str = "rep",
+        ref: str = "",
+    ) -> None:
         if kind not in ("visit", "call", "meeting", "email", "im"):
             raise InvalidCommand(f"activity {kind!r} is not one of visit, call, meeting, email, im")
         if at.tzinfo is None:
@@ -239,15 +265,29 @@ class Deal(L2CAggregate):
             raise InvalidCommand("the rep's talk ratio is a share between 0 and 1")
         if stakeholder_id:
             self._stakeholder(stakeholder_id)
-        self._activity_logged(kind=kind, at=at, summary=summary, stakeholder_id=stakeholder_id,
-                              duration_seconds=duration_seconds,
-                              rep_talk_ratio=rep_talk_ratio if rep_talk_ratio is not None else -1.0,
-                              source=source, ref=ref)
+        self._activity_logged(
+            kind=kind,
+            at=at,
+            summary=summary,
+            stakeholder_id=stakeholder_id,
+            duration_seconds=duration_seconds,
+            rep_talk_ratio=rep_talk_ratio if rep_talk_ratio is not None else -1.0,
+            source=source,
+            ref=ref,
+        )
 
     @event("ActivityLogged")
-    def _activity_logged(self, kind: str, at: datetime, summary: str, stakeholder_id: str,
-                         duration_seconds: int, rep_talk_ratio: float, source: str,
-                         ref: str) -> None:
+    def _activity_logged(
+        self,
+        kind: str,
+        at: datetime,
+        summary: str,
+        stakeholder_id: str,
+        duration_seconds: int,
+        rep_talk_ratio: float,
+        source: str,
+        ref: str,
+    ) -> None:
         self.activities += 1
         if stakeholder_id:
             self.stakeholders[stakeholder_id]["contacted"] = True
@@ -256,8 +296,11 @@ class Deal(L2CAggregate):
         """A stuck point on the deal (the 4th open one calls for a manager's review)."""
         if blocker_id in self.blockers:
             raise RuleViolation(f"blocker {blocker_id!r} is already recorded")
-        self._blocker_raised(blocker_id=blocker_id, description=description.strip(),
-                             open_blockers=self.open_blockers + 1)
+        self._blocker_raised(
+            blocker_id=blocker_id,
+            description=description.strip(),
+            open_blockers=self.open_blockers + 1,
+        )
 
     @event("BlockerRaised")
     def _blocker_raised(self, blocker_id: str, description: str, open_blockers: int) -> None:
@@ -303,8 +346,11 @@ class Deal(L2CAggregate):
         for name in MEDDIC:
             if name in values and values[name].strip() != self.meddic.get(name, ""):
                 after = {**self.meddic, name: values[name].strip()}
-                self._meddic_updated(element=name, value=values[name].strip(),
-                                     completeness=meddic_completeness(after))
+                self._meddic_updated(
+                    element=name,
+                    value=values[name].strip(),
+                    completeness=meddic_completeness(after),
+                )
 
     @event("MeddicUpdated")
     def _meddic_updated(self, element: str, value: str, completeness: float) -> None:
@@ -314,37 +360,67 @@ class Deal(L2CAggregate):
     def meddic_completeness(self) -> float:
         return meddic_completeness(self.meddic)
 
-    def add_stakeholder(self, stakeholder_id: str, name: str, level: str, department: str,
-                        role: str, attitude: str, phone: str = "") -> None:
+    def add_stakeholder(
+        self,
+        stakeholder_id: str,
+        name: str,
+        level: str,
+        department: str,
+        role: str,
+        attitude: str,
+        phone: str = "",
+    ) -> None:
         if stakeholder_id in self.stakeholders:
             raise RuleViolation(f"stakeholder {stakeholder_id!r} is already on the map")
         if not name.strip():
             raise InvalidCommand("a stakeholder needs a name")
         self._stakeholder_added(
-            stakeholder_id=stakeholder_id, name=name.strip(), level=_choice(Level, level, "level"),
-            department=department.strip(), role=_choice(BuyerRole, role, "role"),
-            attitude=_choice(Attitude, attitude, "attitude"), phone=phone.strip())
+            stakeholder_id=stakeholder_id,
+            name=name.strip(),
+            level=_choice(Level, level, "level"),
+            department=department.strip(),
+            role=_choice(BuyerRole, role, "role"),
+            attitude=_choice(Attitude, attitude, "attitude"),
+            phone=phone.strip(),
+        )
 
     @event("StakeholderAdded")
-    def _stakeholder_added(self, stakeholder_id: str, name: str, level: str, department: str,
-                           role: str, attitude: str, phone: str) -> None:
+    def _stakeholder_added(
+        self,
+        stakeholder_id: str,
+        name: str,
+        level: str,
+        department: str,
+        role: str,
+        attitude: str,
+        phone: str,
+    ) -> None:
         self.stakeholders[stakeholder_id] = {
-            "stakeholder_id": stakeholder_id, "name": name, "level": level,
-            "department": department, "role": role, "attitude": attitude, "phone": phone,
-            "contacted": False}
+            "stakeholder_id": stakeholder_id,
+            "name": name,
+            "level": level,
+            "department": department,
+            "role": role,
+            "attitude": attitude,
+            "phone": phone,
+            "contacted": False,
+        }
 
-    def change_stakeholder(self, stakeholder_id: str, *, role: str = "", attitude: str = "",
-                           note: str = "") -> None:
+    def change_stakeholder(
+        self, stakeholder_id: str, *, role: str = "", attitude: str = "", note: str = ""
+    ) -> None:
         current = self._stakeholder(stakeholder_id)
         new_role = _choice(BuyerRole, role, "role") if role else current["role"]
         new_attitude = _choice(Attitude, attitude, "attitude") if attitude else current["attitude"]
         if (new_role, new_attitude) != (current["role"], current["attitude"]):
-            self._stakeholder_changed(stakeholder_id=stakeholder_id, role=new_role,
-                                      attitude=new_attitude, note=note)
+            self._stakeholder_changed(
+                stakeholder_id=stakeholder_id, role=new_role, attitude=new_attitude, note=note
+            )
 
     @event("StakeholderChanged")
-    def _stakeholder_changed(self, stakeholder_id: str, role: str, attitude: str,
-                             note: str) -> None:
+    def _stakeholder_changed(
+        self, stakeholder_id: str, role: str, attitude: str, note: str
+    ) -> None:
         self.stakeholders[stakeholder_id].update(role=role, attitude=attitude)
 
     def record_contact(self, stakeholder_id: str, channel: str) -> None:
@@ -405,8 +481,9 @@ class Deal(L2CAggregate):
                 f"deal {self.id} is in {self.stage!r}; it can only advance to a later stage "
                 "(move it back instead)"
             )
-        missing = pipeline.missing_to_leave(self.stage, stage_name, set(self.actions_done),
-                                            set(self.key_events))
+        missing = pipeline.missing_to_leave(
+            self.stage, stage_name, set(self.actions_done), set(self.key_events)
+        )
         if missing and not override_by:
             raise RuleViolation(
                 f"deal {self.id} cannot leave {self.stage!r} yet; missing: {'; '.join(missing)}"
@@ -414,7 +491,8 @@ class Deal(L2CAggregate):
         if missing and not override_reason.strip():
             raise InvalidCommand("a manager's override needs a reason")
         self._stage_advanced(
-            from_stage=self.stage, to_stage=stage_name,
+            from_stage=self.stage,
+            to_stage=stage_name,
             win_probability_percent=pipeline.stages[target].win_probability_percent,
             overridden_by=override_by if missing else "",
             override_reason=override_reason.strip() if missing else "",
@@ -426,17 +504,21 @@ class Deal(L2CAggregate):
         pipeline = self.pipeline_definition
         if pipeline.index_of(stage_name) >= pipeline.index_of(self.stage):
             raise RuleViolation(
-                f"deal {self.id} is in {self.stage!r}; {stage_name!r} is not an earlier stage")
+                f"deal {self.id} is in {self.stage!r}; {stage_name!r} is not an earlier stage"
+            )
         if not reason.strip():
             raise InvalidCommand("say why the deal moves back (loss reviews read it)")
         self._stage_moved_back(
-            from_stage=self.stage, to_stage=stage_name, reason=reason.strip(),
+            from_stage=self.stage,
+            to_stage=stage_name,
+            reason=reason.strip(),
             win_probability_percent=pipeline.stage(stage_name).win_probability_percent,
         )
 
     @event("StageMovedBack")
-    def _stage_moved_back(self, from_stage: str, to_stage: str, reason: str,
-                          win_probability_percent: int) -> None:
+    def _stage_moved_back(
+        self, from_stage: str, to_stage: str, reason: str, win_probability_percent: int
+    ) -> None:
         self.stage = to_stage
 
     def migrate_to(self, process: Pipeline) -> bool:
@@ -448,13 +530,18 @@ class Deal(L2CAggregate):
             return False
         names = [s.name for s in process.stages]
         stage = self.stage if self.stage in names else process.first.name
-        self._process_migrated(from_process=current.id, from_version=current.version,
-                               pipeline=process.as_data(), stage=stage)
+        self._process_migrated(
+            from_process=current.id,
+            from_version=current.version,
+            pipeline=process.as_data(),
+            stage=stage,
+        )
         return True
 
     @event("ProcessMigrated")
-    def _process_migrated(self, from_process: str, from_version: int,
-                          pipeline: dict[str, Any], stage: str) -> None:
+    def _process_migrated(
+        self, from_process: str, from_version: int, pipeline: dict[str, Any], stage: str
+    ) -> None:
         self.pipeline = pipeline
         self.stage = stage
 
@@ -487,8 +574,15 @@ class Deal(L2CAggregate):
             raise RuleViolation(f"deal {self.id} is {self.status.value}; it cannot {action}")
 
     @event("StageAdvanced")
-    def _stage_advanced(self, from_stage: str, to_stage: str, win_probability_percent: int,
-                        overridden_by: str, override_reason: str, missing: list[str]) -> None:
+    def _stage_advanced(
+        self,
+        from_stage: str,
+        to_stage: str,
+        win_probability_percent: int,
+        overridden_by: str,
+        override_reason: str,
+        missing: list[str],
+    ) -> None:
         self.stage = to_stage
 
     @event("Won")

@@ -41,6 +41,7 @@ def coverage(stakeholders: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "call_high": highest.name.lower() if highest else None,
         "call_wide": round(len(contacted) / len(stakeholders), 4) if stakeholders else 0.0,
         "roles_covered": sorted({s["role"] for s in contacted}),
-        "opponents": sorted(s["name"] for s in stakeholders.values()
-                            if s["attitude"] == Attitude.OPPONENT.value),
+        "opponents": sorted(
+            s["name"] for s in stakeholders.values() if s["attitude"] == Attitude.OPPONENT.value
+        ),
     }

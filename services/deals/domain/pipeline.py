@@ -69,20 +69,30 @@ class Pipeline:
         """Exit criteria and key events still missing on the way from one stage to a later
         one (every stage passed must be complete)."""
         missing = []
-        for stage in self.stages[self.index_of(from_stage):self.index_of(to_stage)]:
+        for stage in self.stages[self.index_of(from_stage) : self.index_of(to_stage)]:
             missing += [f"{stage.name}: action {a}" for a in stage.exit_criteria if a not in done]
-            missing += [f"{stage.name}: key event {k}" for k in stage.required_key_events
-                        if k not in key_events]
+            missing += [
+                f"{stage.name}: key event {k}"
+                for k in stage.required_key_events
+                if k not in key_events
+            ]
         return missing
 
     def as_data(self) -> dict[str, Any]:
         return {
-            "id": self.id, "name": self.name, "version": self.version,
+            "id": self.id,
+            "name": self.name,
+            "version": self.version,
             "qualification": self.qualification,
-            "stages": [{"name": s.name, "win_probability_percent": s.win_probability_percent,
-                        "exit_criteria": list(s.exit_criteria),
-                        "required_key_events": list(s.required_key_events)}
-                       for s in self.stages],
+            "stages": [
+                {
+                    "name": s.name,
+                    "win_probability_percent": s.win_probability_percent,
+                    "exit_criteria": list(s.exit_criteria),
+                    "required_key_events": list(s.required_key_events),
+                }
+                for s in self.stages
+            ],
         }
 
     @classmethod
@@ -92,8 +102,18 @@ class Pipeline:
             if isinstance(s, list):  # deals opened before exit criteria existed
                 stages.append(Stage(str(s[0]), int(s[1])))
             else:
-                stages.append(Stage(s["name"], int(s["win_probability_percent"]),
-                                    tuple(s.get("exit_criteria", ())),
-                                    tuple(s.get("required_key_events", ()))))
-        return cls(str(data["id"]), str(data["name"]), tuple(stages), int(data.get("version", 0)),
-                   str(data.get("qualification", "BANT")))
+                stages.append(
+                    Stage(
+                        s["name"],
+                        int(s["win_probability_percent"]),
+                        tuple(s.get("exit_criteria", ())),
+                        tuple(s.get("required_key_events", ())),
+                    )
+                )
+        return cls(
+            str(data["id"]),
+            str(data["name"]),
+            tuple(stages),
+            int(data.get("version", 0)),
+            str(data.get("qualification", "BANT")),
+        )

@@ -7,8 +7,14 @@ from dataclasses import dataclass, fields
 
 BANT = ("budget", "authority", "need", "timeline")
 BANTCC = (*BANT, "company_situation", "competitors")
-MEDDIC = ("metrics", "economic_buyer", "decision_criteria", "decision_process",
-          "identified_pain", "champion")
+MEDDIC = (
+    "metrics",
+    "economic_buyer",
+    "decision_criteria",
+    "decision_process",
+    "identified_pain",
+    "champion",
+)
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,13 @@ from kernel.errors import InvalidCommand
 
 _NAMESPACE = uuid.UUID("e3b1a7d2-40c6-4f8e-9a1b-6c5d4e3f2a10")
 
-LEVELS = ("vendor", "preferred_vendor", "solution_consultant", "strategic_contributor",
-          "trusted_partner")
+LEVELS = (
+    "vendor",
+    "preferred_vendor",
+    "solution_consultant",
+    "strategic_contributor",
+    "trusted_partner",
+)
 
 STRATEGY = {
     ("good", "big"): "visit first and ask for the order",
@@ -58,16 +63,18 @@ class AccountRelationship(L2CAggregate):
             self._level_changed(account=self.account, previous=self.level, level=level)
         new = (relationship or self.relationship, potential or self.potential)
         if new != (self.relationship, self.potential):
-            self._quadrant_changed(account=self.account, relationship=new[0], potential=new[1],
-                                   strategy=STRATEGY[new])
+            self._quadrant_changed(
+                account=self.account, relationship=new[0], potential=new[1], strategy=STRATEGY[new]
+            )
 
     @event("LevelChanged")
     def _level_changed(self, account: str, previous: str, level: str) -> None:
         self.level = level
 
     @event("QuadrantChanged")
-    def _quadrant_changed(self, account: str, relationship: str, potential: str,
-                          strategy: str) -> None:
+    def _quadrant_changed(
+        self, account: str, relationship: str, potential: str, strategy: str
+    ) -> None:
         self.relationship, self.potential = relationship, potential
 
     @property
@@ -75,5 +82,10 @@ class AccountRelationship(L2CAggregate):
         return STRATEGY[(self.relationship, self.potential)]
 
     def view(self) -> dict[str, str]:
-        return {"account": self.account, "level": self.level, "relationship": self.relationship,
-                "potential": self.potential, "strategy": self.strategy}
+        return {
+            "account": self.account,
+            "level": self.level,
+            "relationship": self.relationship,
+            "potential": self.potential,
+            "strategy": self.strategy,
+        }

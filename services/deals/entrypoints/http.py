@@ -25,7 +25,8 @@ class Override(BaseModel):
 class AdvanceRequest(BaseModel):
     stage: str = Field(min_length=1, max_length=40, examples=["product_understanding"])
     override: Override | None = Field(
-        None, description="advance without the exit criteria (recorded with who and why)")
+        None, description="advance without the exit criteria (recorded with who and why)"
+    )
 
 
 class MoveBackRequest(BaseModel):
@@ -45,8 +46,11 @@ class KeyEventRequest(BaseModel):
 
 
 class MigrateRequest(BaseModel):
-    process_id: str = Field("", max_length=64, description="another process; empty: the "
-                            "current version of the deal's own")
+    process_id: str = Field(
+        "",
+        max_length=64,
+        description="another process; empty: the current version of the deal's own",
+    )
 
 
 class MeddicRequest(BaseModel):
@@ -128,8 +132,11 @@ class AnswerRequest(BaseModel):
 
 
 class RelationshipRequest(BaseModel):
-    level: str = Field("", description="vendor, preferred_vendor, solution_consultant, "
-                       "strategic_contributor, trusted_partner")
+    level: str = Field(
+        "",
+        description="vendor, preferred_vendor, solution_consultant, "
+        "strategic_contributor, trusted_partner",
+    )
     relationship: str = Field("", description="good or bad")
     potential: str = Field("", description="big or small")
 
@@ -176,14 +183,27 @@ def build_router(app: DealsApplication, directory: DealDirectory) -> APIRouter:
 
     @router.get("/deals", summary="List deals, filtered, oldest first; follow next_cursor")
     def list_deals(
-        status: str = "", stage: str = "", process_id: str = "", owner_id: str = "",
-        company: str = "", forecast_category: str = "", cursor: int = Query(0, ge=0),
+        status: str = "",
+        stage: str = "",
+        process_id: str = "",
+        owner_id: str = "",
+        company: str = "",
+        forecast_category: str = "",
+        cursor: int = Query(0, ge=0),
         limit: int = Query(50, ge=1, le=500),
     ) -> dict[str, Any]:
-        return directory.deals(filters={
-            "status": status, "stage": stage, "process_id": process_id, "owner_id": owner_id,
-            "company": company, "forecast_category": forecast_category,
-        }, after=cursor, limit=limit)
+        return directory.deals(
+            filters={
+                "status": status,
+                "stage": stage,
+                "process_id": process_id,
+                "owner_id": owner_id,
+                "company": company,
+                "forecast_category": forecast_category,
+            },
+            after=cursor,
+            limit=limit,
+        )
 
     def view(deal: Deal) -> DealView:
         return DealView(
@@ -215,44 +235,73 @@ def build_router(app: DealsApplication, directory: DealDirectory) -> APIRouter:
         version: int | None = Depends(expected_version),
     ) -> dict[str, object]:
         return app.advance_deal(
-            deal_id, body.stage,
+            deal_id,
+            body.stage,
             override_by=body.override.by if body.override else "",
             override_reason=body.override.reason if body.override else "",
-            idempotency_key=key, expected_version=version,
+            idempotency_key=key,
+            expected_version=version,
         )
 
-    @router.post("/deals/{deal_id}/move-back", response_model=DealState,
-                 summary="Move the deal to an earlier stage, saying why")
+    @router.post(
+        "/deals/{deal_id}/move-back",
+        response_model=DealState,
+        summary="Move the deal to an earlier stage, saying why",
+    )
     def move_back(
-        deal_id: uuid.UUID, body: MoveBackRequest, key: str | None = Depends(idempotency_key),
+        deal_id: uuid.UUID,
+        body: MoveBackRequest,
+        key: str | None = Depends(idempotency_key),
         version: int | None = Depends(expected_version),
     ) -> dict[str, object]:
-        return app.move_deal_back(deal_id, body.stage, body.reason, idempotency_key=key,
-                                  expected_version=version)
+        return app.move_deal_back(
+            deal_id, body.stage, body.reason, idempotency_key=key, expected_version=version
+        )
 
-    @router.post("/deals/{deal_id}/actions", response_model=DealState,
-                 summary="A standard action (exit criterion) of the deal's process is done")
+    @router.post(
+        "/deals/{deal_id}/actions",
+        response_model=DealState,
+        summary="A standard action (exit criterion) of the deal's process is done",
+    )
     def complete_action(
-        deal_id: uuid.UUID, body: ActionRequest, key: str | None = Depends(idempotency_key),
+        deal_id: uuid.UUID,
+        body: ActionRequest,
+        key: str | None = Depends(idempotency_key),
         version: int | None = Depends(expected_version),
     ) -> dict[str, object]:
-        return app.complete_action(deal_id, body.action, body.note, idempotency_key=key,
-                                   expected_version=version)
+        return app.complete_action(
+            deal_id, body.action, body.note, idempotency_key=key, expected_version=version
+        )
 
-    @router.post("/deals/{deal_id}/key-events", response_model=DealState,
-                 summary="Record a key event of the sales conversation")
+    @router.post(
+        "/deals/{deal_id}/key-events",
+        response_model=DealState,
+        summary="Record a key event of the sales conversation",
+    )
     def record_key_event(
-        deal_id: uuid.UUID, body: KeyEventRequest, key: str | None = Depends(idempotency_key)
+        deal_id: uuid.UUID,
+        body: KeyEventRequest,
+        key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
     ) -> dict[str, object]:
-        return app.record_key_event(deal_id, body.kind, body.source, body.ref,
-                                    idempotency_key=key)
+        return app.record_key_event(
+            deal_id, body.kind, body.source, body.ref, idempotency_key=key, expected_version=version
+        )
 
-    @router.post("/deals/{deal_id}/migrate", response_model=DealState,
-                 summary="Move the deal onto the current version of a process")
+    @router.post(
+        "/deals/{deal_id}/migrate",
+        response_model=DealState,
+        summary="Move the deal onto the current version of a process",
+    )
     def migrate(
-        deal_id: uuid.UUID, body: MigrateRequest, key: str | None = Depends(idempotency_key)
+        deal_id: uuid.UUID,
+        body: MigrateRequest,
+        key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
     ) -> dict[str, object]:
-        return app.migrate_deal(deal_id, body.process_id, idempotency_key=key)
+        return app.migrate_deal(
+            deal_id, body.process_id, idempotency_key=key, expected_version=version
+        )
 
     @router.post("/deals/{deal_id}/win", response_model=DealState)
     def win_deal(
@@ -286,87 +335,185 @@ def build_router(app: DealsApplication, directory: DealDirectory) -> APIRouter:
         envelopes = (DEAL_CONTRACTS.envelope(e, 0) for e in app.history(Deal, deal_id))
         return [envelope_as_dict(env) for env in envelopes if env is not None]
 
-    @router.put("/deals/{deal_id}/forecast", response_model=DealState, tags=["forecast"],
-                summary="Close date, amount, forecast category (each change an event)")
+    @router.put(
+        "/deals/{deal_id}/forecast",
+        response_model=DealState,
+        tags=["forecast"],
+        summary="Close date, amount, forecast category (each change an event)",
+    )
     def plan_close(
-        deal_id: uuid.UUID, body: ForecastRequest, key: str | None = Depends(idempotency_key),
+        deal_id: uuid.UUID,
+        body: ForecastRequest,
+        key: str | None = Depends(idempotency_key),
         version: int | None = Depends(expected_version),
     ) -> dict[str, object]:
         return app.plan_close(
-            deal_id, close_date=body.close_date,
+            deal_id,
+            close_date=body.close_date,
             amount=body.amount.to_domain() if body.amount else None,
-            category=body.forecast_category, idempotency_key=key, expected_version=version)
+            category=body.forecast_category,
+            idempotency_key=key,
+            expected_version=version,
+        )
 
-    @router.post("/deals/{deal_id}/next-steps", response_model=DealState, status_code=201,
-                 tags=["next steps"])
+    @router.post(
+        "/deals/{deal_id}/next-steps",
+        response_model=DealState,
+        status_code=201,
+        tags=["next steps"],
+    )
     def agree_next_step(
-        deal_id: uuid.UUID, body: NextStepRequest, key: str | None = Depends(idempotency_key)
+        deal_id: uuid.UUID,
+        body: NextStepRequest,
+        key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
     ) -> dict[str, object]:
-        return app.agree_next_step(deal_id, **body.model_dump(), idempotency_key=key)
+        return app.agree_next_step(
+            deal_id, **body.model_dump(), idempotency_key=key, expected_version=version
+        )
 
-    @router.post("/deals/{deal_id}/next-steps/{step_id}/done", response_model=DealState,
-                 tags=["next steps"])
+    @router.post(
+        "/deals/{deal_id}/next-steps/{step_id}/done", response_model=DealState, tags=["next steps"]
+    )
     def next_step_done(
-        deal_id: uuid.UUID, step_id: str, key: str | None = Depends(idempotency_key)
+        deal_id: uuid.UUID,
+        step_id: str,
+        key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
     ) -> dict[str, object]:
-        return app.complete_next_step(deal_id, step_id, idempotency_key=key)
+        return app.complete_next_step(
+            deal_id, step_id, idempotency_key=key, expected_version=version
+        )
 
-    @router.post("/deals/{deal_id}/next-steps/{step_id}/reschedule", response_model=DealState,
-                 tags=["next steps"])
+    @router.post(
+        "/deals/{deal_id}/next-steps/{step_id}/reschedule",
+        response_model=DealState,
+        tags=["next steps"],
+    )
     def reschedule_next_step(
-        deal_id: uuid.UUID, step_id: str, body: RescheduleRequest,
+        deal_id: uuid.UUID,
+        step_id: str,
+        body: RescheduleRequest,
         key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
     ) -> dict[str, object]:
-        return app.reschedule_next_step(deal_id, step_id, body.due_at, body.reason,
-                                        idempotency_key=key)
+        return app.reschedule_next_step(
+            deal_id,
+            step_id,
+            body.due_at,
+            body.reason,
+            idempotency_key=key,
+            expected_version=version,
+        )
 
-    @router.post("/deals/{deal_id}/no-decision", response_model=DealState,
-                 summary="Close the deal: the customer decided nothing")
+    @router.post(
+        "/deals/{deal_id}/no-decision",
+        response_model=DealState,
+        summary="Close the deal: the customer decided nothing",
+    )
     def no_decision(
-        deal_id: uuid.UUID, body: NoDecisionRequest, key: str | None = Depends(idempotency_key)
+        deal_id: uuid.UUID,
+        body: NoDecisionRequest,
+        key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
     ) -> dict[str, object]:
-        return app.close_without_decision(deal_id, body.note, idempotency_key=key)
+        return app.close_without_decision(
+            deal_id, body.note, idempotency_key=key, expected_version=version
+        )
 
-    @router.post("/deals/{deal_id}/activities", response_model=DealState, status_code=201,
-                 tags=["activities"], summary="A rep's visit, call, meeting or email")
+    @router.post(
+        "/deals/{deal_id}/activities",
+        response_model=DealState,
+        status_code=201,
+        tags=["activities"],
+        summary="A rep's visit, call, meeting or email",
+    )
     def log_activity(
-        deal_id: uuid.UUID, body: ActivityRequest, key: str | None = Depends(idempotency_key)
+        deal_id: uuid.UUID,
+        body: ActivityRequest,
+        key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
     ) -> dict[str, object]:
-        return app.log_activity(deal_id, **body.model_dump(), idempotency_key=key)
+        return app.log_activity(
+            deal_id, **body.model_dump(), idempotency_key=key, expected_version=version
+        )
 
-    @router.post("/deals/{deal_id}/blockers", response_model=DealState, status_code=201,
-                 tags=["activities"])
+    @router.post(
+        "/deals/{deal_id}/blockers", response_model=DealState, status_code=201, tags=["activities"]
+    )
     def raise_blocker(
-        deal_id: uuid.UUID, body: BlockerRequest, key: str | None = Depends(idempotency_key)
+        deal_id: uuid.UUID,
+        body: BlockerRequest,
+        key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
     ) -> dict[str, object]:
-        return app.raise_blocker(deal_id, body.blocker_id, body.description, idempotency_key=key)
+        return app.raise_blocker(
+            deal_id,
+            body.blocker_id,
+            body.description,
+            idempotency_key=key,
+            expected_version=version,
+        )
 
-    @router.post("/deals/{deal_id}/blockers/{blocker_id}/resolve", response_model=DealState,
-                 tags=["activities"])
+    @router.post(
+        "/deals/{deal_id}/blockers/{blocker_id}/resolve",
+        response_model=DealState,
+        tags=["activities"],
+    )
     def resolve_blocker(
-        deal_id: uuid.UUID, blocker_id: str, body: ResolutionRequest,
+        deal_id: uuid.UUID,
+        blocker_id: str,
+        body: ResolutionRequest,
         key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
     ) -> dict[str, object]:
-        return app.resolve_blocker(deal_id, blocker_id, body.resolution, idempotency_key=key)
+        return app.resolve_blocker(
+            deal_id, blocker_id, body.resolution, idempotency_key=key, expected_version=version
+        )
 
-    @router.post("/deals/{deal_id}/questions", response_model=DealState, status_code=201,
-                 tags=["activities"], summary="A customer question, and when it was asked")
+    @router.post(
+        "/deals/{deal_id}/questions",
+        response_model=DealState,
+        status_code=201,
+        tags=["activities"],
+        summary="A customer question, and when it was asked",
+    )
     def ask_question(
-        deal_id: uuid.UUID, body: QuestionRequest, key: str | None = Depends(idempotency_key)
-    ) -> dict[str, object]:
-        return app.ask_question(deal_id, body.question_id, body.text, body.asked_at,
-                                idempotency_key=key)
-
-    @router.post("/deals/{deal_id}/questions/{question_id}/answer", response_model=DealState,
-                 tags=["activities"])
-    def answer_question(
-        deal_id: uuid.UUID, question_id: str, body: AnswerRequest,
+        deal_id: uuid.UUID,
+        body: QuestionRequest,
         key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
     ) -> dict[str, object]:
-        return app.answer_question(deal_id, question_id, body.answered_at, idempotency_key=key)
+        return app.ask_question(
+            deal_id,
+            body.question_id,
+            body.text,
+            body.asked_at,
+            idempotency_key=key,
+            expected_version=version,
+        )
 
-    @router.put("/relationships/{account}", tags=["accounts"],
-                summary="Relationship level and customer quadrant (relationship x potential)")
+    @router.post(
+        "/deals/{deal_id}/questions/{question_id}/answer",
+        response_model=DealState,
+        tags=["activities"],
+    )
+    def answer_question(
+        deal_id: uuid.UUID,
+        question_id: str,
+        body: AnswerRequest,
+        key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
+    ) -> dict[str, object]:
+        return app.answer_question(
+            deal_id, question_id, body.answered_at, idempotency_key=key, expected_version=version
+        )
+
+    @router.put(
+        "/relationships/{account}",
+        tags=["accounts"],
+        summary="Relationship level and customer quadrant (relationship x potential)",
+    )
     def assess_relationship(
         account: str, body: RelationshipRequest, key: str | None = Depends(idempotency_key)
     ) -> dict[str, object]:
@@ -376,56 +523,104 @@ def build_router(app: DealsApplication, directory: DealDirectory) -> APIRouter:
     def relationship(account: str) -> dict[str, str]:
         return app.relationship_of(account)
 
-    @router.put("/deals/{deal_id}/meddic", response_model=DealState, tags=["qualification"],
-                summary="Set MEDDIC elements (only those sent change)")
+    @router.put(
+        "/deals/{deal_id}/meddic",
+        response_model=DealState,
+        tags=["qualification"],
+        summary="Set MEDDIC elements (only those sent change)",
+    )
     def update_meddic(
-        deal_id: uuid.UUID, body: MeddicRequest, key: str | None = Depends(idempotency_key),
+        deal_id: uuid.UUID,
+        body: MeddicRequest,
+        key: str | None = Depends(idempotency_key),
         version: int | None = Depends(expected_version),
     ) -> dict[str, object]:
         values = {k: v for k, v in body.model_dump().items() if v is not None}
         return app.update_meddic(deal_id, values, idempotency_key=key, expected_version=version)
 
-    @router.post("/deals/{deal_id}/stakeholders", response_model=DealState, status_code=201,
-                 tags=["decision map"])
+    @router.post(
+        "/deals/{deal_id}/stakeholders",
+        response_model=DealState,
+        status_code=201,
+        tags=["decision map"],
+    )
     def add_stakeholder(
-        deal_id: uuid.UUID, body: StakeholderRequest, key: str | None = Depends(idempotency_key)
+        deal_id: uuid.UUID,
+        body: StakeholderRequest,
+        key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
     ) -> dict[str, object]:
-        return app.add_stakeholder(deal_id, **body.model_dump(), idempotency_key=key)
+        return app.add_stakeholder(
+            deal_id, **body.model_dump(), idempotency_key=key, expected_version=version
+        )
 
-    @router.patch("/deals/{deal_id}/stakeholders/{stakeholder_id}", response_model=DealState,
-                  tags=["decision map"], summary="A stakeholder's role or attitude changed")
+    @router.patch(
+        "/deals/{deal_id}/stakeholders/{stakeholder_id}",
+        response_model=DealState,
+        tags=["decision map"],
+        summary="A stakeholder's role or attitude changed",
+    )
     def change_stakeholder(
-        deal_id: uuid.UUID, stakeholder_id: str, body: StakeholderChange,
+        deal_id: uuid.UUID,
+        stakeholder_id: str,
+        body: StakeholderChange,
         key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
     ) -> dict[str, object]:
-        return app.change_stakeholder(deal_id, stakeholder_id, **body.model_dump(),
-                                      idempotency_key=key)
+        return app.change_stakeholder(
+            deal_id,
+            stakeholder_id,
+            **body.model_dump(),
+            idempotency_key=key,
+            expected_version=version,
+        )
 
-    @router.post("/deals/{deal_id}/stakeholders/{stakeholder_id}/contacts",
-                 response_model=DealState, tags=["decision map"])
+    @router.post(
+        "/deals/{deal_id}/stakeholders/{stakeholder_id}/contacts",
+        response_model=DealState,
+        tags=["decision map"],
+    )
     def record_contact(
-        deal_id: uuid.UUID, stakeholder_id: str, body: ContactRequest,
+        deal_id: uuid.UUID,
+        stakeholder_id: str,
+        body: ContactRequest,
         key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
     ) -> dict[str, object]:
-        return app.record_contact(deal_id, stakeholder_id, body.channel, idempotency_key=key)
+        return app.record_contact(
+            deal_id, stakeholder_id, body.channel, idempotency_key=key, expected_version=version
+        )
 
-    @router.get("/deals/{deal_id}/decision-map", tags=["decision map"],
-                summary="Stakeholders, MEDDIC, and coverage: call high, call wide, opponents")
+    @router.get(
+        "/deals/{deal_id}/decision-map",
+        tags=["decision map"],
+        summary="Stakeholders, MEDDIC, and coverage: call high, call wide, opponents",
+    )
     def decision_map(deal_id: uuid.UUID) -> dict[str, Any]:
         deal = app.get_deal(deal_id)
-        return {"deal_id": str(deal.id), "stakeholders": list(deal.stakeholders.values()),
-                "coverage": deal.coverage, "meddic": deal.meddic,
-                "meddic_completeness": deal.meddic_completeness,
-                "qualification": deal.qualification}
+        return {
+            "deal_id": str(deal.id),
+            "stakeholders": list(deal.stakeholders.values()),
+            "coverage": deal.coverage,
+            "meddic": deal.meddic,
+            "meddic_completeness": deal.meddic_completeness,
+            "qualification": deal.qualification,
+        }
 
-    @router.get("/rules/processes", tags=["processes"],
-                summary="The sales processes: stages, probabilities, exit criteria, key events")
+    @router.get(
+        "/rules/processes",
+        tags=["processes"],
+        summary="The sales processes: stages, probabilities, exit criteria, key events",
+    )
     def processes() -> dict[str, Any]:
         version, rules = app.processes.current()
         return {"name": "processes", "version": version, "document": rules.model_dump(mode="json")}
 
-    @router.put("/rules/processes", tags=["processes"],
-                summary="Publish a new version of the processes (open deals keep theirs)")
+    @router.put(
+        "/rules/processes",
+        tags=["processes"],
+        summary="Publish a new version of the processes (open deals keep theirs)",
+    )
     def publish_processes(
         body: PublishRulesRequest, key: str | None = Depends(idempotency_key)
     ) -> dict[str, Any]:

@@ -31,8 +31,10 @@ def open_deal_when_lead_converted(app: DealsApplication, settings: Settings) -> 
             owner_id=converted.owner_id,
             company=converted.company,
             qualification=Qualification(
-                **json_format.MessageToDict(converted.qualification,
-                                            preserving_proto_field_name=True)),
+                **json_format.MessageToDict(
+                    converted.qualification, preserving_proto_field_name=True
+                )
+            ),
             process_id=converted.process_id,
             idempotency_key=idempotency_key,
         )
@@ -50,18 +52,31 @@ def attach_conversation_to_deal(app: DealsApplication, settings: Settings) -> Po
         with command_context(replace(current_context(), occurred_at=at)):
             if isinstance(body, telephony_pb2.CallRecorded):
                 app.log_activity(
-                    _deal_of(app, body.deal_id, body.contact_number), kind="call", at=at,
-                    duration_seconds=body.duration_seconds, rep_talk_ratio=body.rep_talk_ratio,
-                    source="telephony", ref=f"call:{body.call_id}",
-                    idempotency_key=idempotency_key)
+                    _deal_of(app, body.deal_id, body.contact_number),
+                    kind="call",
+                    at=at,
+                    duration_seconds=body.duration_seconds,
+                    rep_talk_ratio=body.rep_talk_ratio,
+                    source="telephony",
+                    ref=f"call:{body.call_id}",
+                    idempotency_key=idempotency_key,
+                )
             elif isinstance(body, telephony_pb2.KeyEventDetected):
                 app.record_key_event(
-                    _deal_of(app, body.deal_id, body.contact_number), body.kind,
-                    "conversation_intelligence", f"detection:{body.detection_id}",
-                    idempotency_key=idempotency_key)
+                    _deal_of(app, body.deal_id, body.contact_number),
+                    body.kind,
+                    "conversation_intelligence",
+                    f"detection:{body.detection_id}",
+                    idempotency_key=idempotency_key,
+                )
 
-    return PolicyConsumer("deals.attach-conversation-to-deal", TELEPHONY_INBOUND, handle,
-                          settings, decode=decode_telephony_record)
+    return PolicyConsumer(
+        "deals.attach-conversation-to-deal",
+        TELEPHONY_INBOUND,
+        handle,
+        settings,
+        decode=decode_telephony_record,
+    )
 
 
 def _deal_of(app: DealsApplication, deal_id: str, contact_number: str) -> uuid.UUID:

@@ -181,3 +181,25 @@ def test_deals_are_listed_filtered_and_paged(store_settings: Settings) -> None:
     assert [d["deal_id"] for d in http.get("/deals", params={"status": "won"}).json()[
         "items"]] == [simple[0]]
     assert http.get("/deals", params={"limit": 1000}).status_code == 422
+
+
+def test_every_deal_command_honours_if_match(store_settings: Settings) -> None:
+    app = DealsApplication(store_settings)
+    http = TestClient(build_api(app))
+    deal = open_deal(app)
+    stale = {"If-Match": "0"}
+    http.post(f"/deals/{deal}/actions", json={"action": "need_confirmed"})  # now version 1
+    requests = [
+        ("post", f"/deals/{deal}/stakeholders", {"stakeholder_id": "s", "name": "S",
+                                                 "level": "vp", "role": "user"}),
+        ("post", f"/deals/{deal}/activities", {"kind": "visit", "at": "2026-11-20T10:00:00Z"}),
+        ("post", f"/deals/{deal}/blockers", {"blocker_id": "b", "description": "legal"}),
+        ("post", f"/deals/{deal}/next-steps", {"step_id": "n", "description": "call",
+                                               "owner": "rep", "due_at": "2026-12-01T09:00:00Z"}),
+        ("post", f"/deals/{deal}/key-events", {"kind": "customer_need"}),
+        ("post", f"/deals/{deal}/no-decision", {"note": ""}),
+    ]
+    for method, url, body in requests:
+        response = getattr(http, method)(url, json=body, headers=stale)
+        assert response.status_code == 409, (url, response.text)
+        assert "is at version 1, not 0" in response.json()["message"]
