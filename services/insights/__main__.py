@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 
 from faust.worker import Worker
 
+from kernel.kafka import ensure_topics
 from kernel.settings import get_settings
 from kernel.telemetry import setup_telemetry
-from services.insights.processors import create_app
+from kernel.topics import ALL_TOPICS
+from services.insights.processors import INTERNAL_TOPICS, create_app
 
 
 def main() -> None:
@@ -17,6 +20,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = get_settings()
     setup_telemetry("insights", settings.otel_exporter, settings.otel_jsonl_path)
+    asyncio.run(ensure_topics(settings, [*ALL_TOPICS, *INTERNAL_TOPICS]))
     app = create_app(settings, web_port=args.port)
     Worker(app, loglevel=settings.log_level.lower(), quiet=True).execute_from_commandline()
 

@@ -30,7 +30,7 @@ from kernel.contracts import decode_envelope
 from kernel.errors import ContractError
 from kernel.settings import Settings
 from kernel.telemetry import context_from_kafka_headers, current_trace_headers, tracer
-from kernel.topics import BILLING, DEALS, LEADS
+from kernel.topics import BILLING, DEALS, LEADS, TopicSpec
 from services.insights.adapters.facts import fact_from_data, fact_of, fact_to_data
 from services.insights.domain.funnel import (
     ORDER_FACTS,
@@ -43,6 +43,12 @@ from services.insights.domain.funnel import (
 log = logging.getLogger(__name__)
 
 APP_ID = "l2c-insights"
+# Re-keyed streams between the agents. Created before the worker starts: a consumer that
+# subscribes before its topic exists is told to ignore it and never reads it.
+INTERNAL_TOPICS = (
+    TopicSpec(f"{APP_ID}-funnel-steps", "step|day", "JSON", "funnel steps reached"),
+    TopicSpec(f"{APP_ID}-order-facts", "order id", "JSON", "order facts by order"),
+)
 
 
 def _headers(event: faust.types.EventT) -> list[tuple[str, bytes]]:
@@ -84,7 +90,7 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
         key_serializer="raw",
     )
     funnel_steps = app.topic(
-        f"{APP_ID}-funnel-steps",
+        INTERNAL_TOPICS[0].name,
         key_type=str,
         value_type=str,
         key_serializer="raw",
@@ -93,7 +99,7 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
         internal=True,
     )
     order_facts = app.topic(
-        f"{APP_ID}-order-facts",
+        INTERNAL_TOPICS[1].name,
         key_type=str,
         value_type=str,
         key_serializer="raw",
