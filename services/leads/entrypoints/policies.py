@@ -53,10 +53,19 @@ def capture_lead_when_call_arrives(app: LeadsApplication, settings: Settings) ->
             return  # recorded calls and key events are the deals service's
         with command_context(replace(current_context(), occurred_at=message.occurred_at)):
             app.handle_inbound_call(
-                call_id=call.call_id, caller_number=call.caller_number,
-                caller_name=call.caller_name, campaign_id=call.campaign_id,
-                started_at=message.occurred_at or utcnow(), answered=call.answered,
-                idempotency_key=idempotency_key)
+                call_id=call.call_id,
+                caller_number=call.caller_number,
+                caller_name=call.caller_name,
+                campaign_id=call.campaign_id,
+                started_at=message.occurred_at or utcnow(),
+                answered=call.answered,
+                idempotency_key=idempotency_key,
+            )
 
-    return PolicyConsumer("leads.capture-lead-when-call-arrives", TELEPHONY_INBOUND, handle,
-                          settings, decode=decode_telephony_record)
+    return PolicyConsumer(
+        "leads.capture-lead-when-call-arrives",
+        TELEPHONY_INBOUND,
+        handle,
+        settings,
+        decode=decode_telephony_record,
+    )

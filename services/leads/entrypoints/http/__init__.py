@@ -1,0 +1,40 @@
+"""HTTP API of the leads service: payload -> use case -> status, one router per concern."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from kernel.http import create_api
+from kernel.kafka import LazyProducer
+from services.leads.adapters.directory import LeadDirectory
+from services.leads.adapters.firmographics import ReferenceFileProvider
+from services.leads.application import FirmographicsProvider, LeadsApplication
+from services.leads.entrypoints.http import accounts, campaigns, integrations, leads, rules
+from services.leads.entrypoints.http.wiring import Wiring
+
+
+def build_api(
+    app: LeadsApplication,
+    provider: FirmographicsProvider | None = None,
+    directory: LeadDirectory | None = None,
+) -> FastAPI:
+    api = create_api(
+        "L2C leads service",
+        "Capture leads from every channel, flag and merge duplicates, qualify and convert.",
+    )
+    directory = directory or LeadDirectory(app, app.settings.data_dir / "leads-directory.sqlite")
+    producer = LazyProducer(app.settings, "leads-telephony-webhook")
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await producer.close()
+
+    api.router.lifespan_context = lifespan
+    wiring = Wiring(app, provider or ReferenceFileProvider(), directory, producer)
+    for concern in (leads, campaigns, accounts, rules, integrations):
+        api.include_router(concern.routes(wiring))
+    return api

@@ -1,0 +1,273 @@
+"""Leads: capture, import, qualification, routing, duplicates, scoring, lists."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Query
+
+from kernel.contracts import envelope_as_dict
+from kernel.domain import utcnow
+from kernel.http import expected_version, idempotency_key
+from services.leads.adapters.contact_schema import ContactModel
+from services.leads.adapters.contracts import LEAD_CONTRACTS
+from services.leads.adapters.csv_import import parse_csv
+from services.leads.domain.lead import Lead
+from services.leads.entrypoints.http.schemas import (
+    AssignRequest,
+    CaptureAccepted,
+    CaptureLeadRequest,
+    CommandAccepted,
+    ConvertLeadRequest,
+    EngagementRequest,
+    MergeRequest,
+    NoteRequest,
+    RejectRequest,
+    RepDecision,
+)
+from services.leads.entrypoints.http.wiring import Wiring
+
+
+def routes(w: Wiring) -> APIRouter:
+    app, provider, directory = w.app, w.provider, w.directory
+    router = APIRouter()
+
+    @router.get(
+        "/leads",
+        tags=["leads"],
+        summary="List leads, filtered, oldest first; follow next_cursor for more",
+    )
+    def list_leads(
+        status: str = "",
+        source: str = "",
+        campaign_id: str = "",
+        grade: str = "",
+        temperature: str = "",
+        pool: str = "",
+        team: str = "",
+        rep: str = "",
+        region: str = "",
+        duplicate: bool | None = None,
+        q: str = Query("", max_length=100),
+        cursor: int = Query(0, ge=0),
+        limit: int = Query(50, ge=1, le=500),
+    ) -> dict[str, Any]:
+        filters = {
+            "status": status,
+            "source": source,
+            "campaign_id": campaign_id,
+            "grade": grade,
+            "temperature": temperature,
+            "pool": pool,
+            "team": team,
+            "rep": rep,
+            "region": region,
+        }
+        return directory.leads(filters=filters, duplicate=duplicate, q=q, after=cursor, limit=limit)
+
+    @router.get(
+        "/reports/mql-acceptance",
+        tags=["reports"],
+        summary="MQL -> SQL hand-off: accepted, rejected and acceptance rate",
+    )
+    def mql_acceptance(
+        by: str = Query("campaign", pattern="^(campaign|channel)$"),
+    ) -> list[dict[str, Any]]:
+        return directory.acceptance(by)
+
+    @router.post(
+        "/leads",
+        status_code=201,
+        response_model=CaptureAccepted,
+        tags=["leads"],
+        summary="Capture a lead (web form, referral, ...); duplicates are flagged",
+    )
+    def capture_lead(
+        body: CaptureLeadRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        contact = ContactModel.model_validate(body.model_dump(exclude={"source", "campaign_id"}))
+        return app.capture_lead(
+            contact.to_domain(),
+            body.source.value,
+            campaign_id=body.campaign_id,
+            idempotency_key=key,
+        )
+
+    @router.post(
+        "/leads/imports",
+        tags=["leads"],
+        summary="Bulk import from CSV (header: full_name, email, phone, company, website, "
+        "job_title, region, product_interest, campaign_id); reports every rejected row",
+    )
+    def import_leads(
+        csv_text: str = Body(..., media_type="text/csv"),
+        campaign_id: str = Query("", max_length=64, description="for rows that name none"),
+        key: str | None = Depends(idempotency_key),
+    ) -> dict[str, Any]:
+        return app.import_leads(
+            parse_csv(csv_text), import_key=key or str(uuid.uuid4()), default_campaign=campaign_id
+        )
+
+    @router.get("/leads/{lead_id}", tags=["leads"])
+    def get_lead(lead_id: uuid.UUID) -> dict[str, Any]:
+        return app.get_lead(lead_id).snapshot()
+
+    @router.post(
+        "/leads/{lead_id}/qualify",
+        response_model=CommandAccepted,
+        tags=["leads"],
+        summary="Marketing qualifies the lead (MQL)",
+    )
+    def qualify_lead(
+        lead_id: uuid.UUID,
+        body: NoteRequest,
+        key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
+    ) -> dict[str, Any]:
+        return app.qualify_lead(lead_id, body.note, idempotency_key=key, expected_version=version)
+
+    @router.post(
+        "/leads/{lead_id}/accept",
+        response_model=CommandAccepted,
+        tags=["leads"],
+        summary="Sales accepts the lead (SQL)",
+    )
+    def accept_lead(
+        lead_id: uuid.UUID,
+        body: NoteRequest,
+        key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
+    ) -> dict[str, Any]:
+        return app.accept_lead(lead_id, body.note, idempotency_key=key, expected_version=version)
+
+    @router.post(
+        "/leads/{lead_id}/reject",
+        response_model=CommandAccepted,
+        tags=["leads"],
+        summary="Sales rejects the MQL, with a reason",
+    )
+    def reject_lead(
+        lead_id: uuid.UUID,
+        body: RejectRequest,
+        key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
+    ) -> dict[str, Any]:
+        return app.reject_lead(
+            lead_id, body.reason.value, body.note, idempotency_key=key, expected_version=version
+        )
+
+    @router.post(
+        "/leads/{lead_id}/convert",
+        response_model=CommandAccepted,
+        tags=["leads"],
+        summary="Convert the lead; the deals service opens a deal from the event",
+    )
+    def convert_lead(
+        lead_id: uuid.UUID,
+        body: ConvertLeadRequest,
+        key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
+    ) -> dict[str, Any]:
+        return app.convert_lead(
+            lead_id,
+            deal_name=body.deal_name,
+            expected_amount=body.expected_amount.to_domain(),
+            owner_id=body.owner_id,
+            qualification=body.qualification.model_dump(),
+            process_id=body.process_id,
+            idempotency_key=key,
+            expected_version=version,
+        )
+
+    @router.post(
+        "/leads/{lead_id}/merges",
+        tags=["duplicates"],
+        summary="Merge a duplicate into this lead (both keep their histories)",
+    )
+    def merge_leads(
+        lead_id: uuid.UUID, body: MergeRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        return app.merge_leads(lead_id, body.duplicate_id, idempotency_key=key)
+
+    @router.post(
+        "/leads/{lead_id}/unmerge",
+        tags=["duplicates"],
+        summary="Undo the merge of this lead (compensating events)",
+    )
+    def undo_merge(
+        lead_id: uuid.UUID, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        return app.undo_merge(lead_id, idempotency_key=key)
+
+    @router.get(
+        "/leads/{lead_id}/events",
+        tags=["leads"],
+        summary="The lead's events as published, oldest first",
+    )
+    def lead_events(lead_id: uuid.UUID) -> list[dict[str, Any]]:
+        return [
+            envelope_as_dict(env)
+            for env in (LEAD_CONTRACTS.envelope(e, 0) for e in app.history(Lead, lead_id))
+            if env is not None
+        ]
+
+    @router.post(
+        "/leads/{lead_id}/engagements",
+        tags=["scoring"],
+        summary="Record an engagement signal; the lead is re-scored on event time",
+    )
+    def record_engagement(
+        lead_id: uuid.UUID, body: EngagementRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        return app.record_engagement(
+            lead_id, body.kind.value, body.occurred_at, ref=body.ref, idempotency_key=key
+        )
+
+    @router.post(
+        "/leads/{lead_id}/enrich",
+        tags=["scoring"],
+        summary="Retry enrichment now (it also runs by itself after capture)",
+    )
+    def enrich(lead_id: uuid.UUID, key: str | None = Depends(idempotency_key)) -> dict[str, Any]:
+        return app.enrich_from(lead_id, provider, as_of=utcnow(), attempts=1, idempotency_key=key)
+
+    @router.get(
+        "/leads/{lead_id}/score",
+        tags=["scoring"],
+        summary="The latest score, each rule's points, and the same score recomputed",
+    )
+    def explain_score(lead_id: uuid.UUID) -> dict[str, Any]:
+        return app.explain_score(lead_id)
+
+    @router.post(
+        "/leads/{lead_id}/assignment/reject",
+        tags=["routing"],
+        summary="The rep rejects a mismatched lead: it is routed again without them",
+    )
+    def reject_assignment(
+        lead_id: uuid.UUID, body: RepDecision, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        return app.reject_assignment(lead_id, body.rep_id, body.reason, idempotency_key=key)
+
+    @router.post(
+        "/leads/{lead_id}/return",
+        tags=["routing"],
+        summary="The rep returns an immature lead: it goes back to a nurture pool",
+    )
+    def return_lead(
+        lead_id: uuid.UUID, body: RepDecision, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        return app.return_lead(lead_id, body.rep_id, body.reason, idempotency_key=key)
+
+    @router.post(
+        "/leads/{lead_id}/assign",
+        tags=["routing"],
+        summary="Route a lead by hand (manual queue, or a manager moving it)",
+    )
+    def assign_lead(
+        lead_id: uuid.UUID, body: AssignRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        return app.assign_lead(lead_id, body.team, body.rep_id, body.note, idempotency_key=key)
+
+    return router

@@ -1,0 +1,84 @@
+"""Rule sets (scoring, routing, territories): read, preview, publish."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from kernel.http import idempotency_key
+from services.leads.entrypoints.http.schemas import (
+    PublishRulesRequest,
+)
+from services.leads.entrypoints.http.wiring import Wiring
+
+
+def routes(w: Wiring) -> APIRouter:
+    app, directory = w.app, w.directory
+    router = APIRouter()
+
+    @router.get("/rules/territories", tags=["territories"])
+    def territory_rules() -> dict[str, Any]:
+        version, rules = app.territory_rules.current()
+        return {
+            "name": "territories",
+            "version": version,
+            "document": rules.model_dump(mode="json"),
+        }
+
+    @router.post(
+        "/territories/preview",
+        tags=["territories"],
+        summary="Which accounts proposed territory rules would move (writes nothing)",
+    )
+    def preview_territories(body: PublishRulesRequest) -> dict[str, Any]:
+        return app.preview_territories(body.document, directory.account_ids())
+
+    @router.put(
+        "/rules/territories",
+        tags=["territories"],
+        summary="Activate new territory rules: a new version, accounts re-placed",
+    )
+    def activate_territories(
+        body: PublishRulesRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        return app.activate_territories(
+            body.document, body.note, directory.account_ids(), idempotency_key=key
+        )
+
+    @router.get("/rules/routing", tags=["rules"])
+    def routing_rules() -> dict[str, Any]:
+        version, rules = app.routing_rules.current()
+        return {"name": "routing", "version": version, "document": rules.model_dump(mode="json")}
+
+    @router.put(
+        "/rules/routing",
+        tags=["rules"],
+        summary="Publish a new version of the routing rules (validated; evented)",
+    )
+    def publish_routing_rules(
+        body: PublishRulesRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        return app.routing_rules.publish(body.document, body.note, key)
+
+    @router.get("/rules/scoring", tags=["rules"])
+    def scoring_rules() -> dict[str, Any]:
+        version, rules = app.scoring_rules.current()
+        return {"name": "scoring", "version": version, "document": rules.model_dump(mode="json")}
+
+    @router.get("/rules/scoring/versions/{number}", tags=["rules"])
+    def scoring_rules_version(number: int) -> dict[str, Any]:
+        rules = app.scoring_rules.version(number)
+        return {"name": "scoring", "version": number, "document": rules.model_dump(mode="json")}
+
+    @router.put(
+        "/rules/scoring",
+        tags=["rules"],
+        summary="Publish a new version of the scoring rules (validated; evented)",
+    )
+    def publish_scoring_rules(
+        body: PublishRulesRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        return app.scoring_rules.publish(body.document, body.note, key)
+
+    return router
