@@ -16,7 +16,6 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
@@ -109,14 +108,6 @@ def persistence_env(settings: Settings, app_name: str) -> dict[str, str]:
         "PERSISTENCE_MODULE": "eventsourcing_kurrentdb",
         "KURRENTDB_URI": settings.kurrentdb_uri or "",
     }
-
-
-@dataclass(frozen=True)
-class StoredEventRecord:
-    """A recorded event with its place in the service's store (for relays and audits)."""
-
-    position: int
-    event: DomainEventProtocol[Any]
 
 
 class ServiceApplication(Application[uuid.UUID]):

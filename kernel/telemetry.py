@@ -12,7 +12,6 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
@@ -109,11 +108,3 @@ def context_from_kafka_headers(headers: Iterable[tuple[str, bytes]] | None) -> C
 
 def kafka_headers_for(carrier: Mapping[str, str]) -> list[tuple[str, bytes]]:
     return [(k, v.encode("latin-1")) for k, v in carrier.items() if v]
-
-
-def attach(ctx: Context) -> object:
-    return otel_context.attach(ctx)
-
-
-def detach(token: object) -> None:
-    otel_context.detach(token)  # type: ignore[arg-type]

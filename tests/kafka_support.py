@@ -45,21 +45,6 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
     return set(await consumer._client._wait_on_metadata(topic))  # noqa: SLF001
 
 
-async def topic_size(bootstrap: str, topic: str) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await consumer.start()
-    try:
-        partitions = await _partitions(consumer, topic)
-        tps = [TopicPartition(topic, p) for p in partitions]
-        if not tps:
-            return 0
-        ends = await consumer.end_offsets(tps)
-        starts = await consumer.beginning_offsets(tps)
-        return sum(ends[tp] - starts[tp] for tp in tps)
-    finally:
-        await consumer.stop()
-
-
 async def produce(
     bootstrap: str,
     topic: str,

@@ -487,7 +487,7 @@ class Lead(L2CAggregate):
         self.expected_amount = expected_amount
         self.owner_id = owner_id
 
-    def snapshot(self) -> dict[str, Any]:  # noqa: D102 - the lead's state as JSON
+    def snapshot(self) -> dict[str, Any]:
         return {
             "lead_id": str(self.id),
             "version": self.version,
