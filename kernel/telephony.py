@@ -3,8 +3,6 @@ consumer (leads take inbound calls; deals take recorded calls and detected key e
 
 from __future__ import annotations
 
-import re
-
 from aiokafka.structs import ConsumerRecord
 from google.protobuf import message as pb_message
 from l2c.v1 import telephony_pb2
@@ -12,10 +10,7 @@ from l2c.v1 import telephony_pb2
 from kernel.consumer import Inbound
 from kernel.contracts import from_timestamp
 from kernel.errors import ContractError
-
-
-def _usable_number(number: str) -> bool:
-    return len(re.sub(r"\D", "", number)) >= 7
+from kernel.phones import is_usable_phone
 
 
 def decode_telephony_record(record: ConsumerRecord) -> Inbound:
@@ -31,7 +26,7 @@ def decode_telephony_record(record: ConsumerRecord) -> Inbound:
         call = msg.inbound_call
         if not call.call_id:
             raise ContractError(f"call in message {msg.message_id} has no call_id")
-        if not _usable_number(call.caller_number):
+        if not is_usable_phone(call.caller_number):
             raise ContractError(f"call {call.call_id} has no usable caller number "
                                 f"({call.caller_number!r})")
         if not call.HasField("started_at"):
@@ -43,7 +38,7 @@ def decode_telephony_record(record: ConsumerRecord) -> Inbound:
         if not rec.call_id or not rec.HasField("started_at"):
             raise ContractError(f"recorded call in message {msg.message_id} lacks call_id or "
                                 "started_at")
-        if not (rec.deal_id or _usable_number(rec.contact_number)):
+        if not (rec.deal_id or is_usable_phone(rec.contact_number)):
             raise ContractError(f"call {rec.call_id} names neither a deal nor a contact number")
         if not 0 <= rec.rep_talk_ratio <= 1:
             raise ContractError(f"call {rec.call_id}: rep_talk_ratio {rec.rep_talk_ratio} "
@@ -55,7 +50,7 @@ def decode_telephony_record(record: ConsumerRecord) -> Inbound:
         if not found.detection_id or not found.kind or not found.HasField("at"):
             raise ContractError(f"key event in message {msg.message_id} lacks detection_id, "
                                 "kind or at")
-        if not (found.deal_id or _usable_number(found.contact_number)):
+        if not (found.deal_id or is_usable_phone(found.contact_number)):
             raise ContractError(f"key event {found.detection_id} names neither a deal nor a "
                                 "contact number")
         return Inbound(msg.message_id, found.DESCRIPTOR.full_name, found, found.call_id,

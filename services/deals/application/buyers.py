@@ -8,10 +8,11 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError
 
 from kernel.errors import InvalidCommand, NotFound
+from kernel.phones import normalise_phone
 from kernel.store import Result, fingerprint_of
 from services.deals.application.process import ProcessUseCases
 from services.deals.application.views import deal_state
-from services.deals.domain.contacts import ContactPhone, normalise_phone
+from services.deals.domain.contacts import ContactPhone
 from services.deals.domain.deal import Deal, DealStatus
 from services.deals.domain.relationship import AccountRelationship
 

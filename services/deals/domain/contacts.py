@@ -3,7 +3,6 @@ telephony platform find their deal. One aggregate per normalised number (id from
 
 from __future__ import annotations
 
-import re
 import uuid
 
 from eventsourcing.domain import event
@@ -11,13 +10,6 @@ from eventsourcing.domain import event
 from kernel.domain import L2CAggregate
 
 _NAMESPACE = uuid.UUID("8d6f0b2e-7c41-4a9e-b3d5-1e2f3a4b5c6d")
-
-
-def normalise_phone(phone: str) -> str:
-    digits = re.sub(r"\D", "", phone)
-    if phone.strip().startswith("+"):
-        return "+" + digits
-    return "+" + digits[2:] if digits.startswith("00") else digits
 
 
 class ContactPhone(L2CAggregate):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiokafka import AIOKafkaProducer
 from l2c.v1 import telephony_pb2
 
+from kernel.phones import normalise_phone
 from kernel.telemetry import current_trace_headers, kafka_headers_for
 from kernel.topics import TELEPHONY_INBOUND
-from services.leads.domain.matching import normalise_phone
 
 
 class TelephonyPublisher:

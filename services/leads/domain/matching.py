@@ -10,6 +10,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from kernel.phones import is_usable_phone, normalise_phone
+
 FREE_MAIL_DOMAINS = frozenset(
     {
         "gmail.com",
@@ -85,17 +87,6 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def normalise_phone(phone: str) -> str:
-    """Digits only, with a leading + for international numbers ('0049…' -> '+49…')."""
-    raw = phone.strip()
-    digits = re.sub(r"\D", "", raw)
-    if raw.startswith("+"):
-        return "+" + digits
-    if digits.startswith("00"):
-        return "+" + digits[2:]
-    return digits
-
-
 def normalise_company(name: str) -> str:
     """Lowercase, no accents or punctuation, no legal-form suffixes ('ACME Inc.' -> 'acme')."""
     text = unicodedata.normalize("NFKC", name).lower()
@@ -126,9 +117,8 @@ def match_keys(email: str, phone: str, company: str, website: str) -> list[Match
     keys = []
     if email.strip():
         keys.append(MatchKey("email", normalise_email(email)))
-    phone_norm = normalise_phone(phone)
-    if len(phone_norm.lstrip("+")) >= 7:
-        keys.append(MatchKey("phone", phone_norm))
+    if is_usable_phone(phone):
+        keys.append(MatchKey("phone", normalise_phone(phone)))
     company_norm, domain = normalise_company(company), web_domain(website, email)
     if company_norm and domain:
         keys.append(MatchKey("company_domain", f"{company_norm}|{domain}"))

@@ -5,28 +5,12 @@ from services.leads.domain.matching import (
     match_keys,
     normalise_company,
     normalise_email,
-    normalise_phone,
     web_domain,
 )
 
 
 def test_emails_match_whatever_their_case_and_spacing() -> None:
     assert normalise_email("  Mei.Chen@Example.COM ") == "mei.chen@example.com"
-
-
-@pytest.mark.parametrize(
-    ("raw", "normalised"),
-    [
-        ("+49 (30) 1234-5678", "+493012345678"),
-        ("0049 30 12345678", "+493012345678"),
-        ("030/1234 5678", "03012345678"),
-        ("+86 138 0013 8000", "+8613800138000"),
-    ],
-)
-def test_phone_numbers_keep_only_digits_and_the_international_prefix(
-    raw: str, normalised: str
-) -> None:
-    assert normalise_phone(raw) == normalised
 
 
 @pytest.mark.parametrize(
