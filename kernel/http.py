@@ -8,7 +8,8 @@ by the gateway once it authenticates callers), and W3C ``traceparent``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +27,8 @@ from kernel.errors import (
     NotFound,
     RuleViolation,
 )
+from kernel.kafka import LazyProducer
+from kernel.settings import Settings
 from kernel.telemetry import current_trace_headers
 
 STATUS_OF: dict[type[DomainError], int] = {
@@ -149,6 +152,20 @@ def add_readiness(api: FastAPI, check: Callable[[], dict[str, Any]]) -> None:
                 status_code=503,
                 content={"status": "unavailable", "message": f"{type(exc).__name__}: {exc}"},
             )
+
+
+def webhook_producer(api: FastAPI, settings: Settings, client_id: str) -> LazyProducer:
+    """A producer for an integration webhook: started on its first request (the API runs
+    without the broker until then) and closed when the API shuts down."""
+    producer = LazyProducer(settings, client_id)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await producer.close()
+
+    api.router.lifespan_context = lifespan
+    return producer
 
 
 def create_api(title: str, description: str, version: str = "1.0.0") -> FastAPI:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI
 from pydantic import AwareDatetime, BaseModel, Field
 
-from kernel.http import MoneyModel, create_api, idempotency_key
-from kernel.kafka import idempotent_producer
+from kernel.http import MoneyModel, create_api, idempotency_key, webhook_producer
+from kernel.kafka import LazyProducer
 from kernel.settings import Settings
 from services.billing.adapters.erp import ErpInboundPublisher, payment_message
 from services.billing.application import BillingApplication
@@ -81,7 +79,7 @@ def _invoice_view(inv: Invoice) -> InvoiceView:
     )
 
 
-def build_router(app: BillingApplication) -> APIRouter:
+def build_router(app: BillingApplication, producer: LazyProducer) -> APIRouter:
     router = APIRouter()
 
     @router.get("/orders/{order_id}", response_model=OrderView, tags=["orders"])
@@ -116,9 +114,9 @@ def build_router(app: BillingApplication) -> APIRouter:
         summary="ERP webhook: a payment was received (queued on l2c.erp.inbound.v1)",
     )
     async def erp_payment_received(
-        request: Request, body: ErpPaymentRequest, key: str | None = Depends(idempotency_key)
+        body: ErpPaymentRequest, key: str | None = Depends(idempotency_key)
     ) -> dict[str, str]:
-        erp: ErpInboundPublisher = request.app.state.erp
+        erp = ErpInboundPublisher(await producer.get())
         # Same key, same message id: the consumer applies a resent webhook once.
         message_id = (
             str(uuid.uuid5(uuid.NAMESPACE_URL, f"erp-webhook:{key}")) if key else str(uuid.uuid4())
@@ -138,17 +136,6 @@ def build_router(app: BillingApplication) -> APIRouter:
 
 
 def build_api(app: BillingApplication, settings: Settings) -> FastAPI:
-    @asynccontextmanager
-    async def lifespan(api: FastAPI) -> AsyncIterator[None]:
-        producer = idempotent_producer(settings, client_id="billing-erp-webhook")
-        await producer.start()
-        api.state.erp = ErpInboundPublisher(producer)
-        try:
-            yield
-        finally:
-            await producer.stop()
-
     api = create_api("L2C billing service", "Orders, invoices and ERP payments.")
-    api.router.lifespan_context = lifespan
-    api.include_router(build_router(app))
+    api.include_router(build_router(app, webhook_producer(api, settings, "billing-erp-webhook")))
     return api

@@ -12,7 +12,7 @@ from eventsourcing.domain import event
 from kernel.domain import L2CAggregate
 from kernel.errors import InvalidCommand, RuleViolation
 from services.leads.domain.matching import normalise_company, web_domain
-from services.leads.domain.territory import Stewardship, Territory
+from services.leads.domain.territory import Territory, due_back_at
 
 
 class Account(L2CAggregate):
@@ -70,7 +70,7 @@ class Account(L2CAggregate):
     def due_back_at(self) -> datetime | None:
         if self.in_public_pool or not self.owner or not self.pool_after_days or not self.held_since:
             return None
-        return Stewardship.due_back_at(self.last_visit_at, self.held_since, self.pool_after_days)
+        return due_back_at(self.last_visit_at, self.held_since, self.pool_after_days)
 
     def return_to_public_pool_if_idle(self, now: datetime) -> datetime | None:
         """When the owner let N days pass without a visit: back to the public pool, dated

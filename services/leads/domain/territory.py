@@ -46,13 +46,7 @@ def preview_moves(accounts: list[dict[str, Any]], proposed: TerritoryRules) -> l
     return moves
 
 
-class Stewardship:
-    """How an account is held: by a territory's owner, or in the public pool."""
-
-    @staticmethod
-    def idle_since(last_visit_at: datetime | None, held_since: datetime) -> datetime:
-        return last_visit_at or held_since
-
-    @staticmethod
-    def due_back_at(last_visit_at: datetime | None, held_since: datetime, days: int) -> datetime:
-        return Stewardship.idle_since(last_visit_at, held_since) + timedelta(days=days)
+def due_back_at(last_visit_at: datetime | None, held_since: datetime, days: int) -> datetime:
+    """When an account returns to the public pool: N days after its last visit, or after
+    it was last taken on when nobody has visited yet."""
+    return (last_visit_at or held_since) + timedelta(days=days)

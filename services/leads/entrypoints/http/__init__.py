@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 
-from kernel.http import create_api
-from kernel.kafka import LazyProducer
+from kernel.http import create_api, webhook_producer
 from services.leads.adapters.directory import LeadDirectory
 from services.leads.adapters.firmographics import ReferenceFileProvider
 from services.leads.application import FirmographicsProvider, LeadsApplication
@@ -26,14 +22,7 @@ def build_api(
         "Capture leads from every channel, flag and merge duplicates, qualify and convert.",
     )
     directory = directory or LeadDirectory(app, app.settings.data_dir / "leads-directory.sqlite")
-    producer = LazyProducer(app.settings, "leads-telephony-webhook")
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await producer.close()
-
-    api.router.lifespan_context = lifespan
+    producer = webhook_producer(api, app.settings, "leads-telephony-webhook")
     wiring = Wiring(app, provider or ReferenceFileProvider(), directory, producer)
     for concern in (leads, campaigns, accounts, rules, integrations):
         api.include_router(concern.routes(wiring))
