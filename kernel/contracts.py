@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from google.protobuf import any_pb2, json_format, message, symbol_database
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -55,6 +56,25 @@ def money_from_proto(value: common_pb2.Money) -> Money:
         raise ContractError(f"invalid money {value.amount!r} {value.currency!r}: {exc}") from None
 
 
+@dataclass(frozen=True)
+class OutboundRecord:
+    """One Kafka record a relay sends for one stored event."""
+
+    key: bytes
+    value: bytes
+    event_id: str
+    event_type: str
+    content_type: str
+    traceparent: str = ""
+    tracestate: str = ""
+
+
+class Outbound(Protocol):
+    """What a relay needs: the record for a stored event, or None to skip it."""
+
+    def outbound(self, domain_event: Any, position: int) -> OutboundRecord | None: ...
+
+
 class EventContracts:
     """Turns one service's stored domain events into envelopes.
 
@@ -68,6 +88,20 @@ class EventContracts:
 
     def is_published(self, domain_event: Any) -> bool:
         return type(domain_event) in self._mappings
+
+    def outbound(self, domain_event: Any, position: int) -> OutboundRecord | None:
+        envelope = self.envelope(domain_event, position)
+        if envelope is None:
+            return None
+        return OutboundRecord(
+            key=envelope.aggregate_id.encode(),
+            value=envelope.SerializeToString(),
+            event_id=envelope.event_id,
+            event_type=envelope.event_type,
+            content_type="application/x-protobuf; messageType=l2c.v1.EventEnvelope",
+            traceparent=envelope.trace.traceparent,
+            tracestate=envelope.trace.tracestate,
+        )
 
     def envelope(self, domain_event: Any, position: int) -> envelope_pb2.EventEnvelope | None:
         to_payload = self._mappings.get(type(domain_event))

@@ -34,7 +34,8 @@ class Directory:
         with self._connect() as db:
             db.executescript(
                 "CREATE TABLE IF NOT EXISTS position (id INTEGER PRIMARY KEY CHECK (id = 1),"
-                " value INTEGER);" + self.schema)
+                " value INTEGER);" + self.schema
+            )
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -64,15 +65,24 @@ class Directory:
                     for aggregate_id, topic in touched.items():
                         if topic.rsplit(":", 1)[-1].split(".")[0] in self.aggregates:
                             self.upsert(db, self.app.repository.get(aggregate_id))  # type: ignore[arg-type]
-                    db.execute("INSERT INTO position (id, value) VALUES (1, ?) ON CONFLICT (id)"
-                               " DO UPDATE SET value = excluded.value", (notes[-1].id,))
+                    db.execute(
+                        "INSERT INTO position (id, value) VALUES (1, ?) ON CONFLICT (id)"
+                        " DO UPDATE SET value = excluded.value",
+                        (notes[-1].id,),
+                    )
                 read += len(notes)
 
     def upsert(self, db: sqlite3.Connection, aggregate: Any) -> None:
         raise NotImplementedError
 
-    def page(self, table: str, filters: dict[str, Any], after: int, limit: int,
-             extra: tuple[list[str], list[Any]] = ([], [])) -> dict[str, Any]:
+    def page(
+        self,
+        table: str,
+        filters: dict[str, Any],
+        after: int,
+        limit: int,
+        extra: tuple[list[str], list[Any]] = ([], []),
+    ) -> dict[str, Any]:
         """One page of rows, oldest first; ``next_cursor`` continues after it."""
         self.catch_up()
         where, params = list(extra[0]), list(extra[1])
@@ -83,8 +93,12 @@ class Directory:
         limit = max(1, min(limit, MAX_PAGE))
         clause = " AND ".join(["seq > ?", *where])
         with self._connect() as db:
-            rows = db.execute(f"SELECT seq, row FROM {table} WHERE {clause} ORDER BY seq LIMIT ?",
-                              [after, *params, limit + 1]).fetchall()
+            rows = db.execute(
+                f"SELECT seq, row FROM {table} WHERE {clause} ORDER BY seq LIMIT ?",
+                [after, *params, limit + 1],
+            ).fetchall()
         more = len(rows) > limit
-        return {"items": [json.loads(r["row"]) for r in rows[:limit]],
-                "next_cursor": rows[limit - 1]["seq"] if more else None}
+        return {
+            "items": [json.loads(r["row"]) for r in rows[:limit]],
+            "next_cursor": rows[limit - 1]["seq"] if more else None,
+        }

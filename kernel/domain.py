@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from eventsourcing.domain import Aggregate
@@ -93,6 +93,14 @@ class L2CAggregate(Aggregate):
 
 CURRENCY_SCALE = 4
 
+# ISO 4217 minor units of the currencies that do not use cents; every other has 2.
+_MINOR_UNITS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "OMR": 3}
+
+
+def minor_units(currency: str) -> int:
+    """Decimals an invoice in this currency carries (2 for EUR, 0 for JPY)."""
+    return _MINOR_UNITS.get(currency, 2)
+
 
 @dataclass(frozen=True, order=True)
 class Money:
@@ -136,9 +144,37 @@ class Money:
         self._check_same_currency(other)
         return Money(self.amount - other.amount, self.currency)
 
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def times(self, factor: Decimal | int) -> Money:
+        """The product, kept at the store's 4 decimals (half-up); call :meth:`rounded`
+        where a bill needs cents."""
+        product = (self.amount * Decimal(factor)).quantize(
+            Decimal(1).scaleb(-CURRENCY_SCALE), rounding=ROUND_HALF_UP
+        )
+        return Money(product, self.currency)
+
+    def rounded(self) -> Money:
+        """Rounded half-up to the currency's minor unit (cents for EUR)."""
+        quantum = Decimal(1).scaleb(-minor_units(self.currency))
+        return Money(self.amount.quantize(quantum, rounding=ROUND_HALF_UP), self.currency)
+
     @property
     def is_positive(self) -> bool:
         return self.amount > 0
+
+    @property
+    def is_zero(self) -> bool:
+        return self.amount == 0
+
+    @property
+    def is_negative(self) -> bool:
+        return self.amount < 0
+
+    def min(self, other: Money) -> Money:
+        self._check_same_currency(other)
+        return self if self.amount <= other.amount else other
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"

@@ -3,7 +3,14 @@
 
 
 class DomainError(Exception):
-    """A command was refused; the message says why in words a caller can act on."""
+    """A command was refused; the message says why in words a caller can act on.
+
+    ``details``: structured reasons (e.g. every violated configuration rule) that the
+    HTTP layer returns beside the message."""
+
+    def __init__(self, message: str, details: list[dict[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or []
 
 
 class NotFound(DomainError):

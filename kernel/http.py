@@ -54,7 +54,8 @@ def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
 async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     code = "".join(f"_{c.lower()}" if c.isupper() else c for c in type(exc).__name__).lstrip("_")
-    return _error(status_of(exc), code, str(exc))
+    extra = {"details": exc.details} if exc.details else {}
+    return _error(status_of(exc), code, str(exc), **extra)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:

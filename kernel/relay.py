@@ -1,8 +1,9 @@
 """The relay: publishes a service's stored events to its topic, in store order, resumably.
 
 * Reads the store's notification log after the last published position.
-* Sends each event as an :class:`EventEnvelope` with the idempotent producer, keyed by
-  aggregate id, then waits for every acknowledgement of the batch.
+* Sends each event as the record its contracts make (an :class:`EventEnvelope` keyed by
+  aggregate id on an event topic; an integration's own message on e.g. the ERP's outbound
+  topic) with the idempotent producer, then waits for every acknowledgement of the batch.
 * Only then records the new position (a tracking record in the service's own database).
 
 A crash between sending and recording republishes the tail of the batch: delivery is
@@ -22,7 +23,7 @@ from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingR
 from eventsourcing.utils import Environment
 from opentelemetry.trace import SpanKind
 
-from kernel.contracts import EventContracts
+from kernel.contracts import Outbound
 from kernel.kafka import idempotent_producer
 from kernel.settings import Settings
 from kernel.store import ServiceApplication
@@ -50,7 +51,7 @@ class Relay:
     def __init__(
         self,
         app: ServiceApplication,
-        contracts: EventContracts,
+        contracts: Outbound,
         topic: TopicSpec,
         settings: Settings,
     ) -> None:
@@ -111,32 +112,29 @@ class Relay:
         acks = []
         for notification in notifications:
             domain_event = self.app.mapper.to_domain_event(notification)
-            envelope = self.contracts.envelope(domain_event, notification.id)
-            if envelope is None:
+            record = self.contracts.outbound(domain_event, notification.id)
+            if record is None:
                 continue
             parent = context_from_carrier(
-                {"traceparent": envelope.trace.traceparent, "tracestate": envelope.trace.tracestate}
-                if envelope.trace.traceparent
+                {"traceparent": record.traceparent, "tracestate": record.tracestate}
+                if record.traceparent
                 else {}
             )
             with tracer().start_as_current_span(
                 f"publish {self.topic.name}", context=parent, kind=SpanKind.PRODUCER
             ) as span:
                 span.set_attribute("messaging.destination.name", self.topic.name)
-                span.set_attribute("l2c.event_type", envelope.event_type)
-                span.set_attribute("l2c.event_id", envelope.event_id)
+                span.set_attribute("l2c.event_type", record.event_type)
+                span.set_attribute("l2c.event_id", record.event_id)
                 headers = [
-                    ("event_id", envelope.event_id.encode()),
-                    ("event_type", envelope.event_type.encode()),
-                    ("content-type", b"application/x-protobuf; messageType=l2c.v1.EventEnvelope"),
+                    ("event_id", record.event_id.encode()),
+                    ("event_type", record.event_type.encode()),
+                    ("content-type", record.content_type.encode()),
                     *kafka_headers_for(current_trace_headers()),
                 ]
                 acks.append(
                     await producer.send(
-                        self.topic.name,
-                        value=envelope.SerializeToString(),
-                        key=envelope.aggregate_id.encode(),
-                        headers=headers,
+                        self.topic.name, value=record.value, key=record.key, headers=headers
                     )
                 )
         await asyncio.gather(*acks)

@@ -27,32 +27,53 @@ def decode_telephony_record(record: ConsumerRecord) -> Inbound:
         if not call.call_id:
             raise ContractError(f"call in message {msg.message_id} has no call_id")
         if not is_usable_phone(call.caller_number):
-            raise ContractError(f"call {call.call_id} has no usable caller number "
-                                f"({call.caller_number!r})")
+            raise ContractError(
+                f"call {call.call_id} has no usable caller number ({call.caller_number!r})"
+            )
         if not call.HasField("started_at"):
             raise ContractError(f"call {call.call_id} has no started_at")
-        return Inbound(msg.message_id, call.DESCRIPTOR.full_name, call, call.call_id,
-                       from_timestamp(call.started_at))
+        return Inbound(
+            msg.message_id,
+            call.DESCRIPTOR.full_name,
+            call,
+            call.call_id,
+            from_timestamp(call.started_at),
+        )
     if kind == "call_recorded":
         rec = msg.call_recorded
         if not rec.call_id or not rec.HasField("started_at"):
-            raise ContractError(f"recorded call in message {msg.message_id} lacks call_id or "
-                                "started_at")
+            raise ContractError(
+                f"recorded call in message {msg.message_id} lacks call_id or started_at"
+            )
         if not (rec.deal_id or is_usable_phone(rec.contact_number)):
             raise ContractError(f"call {rec.call_id} names neither a deal nor a contact number")
         if not 0 <= rec.rep_talk_ratio <= 1:
-            raise ContractError(f"call {rec.call_id}: rep_talk_ratio {rec.rep_talk_ratio} "
-                                "is not a share between 0 and 1")
-        return Inbound(msg.message_id, rec.DESCRIPTOR.full_name, rec, rec.call_id,
-                       from_timestamp(rec.started_at))
+            raise ContractError(
+                f"call {rec.call_id}: rep_talk_ratio {rec.rep_talk_ratio} "
+                "is not a share between 0 and 1"
+            )
+        return Inbound(
+            msg.message_id,
+            rec.DESCRIPTOR.full_name,
+            rec,
+            rec.call_id,
+            from_timestamp(rec.started_at),
+        )
     if kind == "key_event_detected":
         found = msg.key_event_detected
         if not found.detection_id or not found.kind or not found.HasField("at"):
-            raise ContractError(f"key event in message {msg.message_id} lacks detection_id, "
-                                "kind or at")
+            raise ContractError(
+                f"key event in message {msg.message_id} lacks detection_id, kind or at"
+            )
         if not (found.deal_id or is_usable_phone(found.contact_number)):
-            raise ContractError(f"key event {found.detection_id} names neither a deal nor a "
-                                "contact number")
-        return Inbound(msg.message_id, found.DESCRIPTOR.full_name, found, found.call_id,
-                       from_timestamp(found.at))
+            raise ContractError(
+                f"key event {found.detection_id} names neither a deal nor a contact number"
+            )
+        return Inbound(
+            msg.message_id,
+            found.DESCRIPTOR.full_name,
+            found,
+            found.call_id,
+            from_timestamp(found.at),
+        )
     raise ContractError(f"message {msg.message_id} has no known body")

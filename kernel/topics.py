@@ -31,9 +31,15 @@ BILLING = TopicSpec(
 )
 ERP_INBOUND = TopicSpec(
     "l2c.erp.inbound.v1",
-    "invoice id",
+    "invoice or order id",
     "l2c.v1.ErpInboundMessage",
-    "what the ERP posts back: payments received",
+    "what the ERP posts back: invoices posted, shipments, milestones, payments received",
+)
+ERP_OUTBOUND = TopicSpec(
+    "l2c.erp.outbound.v1",
+    "order id",
+    "l2c.v1.ErpOutboundMessage",
+    "what the ERP must book: orders, invoices to post, credit notes",
 )
 
 TELEPHONY_INBOUND = TopicSpec(
@@ -58,8 +64,10 @@ def dead_letter_of(spec: TopicSpec) -> TopicSpec:
 
 EVENT_TOPICS = (LEADS, DEALS, BILLING)
 INBOUND_TOPICS = (ERP_INBOUND, TELEPHONY_INBOUND)
+OUTBOUND_TOPICS = (ERP_OUTBOUND,)
 ALL_TOPICS = (
     *EVENT_TOPICS,
     *INBOUND_TOPICS,
+    *OUTBOUND_TOPICS,
     *(dead_letter_of(t) for t in (*EVENT_TOPICS, *INBOUND_TOPICS)),
 )

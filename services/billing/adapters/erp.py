@@ -2,7 +2,7 @@
 
 ``decode_erp_record`` turns a Kafka record into an :class:`Inbound` or raises ContractError
 (the consumer dead-letters it with that reason). ``ErpInboundPublisher`` lets an ERP without
-a Kafka client post the same message through an HTTP webhook.
+a Kafka client post the same messages through HTTP webhooks.
 """
 
 from __future__ import annotations
@@ -22,6 +22,20 @@ from kernel.errors import ContractError
 from kernel.telemetry import current_trace_headers, kafka_headers_for
 from kernel.topics import ERP_INBOUND
 
+# Per body: the field naming the document it concerns, and its time field.
+_BODIES = {
+    "payment_received": ("invoice_id", "received_at"),
+    "invoice_posted": ("invoice_id", "posted_at"),
+    "shipment_posted": ("order_id", "shipped_at"),
+    "milestone_reported": ("order_id", "reported_at"),
+}
+
+
+def _require(body: pb_message.Message, msg_id: str, *fields: str) -> None:
+    for f in fields:
+        if not getattr(body, f):
+            raise ContractError(f"{body.DESCRIPTOR.name} in message {msg_id} has no {f}")
+
 
 def decode_erp_record(record: ConsumerRecord) -> Inbound:
     msg = erp_pb2.ErpInboundMessage()
@@ -32,24 +46,40 @@ def decode_erp_record(record: ConsumerRecord) -> Inbound:
     if not msg.message_id:
         raise ContractError("ErpInboundMessage has no message_id")
     kind = msg.WhichOneof("body")
-    if kind != "payment_received":
+    if kind not in _BODIES:
         raise ContractError(f"ErpInboundMessage {msg.message_id} has no known body (got {kind})")
-    payment = msg.payment_received
-    if not payment.payment_id:
-        raise ContractError(f"payment in message {msg.message_id} has no payment_id")
+    body = getattr(msg, kind)
+    document_field, time_field = _BODIES[kind]
     try:
-        uuid.UUID(payment.invoice_id)
+        uuid.UUID(getattr(body, document_field))
     except ValueError:
-        raise ContractError(f"invoice_id {payment.invoice_id!r} is not a UUID") from None
-    money_from_proto(payment.amount)  # raises ContractError when malformed
+        raise ContractError(
+            f"{document_field} {getattr(body, document_field)!r} is not a UUID"
+        ) from None
+    if kind == "payment_received":
+        _require(body, msg.message_id, "payment_id")
+        money_from_proto(body.amount)  # raises ContractError when malformed
+    elif kind == "invoice_posted":
+        _require(body, msg.message_id, "erp_invoice_number")
+        money_from_proto(body.amount)
+    elif kind == "shipment_posted":
+        _require(body, msg.message_id, "shipment_id")
+    else:
+        _require(body, msg.message_id, "milestone")
+        if body.status not in ("delivered", "accepted"):
+            raise ContractError(
+                f"milestone status must be delivered or accepted, not {body.status!r}"
+            )
+    if not body.HasField(time_field):
+        raise ContractError(
+            f"{body.DESCRIPTOR.name} in message {msg.message_id} has no {time_field}"
+        )
     return Inbound(
         message_id=msg.message_id,
-        message_type=payment.DESCRIPTOR.full_name,
-        body=payment,
+        message_type=body.DESCRIPTOR.full_name,
+        body=body,
         correlation_id=msg.message_id,
-        occurred_at=from_timestamp(payment.received_at)
-        if payment.HasField("received_at")
-        else None,
+        occurred_at=from_timestamp(getattr(body, time_field)),
     )
 
 
@@ -67,18 +97,75 @@ def payment_message(
     )
 
 
+def invoice_posted_message(
+    message_id: str, invoice_id: uuid.UUID, erp_number: str, amount: Money, posted_at: datetime
+) -> erp_pb2.ErpInboundMessage:
+    return erp_pb2.ErpInboundMessage(
+        message_id=message_id,
+        invoice_posted=erp_pb2.ErpInvoicePosted(
+            invoice_id=str(invoice_id),
+            erp_invoice_number=erp_number,
+            amount=money_to_proto(amount),
+            posted_at=timestamp(posted_at),
+        ),
+    )
+
+
+def shipment_message(
+    message_id: str, order_id: uuid.UUID, shipment_id: str, milestone: str, at: datetime
+) -> erp_pb2.ErpInboundMessage:
+    return erp_pb2.ErpInboundMessage(
+        message_id=message_id,
+        shipment_posted=erp_pb2.ErpShipmentPosted(
+            order_id=str(order_id),
+            shipment_id=shipment_id,
+            milestone=milestone,
+            shipped_at=timestamp(at),
+        ),
+    )
+
+
+def milestone_message(
+    message_id: str,
+    order_id: uuid.UUID,
+    milestone: str,
+    status: str,
+    at: datetime,
+    reported_by: str = "",
+    reference: str = "",
+) -> erp_pb2.ErpInboundMessage:
+    return erp_pb2.ErpInboundMessage(
+        message_id=message_id,
+        milestone_reported=erp_pb2.ErpMilestoneReported(
+            order_id=str(order_id),
+            milestone=milestone,
+            status=status,
+            reported_at=timestamp(at),
+            reported_by=reported_by,
+            reference=reference,
+        ),
+    )
+
+
+def document_key(msg: erp_pb2.ErpInboundMessage) -> bytes:
+    """The record key: the document the message concerns, so its messages stay in order."""
+    kind = msg.WhichOneof("body")
+    if kind is None:
+        return b""
+    return str(getattr(getattr(msg, kind), _BODIES[kind][0])).encode()
+
+
 class ErpInboundPublisher:
-    """Writes webhook-received ERP messages to l2c.erp.inbound.v1, keyed by invoice id."""
+    """Writes webhook-received ERP messages to l2c.erp.inbound.v1, keyed by document."""
 
     def __init__(self, producer: AIOKafkaProducer) -> None:
         self._producer = producer
 
     async def publish(self, msg: erp_pb2.ErpInboundMessage) -> None:
-        key = msg.payment_received.invoice_id.encode()
         await self._producer.send_and_wait(
             ERP_INBOUND.name,
             value=msg.SerializeToString(),
-            key=key,
+            key=document_key(msg),
             headers=[
                 ("message_id", msg.message_id.encode()),
                 *kafka_headers_for(current_trace_headers()),

@@ -1,0 +1,184 @@
+"""CPQ over HTTP: the catalog and price book (rule sets), quote preview, quotes and their
+approval and acceptance."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+
+from kernel.errors import NotFound
+from kernel.http import expected_version, idempotency_key
+from services.billing.adapters.directory import BillingDirectory
+from services.billing.application import BillingApplication, quote_view
+from services.billing.entrypoints.http.schemas import (
+    AcceptRequest,
+    DecisionRequest,
+    PreviewRequest,
+    PublishRulesRequest,
+    QuoteRequest,
+    ReviseQuoteRequest,
+)
+
+
+def routes(app: BillingApplication, directory: BillingDirectory) -> APIRouter:
+    router = APIRouter()
+    catalogs = {
+        "catalog": app.catalog,
+        "price_book": app.price_book,
+        "discounts": app.discounts,
+        "credit": app.credit_policy,
+    }
+
+    def rules_named(name: str) -> Any:
+        if name not in catalogs:
+            raise NotFound(f"no rule set {name!r}; there are {', '.join(catalogs)}")
+        return catalogs[name]
+
+    @router.get(
+        "/rules/{name}",
+        tags=["rules"],
+        summary="Current version of catalog, price_book, discounts or credit",
+    )
+    def rules(name: str) -> dict[str, Any]:
+        version, document = rules_named(name).current()
+        return {"name": name, "version": version, "document": document.model_dump(mode="json")}
+
+    @router.get("/rules/{name}/versions/{number}", tags=["rules"])
+    def rules_version(name: str, number: int) -> dict[str, Any]:
+        document = rules_named(name).version(number)
+        return {"name": name, "version": number, "document": document.model_dump(mode="json")}
+
+    @router.put(
+        "/rules/{name}",
+        tags=["rules"],
+        summary="Publish a new version (quotes and orders keep the version they used)",
+    )
+    def publish_rules(
+        name: str, body: PublishRulesRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = rules_named(name).publish(body.document, body.note, key)
+        return result
+
+    @router.post(
+        "/quotes/preview",
+        tags=["quotes"],
+        summary="Validate a configuration and price it, without saving a quote",
+    )
+    def preview(body: PreviewRequest) -> dict[str, Any]:
+        return app.preview([line.to_domain() for line in body.lines], body.requester_role)
+
+    @router.post(
+        "/quotes",
+        status_code=201,
+        tags=["quotes"],
+        summary="Quote a deal's needs: configuration checked, every line priced",
+    )
+    def create_quote(
+        body: QuoteRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, Any]:
+        return app.create_quote(
+            body.deal_id,
+            lines=body.lines_domain(),
+            requester_role=body.requester_role,
+            plan=body.plan_domain(),
+            valid_until=body.valid_until,
+            idempotency_key=key,
+        )
+
+    @router.get("/quotes", tags=["quotes"], summary="List quotes, oldest first")
+    def list_quotes(
+        status: str = "",
+        deal_id: str = "",
+        account: str = "",
+        owner_id: str = "",
+        cursor: int = Query(0, ge=0),
+        limit: int = Query(50, ge=1, le=500),
+    ) -> dict[str, Any]:
+        return directory.rows(
+            "quotes",
+            filters={
+                "status": status,
+                "deal_id": deal_id,
+                "account": account,
+                "owner_id": owner_id,
+            },
+            after=cursor,
+            limit=limit,
+        )
+
+    @router.get("/quotes/{quote_id}", tags=["quotes"])
+    def get_quote(quote_id: uuid.UUID) -> dict[str, Any]:
+        return quote_view(app.get_quote(quote_id))
+
+    @router.put(
+        "/quotes/{quote_id}",
+        tags=["quotes"],
+        summary="Revise a draft or rejected quote (an approved one is frozen)",
+    )
+    def revise_quote(
+        quote_id: uuid.UUID,
+        body: ReviseQuoteRequest,
+        key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
+    ) -> dict[str, Any]:
+        return app.revise_quote(
+            quote_id,
+            lines=[line.to_domain() for line in body.lines],
+            plan=[i.to_domain() for i in body.payment_plan],
+            valid_until=body.valid_until,
+            idempotency_key=key,
+            expected_version=version,
+        )
+
+    @router.post(
+        "/quotes/{quote_id}/submit",
+        tags=["quotes"],
+        summary="Submit: approved at once within thresholds, else pending approval",
+    )
+    def submit_quote(
+        quote_id: uuid.UUID,
+        key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
+    ) -> dict[str, Any]:
+        return app.submit_quote(quote_id, idempotency_key=key, expected_version=version)
+
+    @router.post("/quotes/{quote_id}/approve", tags=["quotes"])
+    def approve_quote(
+        quote_id: uuid.UUID,
+        body: DecisionRequest,
+        key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
+    ) -> dict[str, Any]:
+        return app.approve_quote(
+            quote_id, **body.model_dump(), idempotency_key=key, expected_version=version
+        )
+
+    @router.post("/quotes/{quote_id}/reject", tags=["quotes"])
+    def reject_quote(
+        quote_id: uuid.UUID,
+        body: DecisionRequest,
+        key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
+    ) -> dict[str, Any]:
+        return app.reject_quote(
+            quote_id, **body.model_dump(), idempotency_key=key, expected_version=version
+        )
+
+    @router.post(
+        "/quotes/{quote_id}/accept",
+        tags=["quotes"],
+        summary="The customer accepts; a won deal's order is booked at once",
+    )
+    def accept_quote(
+        quote_id: uuid.UUID,
+        body: AcceptRequest,
+        key: str | None = Depends(idempotency_key),
+        version: int | None = Depends(expected_version),
+    ) -> dict[str, Any]:
+        return app.accept_quote(
+            quote_id, by=body.accepted_by, idempotency_key=key, expected_version=version
+        )
+
+    return router

@@ -1,0 +1,178 @@
+"""Invoices over HTTP (lists, credit notes, account credit) and the ERP webhooks that feed
+l2c.erp.inbound.v1 for an ERP without a Kafka client."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from l2c.v1 import erp_pb2
+
+from kernel.http import idempotency_key
+from kernel.kafka import LazyProducer
+from services.billing.adapters.directory import BillingDirectory
+from services.billing.adapters.erp import (
+    ErpInboundPublisher,
+    invoice_posted_message,
+    milestone_message,
+    payment_message,
+    shipment_message,
+)
+from services.billing.application import BillingApplication, invoice_view
+from services.billing.entrypoints.http.schemas import (
+    ApplyCreditRequest,
+    CreditNoteRequest,
+    ErpInvoicePostedRequest,
+    ErpMilestoneRequest,
+    ErpPaymentRequest,
+    ErpShipmentRequest,
+)
+
+
+def routes(
+    app: BillingApplication, directory: BillingDirectory, producer: LazyProducer
+) -> APIRouter:
+    router = APIRouter()
+
+    @router.get(
+        "/invoices",
+        tags=["invoices"],
+        summary="List invoices, oldest first; overdue=true: past due and unpaid",
+    )
+    def list_invoices(
+        status: str = "",
+        order_id: str = "",
+        account: str = "",
+        erp_number: str = "",
+        overdue: bool = False,
+        cursor: int = Query(0, ge=0),
+        limit: int = Query(50, ge=1, le=500),
+    ) -> dict[str, Any]:
+        return directory.rows(
+            "invoices",
+            filters={
+                "status": status,
+                "order_id": order_id,
+                "account": account,
+                "erp_number": erp_number,
+            },
+            after=cursor,
+            limit=limit,
+            overdue_on=datetime.now(UTC).date() if overdue else None,
+        )
+
+    @router.get("/invoices/{invoice_id}", tags=["invoices"])
+    def get_invoice(invoice_id: uuid.UUID) -> dict[str, Any]:
+        return invoice_view(app.get_invoice(invoice_id))
+
+    @router.post("/invoices/{invoice_id}/credit-notes", status_code=201, tags=["invoices"])
+    def credit_note(
+        invoice_id: uuid.UUID,
+        body: CreditNoteRequest,
+        key: str | None = Depends(idempotency_key),
+    ) -> dict[str, Any]:
+        return app.issue_credit_note(
+            invoice_id, amount=body.amount.to_domain(), reason=body.reason, idempotency_key=key
+        )
+
+    @router.post(
+        "/invoices/{invoice_id}/apply-credit",
+        tags=["invoices"],
+        summary="Settle from the account's unapplied cash (overpayments, credit notes)",
+    )
+    def apply_credit(
+        invoice_id: uuid.UUID,
+        body: ApplyCreditRequest,
+        key: str | None = Depends(idempotency_key),
+    ) -> dict[str, Any]:
+        return app.apply_account_credit(
+            invoice_id, amount=body.amount.to_domain(), idempotency_key=key
+        )
+
+    async def queue(msg: erp_pb2.ErpInboundMessage) -> dict[str, str]:
+        await ErpInboundPublisher(await producer.get()).publish(msg)
+        return {"message_id": msg.message_id, "status": "queued"}
+
+    def message_id(key: str | None) -> str:
+        # Same key, same message id: the consumer applies a resent webhook once.
+        return (
+            str(uuid.uuid5(uuid.NAMESPACE_URL, f"erp-webhook:{key}")) if key else str(uuid.uuid4())
+        )
+
+    @router.post(
+        "/integrations/erp/payments",
+        status_code=202,
+        tags=["erp"],
+        summary="ERP webhook: a payment was received",
+    )
+    async def erp_payment(
+        body: ErpPaymentRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, str]:
+        return await queue(
+            payment_message(
+                message_id(key),
+                body.payment_id,
+                body.invoice_id,
+                body.amount.to_domain(),
+                body.received_at,
+            )
+        )
+
+    @router.post(
+        "/integrations/erp/invoices-posted",
+        status_code=202,
+        tags=["erp"],
+        summary="ERP webhook: our invoice was posted under the ERP's number",
+    )
+    async def erp_invoice_posted(
+        body: ErpInvoicePostedRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, str]:
+        return await queue(
+            invoice_posted_message(
+                message_id(key),
+                body.invoice_id,
+                body.erp_invoice_number,
+                body.amount.to_domain(),
+                body.posted_at,
+            )
+        )
+
+    @router.post(
+        "/integrations/erp/shipments",
+        status_code=202,
+        tags=["erp"],
+        summary="ERP webhook: a shipment was posted",
+    )
+    async def erp_shipment(
+        body: ErpShipmentRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, str]:
+        return await queue(
+            shipment_message(
+                message_id(key), body.order_id, body.shipment_id, body.milestone, body.shipped_at
+            )
+        )
+
+    @router.post(
+        "/integrations/erp/milestones",
+        status_code=202,
+        tags=["erp"],
+        summary="ERP or project system webhook: a milestone delivered or accepted",
+    )
+    async def erp_milestone(
+        body: ErpMilestoneRequest, key: str | None = Depends(idempotency_key)
+    ) -> dict[str, str]:
+        return await queue(
+            milestone_message(
+                message_id(key),
+                body.order_id,
+                body.milestone,
+                body.status,
+                body.reported_at,
+                body.reported_by,
+                body.reference,
+            )
+        )
+
+    return router
