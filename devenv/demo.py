@@ -4,7 +4,7 @@ public HTTP APIs only, exactly as a client would."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 
@@ -24,6 +24,18 @@ def _wait_for(client: httpx.Client, url: str, timeout: float = 60.0) -> dict:
             return response.json()
         time.sleep(0.3)
     raise RuntimeError(f"{url} did not appear within {timeout}s")
+
+
+def _wait_for_post(client: httpx.Client, url: str, body: dict, timeout: float = 60.0) -> dict:
+    """POST until the service knows what the body names (404 until its event arrives)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = client.post(url, json=body, headers={"Idempotency-Key": f"demo:{url}"})
+        if response.status_code != 404:
+            response.raise_for_status()
+            return response.json()
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} kept answering 404 for {timeout}s")
 
 
 def seed_demo(urls: dict[str, str]) -> None:
@@ -66,32 +78,56 @@ def seed_demo(urls: dict[str, str]) -> None:
                     "deal_name": "Line automation",
                     "owner_id": "rep-demo",
                     "expected_amount": {"amount": "48000.00", "currency": "EUR"},
-                    "qualification": {"budget": "approved", "authority": "COO decides",
-                                      "need": "slow changeovers", "timeline": "Q3 2026"},
+                    "qualification": {
+                        "budget": "approved",
+                        "authority": "COO decides",
+                        "need": "slow changeovers",
+                        "timeline": "Q3 2026",
+                    },
                 },
             ).raise_for_status()
         deal = _wait_for(http, f"{urls['deals']}/deals/by-lead/{lead_ids[0]}")
-        for action, stage in (("need_confirmed", "product_understanding"),
-                              ("demo_given", "quote"), ("quote_sent", "close")):
+        for action, stage in (
+            ("need_confirmed", "product_understanding"),
+            ("demo_given", "quote"),
+            ("quote_sent", "close"),
+        ):
             deal_url = f"{urls['deals']}/deals/{deal['deal_id']}"
             http.post(f"{deal_url}/actions", json={"action": action}).raise_for_status()
             http.post(f"{deal_url}/advance", json={"stage": stage}).raise_for_status()
-        http.post(f"{urls['deals']}/deals/{deal['deal_id']}/win").raise_for_status()
-        order = _wait_for(http, f"{urls['billing']}/orders/by-deal/{deal['deal_id']}")
-        invoice = http.post(
-            f"{urls['billing']}/orders/{order['order_id']}/invoices",
-            json={
-                "amount": {"amount": "48000.00", "currency": "EUR"},
-                "due_at": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+        quote = _wait_for_post(
+            http,
+            f"{urls['billing']}/quotes",
+            {
+                "deal_id": deal["deal_id"],
+                "lines": [
+                    {"item": "CRM-CLOUD", "quantity": 1},
+                    {"item": "CRM-SEAT", "quantity": 75},
+                ],
+                "payment_plan": [
+                    {"label": "advance", "percent": "40"},
+                    {
+                        "label": "go-live",
+                        "percent": "60",
+                        "trigger": "on_milestone",
+                        "milestone": "go_live",
+                    },
+                ],
             },
         )
+        quote_url = f"{urls['billing']}/quotes/{quote['quote_id']}"
+        http.post(f"{quote_url}/submit").raise_for_status()
+        http.post(f"{quote_url}/accept", json={"accepted_by": "demo COO"}).raise_for_status()
+        http.post(f"{urls['deals']}/deals/{deal['deal_id']}/win").raise_for_status()
+        order = _wait_for(http, f"{urls['billing']}/orders/by-deal/{deal['deal_id']}")
+        invoice = http.get(f"{urls['billing']}/invoices/{order['invoice_ids'][0]}")
         invoice.raise_for_status()
         http.post(
             f"{urls['billing']}/integrations/erp/payments",
             json={
                 "payment_id": "DEMO-PAY-1",
                 "invoice_id": invoice.json()["invoice_id"],
-                "amount": {"amount": "20000.00", "currency": "EUR"},
+                "amount": {"amount": "10000.00", "currency": "EUR"},
                 "received_at": datetime.now(UTC).isoformat(),
             },
         ).raise_for_status()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.structs import ConsumerRecord
@@ -110,3 +111,32 @@ class LazyProducer:
         if self._producer is not None:
             await self._producer.stop()
             self._producer = None
+
+
+async def read_all(bootstrap: str, topic: str, timeout: float = 30.0) -> list[ConsumerRecord]:
+    """Every record currently on a topic, partition by partition, in offset order (no
+    consumer group, nothing committed): for tools and audits, not for services."""
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
+    await reader.start()
+    try:
+        if topic not in await reader.topics():
+            return []
+        # The public partitions_for_topic() only knows topics the consumer subscribed to.
+        partitions = await reader._client._wait_on_metadata(topic)  # noqa: SLF001
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        reader.assign(tps)
+        ends = await reader.end_offsets(tps)
+        for tp, offset in (await reader.beginning_offsets(tps)).items():
+            reader.seek(tp, offset)
+        records: list[ConsumerRecord] = []
+        deadline = time.monotonic() + timeout
+        while [tp for tp in tps if await reader.position(tp) < ends[tp]]:
+            for recs in (await reader.getmany(timeout_ms=500)).values():
+                records.extend(recs)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"could not read {topic} to its end")
+        return sorted(records, key=lambda r: (r.partition, r.offset))
+    finally:
+        await reader.stop()

@@ -35,7 +35,8 @@ def kafka_broker(
     broker = KafkaBroker(tmp_path_factory.mktemp("kafka"))
     broker.start()
     _ENGINE_FACTS.append(
-        f"Kafka broker (session) {broker.bootstrap} started in {broker.started_in_seconds:.1f}s")
+        f"Kafka broker (session) {broker.bootstrap} started in {broker.started_in_seconds:.1f}s"
+    )
     yield broker
     broker.stop()
 
@@ -47,8 +48,10 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
     cluster = PostgresCluster(base)
     began = time.monotonic()
     cluster.start()
-    _ENGINE_FACTS.append(f"PostgreSQL cluster (session) on port {cluster.port} started in "
-                         f"{time.monotonic() - began:.1f}s")
+    _ENGINE_FACTS.append(
+        f"PostgreSQL cluster (session) on port {cluster.port} started in "
+        f"{time.monotonic() - began:.1f}s"
+    )
     yield cluster
     cluster.stop()
     shutil.rmtree(base, ignore_errors=True)

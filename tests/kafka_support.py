@@ -6,43 +6,15 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
+
+from kernel.kafka import read_all
 
 
 async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord]:
     """Every record currently on the topic, partition by partition, in offset order."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
-    )
-    await consumer.start()
-    try:
-        partitions = await _partitions(consumer, topic)
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        if not tps:
-            return []
-        consumer.assign(tps)
-        ends = await consumer.end_offsets(tps)
-        for tp, offset in (await consumer.beginning_offsets(tps)).items():
-            consumer.seek(tp, offset)
-        records: list[ConsumerRecord] = []
-        deadline = time.monotonic() + 30
-        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
-            batch = await consumer.getmany(timeout_ms=500)
-            for recs in batch.values():
-                records.extend(recs)
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"could not read {topic} to its end")
-        return records
-    finally:
-        await consumer.stop()
-
-
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    if topic not in await consumer.topics():
-        return set()
-    # The public partitions_for_topic() only knows topics the consumer subscribed to.
-    return set(await consumer._client._wait_on_metadata(topic))  # noqa: SLF001
+    return await read_all(bootstrap, topic)
 
 
 async def produce(

@@ -15,7 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -118,10 +118,15 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
     lead_id = lead["lead_id"]
     ok(http.post(f"{leads}/leads/{lead_id}/qualify", json={"note": "webinar"}))
     ok(http.post(f"{leads}/leads/{lead_id}/accept", json={"note": "budget confirmed"}))
-    no_bant = http.post(f"{leads}/leads/{lead_id}/convert", json={
-        "deal_name": "Line automation", "owner_id": "rep-7",
-        "expected_amount": {"amount": "48000.00", "currency": "EUR"},
-        "qualification": {"budget": "EUR 50k"}})
+    no_bant = http.post(
+        f"{leads}/leads/{lead_id}/convert",
+        json={
+            "deal_name": "Line automation",
+            "owner_id": "rep-7",
+            "expected_amount": {"amount": "48000.00", "currency": "EUR"},
+            "qualification": {"budget": "EUR 50k"},
+        },
+    )
     assert no_bant.status_code == 422
     assert "passes BANT; missing: authority, need, timeline" in no_bant.json()["message"]
     convert = http.post(
@@ -130,9 +135,12 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
             "deal_name": "Line automation",
             "owner_id": "rep-7",
             "expected_amount": {"amount": "48000.00", "currency": "EUR"},
-            "qualification": {"budget": "EUR 50k approved for 2026", "authority": "COO decides",
-                                  "need": "line changeovers take 4 hours",
-                                  "timeline": "before Q3 2026"},
+            "qualification": {
+                "budget": "EUR 50k approved for 2026",
+                "authority": "COO decides",
+                "need": "line changeovers take 4 hours",
+                "timeline": "before Q3 2026",
+            },
         },
         headers={"X-Correlation-Id": correlation},
     )
@@ -148,32 +156,54 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
         10,
         "48000.00",
     )
-    for action, stage, probability in (("need_confirmed", "product_understanding", 30),
-                                       ("demo_given", "quote", 60), ("quote_sent", "close", 80)):
+    for action, stage, probability in (
+        ("need_confirmed", "product_understanding", 30),
+        ("demo_given", "quote", 60),
+        ("quote_sent", "close", 80),
+    ):
         refused = http.post(f"{deals}/deals/{deal_id}/advance", json={"stage": stage})
         assert refused.status_code == 409 and f"action {action}" in refused.json()["message"]
         ok(http.post(f"{deals}/deals/{deal_id}/actions", json={"action": action}))
         moved = ok(http.post(f"{deals}/deals/{deal_id}/advance", json={"stage": stage}))
         assert moved["win_probability_percent"] == probability
+    # Billing (CPQ): the deal's needs are quoted once billing knows the deal (from Kafka);
+    # no discount, so the quote is approved on submission; the customer accepts it.
+    quote = wait_for(
+        lambda: (
+            (
+                r := http.post(
+                    f"{billing}/quotes",
+                    json={
+                        "deal_id": deal_id,
+                        "lines": [
+                            {"item": "CRM-CLOUD", "quantity": 1},
+                            {"item": "CRM-SEAT", "quantity": 75},
+                        ],
+                    },
+                    headers={"Idempotency-Key": f"e2e-quote-{deal_id}"},
+                )
+            ).status_code
+            == 201
+            and r.json()
+        )
+    )
+    assert quote["total"] == "48000.00"
+    assert ok(http.post(f"{billing}/quotes/{quote['quote_id']}/submit"))["status"] == "approved"
+    accepted = ok(
+        http.post(f"{billing}/quotes/{quote['quote_id']}/accept", json={"accepted_by": "COO"})
+    )
+    assert accepted["order_id"] is None  # the deal is not won yet
     ok(http.post(f"{deals}/deals/{deal_id}/win"))
 
-    # Billing: the policy booked the order from DealWon; invoice; the ERP reports payment.
+    # The policy books the order from DealWon with the accepted quote; its one installment
+    # is due on booking, so the invoice is issued at once; the ERP reports two payments.
     order = wait_for(
         lambda: (
             (r := http.get(f"{billing}/orders/by-deal/{deal_id}")).status_code == 200 and r.json()
         )
     )
-    assert (order["amount"], order["currency"]) == ("48000.00", "EUR")
-    invoice = ok(
-        http.post(
-            f"{billing}/orders/{order['order_id']}/invoices",
-            json={
-                "amount": {"amount": "48000.00", "currency": "EUR"},
-                "due_at": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
-            },
-        ),
-        201,
-    )
+    assert (order["amount"], order["currency"], order["status"]) == ("48000.00", "EUR", "confirmed")
+    invoice = {"invoice_id": order["invoice_ids"][0]}
     for part, amount in (("1", "18000.00"), ("2", "30000.00")):
         ok(
             http.post(
@@ -226,9 +256,12 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
     history = ok(http.get(f"{gateway}/deals/{deal_id}/history"))["events"]
     assert [(e["event_type"], int(e["aggregate_version"])) for e in history] == [
         ("l2c.v1.DealOpened", 0),
-        ("l2c.v1.DealActionCompleted", 1), ("l2c.v1.DealStageAdvanced", 2),
-        ("l2c.v1.DealActionCompleted", 3), ("l2c.v1.DealStageAdvanced", 4),
-        ("l2c.v1.DealActionCompleted", 5), ("l2c.v1.DealStageAdvanced", 6),
+        ("l2c.v1.DealActionCompleted", 1),
+        ("l2c.v1.DealStageAdvanced", 2),
+        ("l2c.v1.DealActionCompleted", 3),
+        ("l2c.v1.DealStageAdvanced", 4),
+        ("l2c.v1.DealActionCompleted", 5),
+        ("l2c.v1.DealStageAdvanced", 6),
         ("l2c.v1.DealWon", 7),
     ]
     opened = history[0]
@@ -278,18 +311,21 @@ def test_bad_requests_get_422_and_unknown_ids_404_through_every_api(system: dict
     )
     assert (
         http.post(
-            f"{urls['billing']}/orders/{unknown}/invoices",
-            json={"amount": {"amount": "-1", "currency": "EUR"}, "due_at": "2026-12-01T00:00:00Z"},
+            f"{urls['billing']}/quotes",
+            json={"deal_id": str(unknown), "lines": [{"item": "CRM-SEAT", "quantity": 0}]},
         ).status_code
         == 422
     )
-    assert (
-        http.post(
-            f"{urls['billing']}/orders/{unknown}/invoices",
-            json={"amount": {"amount": "1", "currency": "EUR"}, "due_at": "2026-12-01T00:00:00Z"},
-        ).status_code
-        == 404
+    unknown_deal = http.post(
+        f"{urls['billing']}/quotes",
+        json={"deal_id": str(unknown), "lines": [{"item": "CRM-CLOUD", "quantity": 1}]},
     )
+    assert unknown_deal.status_code == 404 and "not known to billing" in unknown_deal.text
+    bad_config = http.post(
+        f"{urls['billing']}/quotes/preview", json={"lines": [{"item": "CRM-SEAT", "quantity": 3}]}
+    )
+    assert bad_config.status_code == 422
+    assert {d["rule"] for d in bad_config.json()["details"]} == {"quantity", "component_of"}
     missing = http.get(f"{urls['gateway']}/deals/{unknown}/history")
     assert missing.status_code == 404 and "not found" in missing.json()["message"]
     assert http.get(f"{urls['gateway']}/funnel", params={"since": "yesterday"}).status_code == 422

@@ -36,33 +36,81 @@ async def test_calls_and_key_events_attach_to_deals_and_the_rest_is_dead_lettere
     app = DealsApplication(kafka_settings)
     run = uuid.uuid4().hex[:8]
     phone = f"+4940{int(run, 16) % 10**8:08d}"
-    deal_id = uuid.UUID(str(app.open_deal_for_lead(
-        lead_id=uuid.uuid4(), name="Line automation", amount=Money.of("48000", "EUR"),
-        owner_id="rep-7", company="Acme",
-        qualification=Qualification(budget="b", authority="a", need="n", timeline="t"),
-    )["deal_id"]))
-    app.add_stakeholder(deal_id, stakeholder_id="coo", name="COO", level="c_level",
-                        department="Ops", role="economic_buyer", attitude="neutral", phone=phone)
+    deal_id = uuid.UUID(
+        str(
+            app.open_deal_for_lead(
+                lead_id=uuid.uuid4(),
+                name="Line automation",
+                amount=Money.of("48000", "EUR"),
+                owner_id="rep-7",
+                company="Acme",
+                qualification=Qualification(budget="b", authority="a", need="n", timeline="t"),
+            )["deal_id"]
+        )
+    )
+    app.add_stakeholder(
+        deal_id,
+        stakeholder_id="coo",
+        name="COO",
+        level="c_level",
+        department="Ops",
+        role="economic_buyer",
+        attitude="neutral",
+        phone=phone,
+    )
     key = run.encode()
 
     async def send(body: bytes) -> None:
         await produce(kafka_settings.kafka_bootstrap, TELEPHONY_INBOUND.name, body, key=key)
 
     def message(mid: str, **body: object) -> bytes:
-        return telephony_pb2.TelephonyInboundMessage(message_id=f"{run}-{mid}",
-                                                     **body).SerializeToString()
+        return telephony_pb2.TelephonyInboundMessage(
+            message_id=f"{run}-{mid}", **body
+        ).SerializeToString()
 
     await send(b"\xff\xfe garbage")
-    await send(message("1", call_recorded=telephony_pb2.CallRecorded(
-        call_id=f"{run}-c1", contact_number=phone.replace("+49", "0049 "), rep_id="rep-7",
-        started_at=ts(AT), duration_seconds=540, rep_talk_ratio=0.38)))
-    await send(message("2", key_event_detected=telephony_pb2.KeyEventDetected(
-        detection_id=f"{run}-k1", call_id=f"{run}-c1", deal_id=str(deal_id),
-        kind="customer_approval", at=ts(AT), confidence=0.91)))
-    await send(message("3", call_recorded=telephony_pb2.CallRecorded(
-        call_id=f"{run}-c2", contact_number="+1 555 0100 999", started_at=ts(AT))))
-    await send(message("4", call_recorded=telephony_pb2.CallRecorded(
-        call_id=f"{run}-c3", deal_id=str(deal_id), started_at=ts(AT), rep_talk_ratio=1.7)))
+    await send(
+        message(
+            "1",
+            call_recorded=telephony_pb2.CallRecorded(
+                call_id=f"{run}-c1",
+                contact_number=phone.replace("+49", "0049 "),
+                rep_id="rep-7",
+                started_at=ts(AT),
+                duration_seconds=540,
+                rep_talk_ratio=0.38,
+            ),
+        )
+    )
+    await send(
+        message(
+            "2",
+            key_event_detected=telephony_pb2.KeyEventDetected(
+                detection_id=f"{run}-k1",
+                call_id=f"{run}-c1",
+                deal_id=str(deal_id),
+                kind="customer_approval",
+                at=ts(AT),
+                confidence=0.91,
+            ),
+        )
+    )
+    await send(
+        message(
+            "3",
+            call_recorded=telephony_pb2.CallRecorded(
+                call_id=f"{run}-c2", contact_number="+1 555 0100 999", started_at=ts(AT)
+            ),
+        )
+    )
+    await send(
+        message(
+            "4",
+            call_recorded=telephony_pb2.CallRecorded(
+                call_id=f"{run}-c3", deal_id=str(deal_id), started_at=ts(AT), rep_talk_ratio=1.7
+            ),
+        )
+    )
 
     stop = asyncio.Event()
     task = asyncio.create_task(attach_conversation_to_deal(app, kafka_settings).run(stop))
@@ -77,7 +125,11 @@ async def test_calls_and_key_events_attach_to_deals_and_the_rest_is_dead_lettere
     assert deal.activities == 1
     call = [e for e in app.history(Deal, deal_id) if type(e).__name__ == "ActivityLogged"][0]
     assert (call.kind, call.duration_seconds, call.rep_talk_ratio, call.source) == (
-        "call", 540, 0.38, "telephony")
+        "call",
+        540,
+        0.38,
+        "telephony",
+    )
     assert deal.stakeholders["coo"]["contacted"] is False  # a number is not a person
     reasons = sorted(dict(r.headers)["dlq.reason"].decode() for r in dead)
     assert reasons[0].startswith("NotFound: no deal has a stakeholder with number +15550100999")

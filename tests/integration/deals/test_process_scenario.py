@@ -17,15 +17,25 @@ from services.deals.domain.deal import Deal
 from services.deals.domain.qualification import Qualification
 
 DEALS = 300
-FULL = Qualification(budget="b", authority="a", need="n", timeline="t",
-                     company_situation="c", competitors="x")
+FULL = Qualification(
+    budget="b", authority="a", need="n", timeline="t", company_situation="c", competitors="x"
+)
 
 
 def run_deal(app: DealsApplication, rng: random.Random, process_id: str) -> uuid.UUID:
-    deal_id = uuid.UUID(str(app.open_deal_for_lead(
-        lead_id=uuid.uuid4(), name="Deal", amount=Money.of(rng.randint(5, 500) * 1000, "EUR"),
-        owner_id=f"rep-{rng.randint(1, 9)}", company="Acme", process_id=process_id,
-        qualification=FULL)["deal_id"]))
+    deal_id = uuid.UUID(
+        str(
+            app.open_deal_for_lead(
+                lead_id=uuid.uuid4(),
+                name="Deal",
+                amount=Money.of(rng.randint(5, 500) * 1000, "EUR"),
+                owner_id=f"rep-{rng.randint(1, 9)}",
+                company="Acme",
+                process_id=process_id,
+                qualification=FULL,
+            )["deal_id"]
+        )
+    )
     stages = app.process(process_id).stages
     position = 0
     while position < len(stages) - 1 and rng.random() < 0.85:
@@ -41,8 +51,12 @@ def run_deal(app: DealsApplication, rng: random.Random, process_id: str) -> uuid
             app.advance_deal(deal_id, target)
         except RuleViolation:
             if rng.random() < 0.5:
-                app.advance_deal(deal_id, target, override_by="manager-kim",
-                                 override_reason="customer pushed the timeline")
+                app.advance_deal(
+                    deal_id,
+                    target,
+                    override_by="manager-kim",
+                    override_reason="customer pushed the timeline",
+                )
             else:
                 break
         position += 1
@@ -64,8 +78,10 @@ def test_hundreds_of_deals_through_two_processes_leave_consistent_event_streams(
 ) -> None:
     app = DealsApplication(Settings(data_dir=tmp_path))
     rng = random.Random(11)
-    deals = {run_deal(app, rng, process): process
-             for process in ("simple-product-sale", "solution-sale") * (DEALS // 2)}
+    deals = {
+        run_deal(app, rng, process): process
+        for process in ("simple-product-sale", "solution-sale") * (DEALS // 2)
+    }
     assert len(deals) == DEALS
     outcomes: collections.Counter[str] = collections.Counter()
     overrides = moves_back = 0
@@ -89,8 +105,10 @@ def test_hundreds_of_deals_through_two_processes_leave_consistent_event_streams(
                 assert event.missing == missing
                 assert bool(event.overridden_by) == bool(missing)
                 overrides += bool(missing)
-                assert event.win_probability_percent == process.stage(
-                    event.to_stage).win_probability_percent
+                assert (
+                    event.win_probability_percent
+                    == process.stage(event.to_stage).win_probability_percent
+                )
                 stage = event.to_stage
             elif name == "StageMovedBack":
                 assert process.index_of(event.to_stage) < process.index_of(stage)

@@ -47,8 +47,11 @@ def record_leads(app: LeadsApplication, count: int, batch: str = "a") -> list[uu
 
 def published_in_store(app: LeadsApplication) -> int:
     """How many of the store's events belong on the topic."""
-    return sum(1 for n in app.recorder.select_notifications(1, 1_000_000)
-               if LEAD_CONTRACTS.is_published(app.mapper.to_domain_event(n)))
+    return sum(
+        1
+        for n in app.recorder.select_notifications(1, 1_000_000)
+        if LEAD_CONTRACTS.is_published(app.mapper.to_domain_event(n))
+    )
 
 
 def lead_records(records: list) -> list:  # type: ignore[type-arg]

@@ -49,7 +49,10 @@ def test_a_retried_command_with_the_same_idempotency_key_appends_once(
     app.qualify_lead(lead_id, "x", idempotency_key="q-1")
     app.qualify_lead(lead_id, "x", idempotency_key="q-1")
     assert [type(e).__name__ for e in app.history(Lead, lead_id)] == [
-        "Captured", "MarketingQualified", "Routed"]
+        "Captured",
+        "MarketingQualified",
+        "Routed",
+    ]
     lead_events = [
         n for n in app.recorder.select_notifications(1, 100) if n.originator_id == lead_id
     ]
@@ -99,4 +102,9 @@ def test_two_replicas_racing_on_one_aggregate_one_wins_the_other_conflicts(
         t.join(timeout=30)
     assert sorted(o.split(":")[0] for o in outcomes) == ["conflict", "ok"]
     assert [type(e).__name__ for e in setup.history(Lead, lead_id)] == [
-        "Captured", "MarketingQualified", "Routed", "SalesAccepted", "Converted"]
+        "Captured",
+        "MarketingQualified",
+        "Routed",
+        "SalesAccepted",
+        "Converted",
+    ]

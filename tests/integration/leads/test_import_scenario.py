@@ -83,15 +83,24 @@ def generate(seed: int = 7) -> tuple[str, dict[str, object]]:
 # Fit points of each reference firm under the shipped scoring rules, worked out by hand:
 # industry + size + headcount>=200 + region (EMEA/APAC); product interest adds 15.
 FIT_POINTS = {
-    "robotics.cn": 47, "nordicfreight.se": 50, "souzafoods.com.br": 22,
-    "haddadclinics.ae": 5, "acme.com": 50, "globex.com": 50, "initech.com": 0,
-    "umbrella.eu": 35, "stark.io": 50, "wayne.co.uk": 50, "shenzhen-elec.cn": 47,
+    "robotics.cn": 47,
+    "nordicfreight.se": 50,
+    "souzafoods.com.br": 22,
+    "haddadclinics.ae": 5,
+    "acme.com": 50,
+    "globex.com": 50,
+    "initech.com": 0,
+    "umbrella.eu": 35,
+    "stark.io": 50,
+    "wayne.co.uk": 50,
+    "shenzhen-elec.cn": 47,
     "osaka-motors.jp": 55,
 }
 
 
 async def test_a_realistic_import_is_deduplicated_enriched_scored_routed_and_published(
-    kafka_broker: KafkaBroker, tmp_path: Path,
+    kafka_broker: KafkaBroker,
+    tmp_path: Path,
 ) -> None:
     # One backend is enough for the scenario; every port is tested on both elsewhere.
     kafka_settings = Settings(data_dir=tmp_path, kafka_bootstrap=kafka_broker.bootstrap)
@@ -101,8 +110,11 @@ async def test_a_realistic_import_is_deduplicated_enriched_scored_routed_and_pub
     body, expected = generate()
 
     began = time.monotonic()
-    report = http.post("/leads/imports", content=body, headers={
-        "Content-Type": "text/csv", "Idempotency-Key": f"export-{uuid.uuid4()}"}).json()
+    report = http.post(
+        "/leads/imports",
+        content=body,
+        headers={"Content-Type": "text/csv", "Idempotency-Key": f"export-{uuid.uuid4()}"},
+    ).json()
     print(f"\nimport of {ROWS} rows: {time.monotonic() - began:.1f}s")
     assert report["rows"] == ROWS
     assert {r["row"] for r in report["rejected"]} == expected["rejected"]
@@ -116,13 +128,17 @@ async def test_a_realistic_import_is_deduplicated_enriched_scored_routed_and_pub
     try:
         await eventually(
             lambda: http.get("/leads", params={"limit": 1, "status": "new"}).json()["items"] == [],
-            timeout=300, interval=1.0)
+            timeout=300,
+            interval=1.0,
+        )
         await eventually(lambda: relay.backlog() == 0, timeout=120)
     finally:
         stop.set()
         await asyncio.gather(*tasks)
-    print(f"enrichment, scoring and routing of {report['accepted']} leads: "
-          f"{time.monotonic() - began:.1f}s")
+    print(
+        f"enrichment, scoring and routing of {report['accepted']} leads: "
+        f"{time.monotonic() - began:.1f}s"
+    )
 
     leads = []
     cursor = 0
@@ -143,8 +159,11 @@ async def test_a_realistic_import_is_deduplicated_enriched_scored_routed_and_pub
             firm = reference[domain]
             assert lead["enrichment"] == "enriched", lead
             assert lead["firmographics"] == {
-                "industry": firm["industry"], "company_size": firm["company_size"],
-                "headcount": int(firm["headcount"]), "region": firm["region"]}
+                "industry": firm["industry"],
+                "company_size": firm["company_size"],
+                "headcount": int(firm["headcount"]),
+                "region": firm["region"],
+            }
             assert lead["score"]["total"] == FIT_POINTS[domain] + interest, lead
         else:
             assert lead["enrichment"] == "failed"

@@ -16,8 +16,7 @@ from services.leads.entrypoints.http import build_api
 
 
 def capture(app: LeadsApplication, name: str, email: str, **contact: str) -> uuid.UUID:
-    return uuid.UUID(app.capture_lead(Contact(name, email=email, **contact), "web_form")[
-        "lead_id"])
+    return uuid.UUID(app.capture_lead(Contact(name, email=email, **contact), "web_form")["lead_id"])
 
 
 def test_qualified_leads_go_to_the_team_of_the_first_matching_rule_in_turn(
@@ -26,8 +25,9 @@ def test_qualified_leads_go_to_the_team_of_the_first_matching_rule_in_turn(
     app = LeadsApplication(store_settings)
     reps = []
     for i in range(4):  # APAC + automation interest -> team apac, round robin
-        lead_id = capture(app, f"Lead {i}", f"l{i}@firm{i}.cn", region="APAC",
-                          product_interest="automation")
+        lead_id = capture(
+            app, f"Lead {i}", f"l{i}@firm{i}.cn", region="APAC", product_interest="automation"
+        )
         routed = app.qualify_lead(lead_id, "webinar")
         assert (routed["status"], routed["team"]) == ("mql", "apac")
         reps.append(routed["rep"])
@@ -44,17 +44,23 @@ def test_a_rejected_lead_is_rerouted_and_lands_in_the_manual_queue_when_no_rep_i
     http = TestClient(build_api(app := LeadsApplication(store_settings)))
     lead_id = capture(app, "Omar", "omar@shop.example")  # default queue: is-ana, is-tom
     first = app.qualify_lead(lead_id, "")["rep"]
-    second = http.post(f"/leads/{lead_id}/assignment/reject",
-                       json={"rep_id": first, "reason": "consumer, not business"}).json()
+    second = http.post(
+        f"/leads/{lead_id}/assignment/reject",
+        json={"rep_id": first, "reason": "consumer, not business"},
+    ).json()
     assert second["rep"] != first and second["team"] == "inside-sales"
-    wrong = http.post(f"/leads/{lead_id}/assignment/reject",
-                      json={"rep_id": first, "reason": "again"})
+    wrong = http.post(
+        f"/leads/{lead_id}/assignment/reject", json={"rep_id": first, "reason": "again"}
+    )
     assert wrong.status_code == 409
-    queued = http.post(f"/leads/{lead_id}/assignment/reject",
-                       json={"rep_id": second["rep"], "reason": "not mine"}).json()
+    queued = http.post(
+        f"/leads/{lead_id}/assignment/reject", json={"rep_id": second["rep"], "reason": "not mine"}
+    ).json()
     assert (queued["in_manual_queue"], queued["rep"]) == (True, "")
-    manual = http.post(f"/leads/{lead_id}/assign",
-                       json={"team": "smb-channel", "rep_id": "smb-omar", "note": "SMB desk"})
+    manual = http.post(
+        f"/leads/{lead_id}/assign",
+        json={"team": "smb-channel", "rep_id": "smb-omar", "note": "SMB desk"},
+    )
     assert manual.status_code == 200 and manual.json()["rep"] == "smb-omar"
     bad = http.post(f"/leads/{lead_id}/assign", json={"team": "smb-channel", "rep_id": "ghost"})
     assert bad.status_code == 422
@@ -69,8 +75,7 @@ def test_a_returned_lead_waits_in_nurture_until_engagement_requalifies_and_rerou
     lead = app.get_lead(lead_id)  # 62 points: MQL, routed to apac
     assert (lead.status.value, lead.team) == ("mql", "apac")
     app.return_lead(lead_id, lead.rep, "evaluating next year")
-    assert (app.get_lead(lead_id).status.value, app.get_lead(lead_id).pool) == (
-        "nurturing", "warm")
+    assert (app.get_lead(lead_id).status.value, app.get_lead(lead_id).pool) == ("nurturing", "warm")
     app.record_engagement(lead_id, "event_attended", datetime.now(UTC), ref="expo-17")
     back = app.get_lead(lead_id)
     assert (back.status.value, back.team) == ("mql", "apac")

@@ -21,15 +21,28 @@ from tests.kafka_support import eventually, produce, read_topic
 RANG_AT = datetime(2026, 11, 20, 15, 4, tzinfo=UTC)
 
 
-def call(message_id: str, call_id: str, number: str, *, name: str = "", campaign: str = "",
-         answered: bool = True) -> bytes:
+def call(
+    message_id: str,
+    call_id: str,
+    number: str,
+    *,
+    name: str = "",
+    campaign: str = "",
+    answered: bool = True,
+) -> bytes:
     started = Timestamp()
     started.FromDatetime(RANG_AT)
     return telephony_pb2.TelephonyInboundMessage(
         message_id=message_id,
         inbound_call=telephony_pb2.InboundCall(
-            call_id=call_id, caller_number=number, caller_name=name, campaign_id=campaign,
-            started_at=started, answered=answered, duration_seconds=120),
+            call_id=call_id,
+            caller_number=number,
+            caller_name=name,
+            campaign_id=campaign,
+            started_at=started,
+            answered=answered,
+            duration_seconds=120,
+        ),
     ).SerializeToString()
 
 
@@ -65,9 +78,14 @@ async def test_inbound_calls_capture_new_callers_engage_known_ones_and_dead_lett
 
     lead = app.get_lead(lead_id)
     assert (lead.full_name, lead.source, lead.external_ref) == (
-        "Mei Chen", "inbound_call", f"call:{run}-c1")
+        "Mei Chen",
+        "inbound_call",
+        f"call:{run}-c1",
+    )
     assert [(k, at, ref) for k, at, ref in lead.engagements] == [
-        ("call_answered", RANG_AT, f"call:{run}-c1"), ("call_answered", RANG_AT, f"call:{run}-c3")]
+        ("call_answered", RANG_AT, f"call:{run}-c1"),
+        ("call_answered", RANG_AT, f"call:{run}-c3"),
+    ]
     captured = [e for e in app.history(Lead, lead_id) if type(e).__name__ == "Captured"][0]
     assert captured.metadata["occurred_at"] == RANG_AT.isoformat()
     reasons = sorted(dict(r.headers)["dlq.reason"].decode() for r in dead)

@@ -27,8 +27,15 @@ def opened(pipeline: Pipeline = PIPELINE) -> Deal:
 
 def test_a_deal_is_not_opened_without_bant_and_the_refusal_lists_what_is_missing() -> None:
     with pytest.raises(RuleViolation, match="needs BANT; missing: authority, timeline"):
-        Deal.open(LEAD, "D", Money(Decimal("1"), "EUR"), "rep", "Acme", PIPELINE,
-                  Qualification(budget="50k", need="downtime"))
+        Deal.open(
+            LEAD,
+            "D",
+            Money(Decimal("1"), "EUR"),
+            "rep",
+            "Acme",
+            PIPELINE,
+            Qualification(budget="50k", need="downtime"),
+        )
 
 
 def test_a_deal_opens_in_the_first_stage_with_its_win_probability() -> None:
@@ -111,10 +118,16 @@ def test_a_processes_document_naming_an_unknown_default_is_refused() -> None:
         ProcessesSchema.model_validate(document)
 
 
-GATED = Pipeline("solution", "Solution", (
-    Stage("goal", 10, ("pain_identified",)),
-    Stage("sponsor", 50, ("power_sponsor_won",), ("customer_approval",)),
-    Stage("close", 90)), version=1)
+GATED = Pipeline(
+    "solution",
+    "Solution",
+    (
+        Stage("goal", 10, ("pain_identified",)),
+        Stage("sponsor", 50, ("power_sponsor_won",), ("customer_approval",)),
+        Stage("close", 90),
+    ),
+    version=1,
+)
 
 
 def gated() -> Deal:
@@ -123,9 +136,12 @@ def gated() -> Deal:
 
 def test_advancing_without_exit_criteria_is_refused_listing_what_is_missing() -> None:
     deal = gated()
-    with pytest.raises(RuleViolation, match="missing: goal: action pain_identified; sponsor: "
-                                            "action power_sponsor_won; sponsor: key event "
-                                            "customer_approval"):
+    with pytest.raises(
+        RuleViolation,
+        match="missing: goal: action pain_identified; sponsor: "
+        "action power_sponsor_won; sponsor: key event "
+        "customer_approval",
+    ):
         deal.advance_to("close")
     deal.complete_action("pain_identified")
     deal.advance_to("sponsor")
@@ -144,7 +160,10 @@ def test_a_manager_may_override_missing_criteria_and_the_event_says_who_why_and_
     deal.advance_to("sponsor", override_by="manager-kim", override_reason="CEO intro done")
     advanced = deal.collect_events()[-1]
     assert (advanced.overridden_by, advanced.override_reason, advanced.missing) == (
-        "manager-kim", "CEO intro done", ["goal: action pain_identified"])
+        "manager-kim",
+        "CEO intro done",
+        ["goal: action pain_identified"],
+    )
 
 
 def test_unknown_actions_are_refused_and_repeats_change_nothing() -> None:
@@ -170,8 +189,12 @@ def test_moving_back_is_allowed_evented_and_needs_a_reason() -> None:
 
 def test_a_deal_keeps_its_process_version_until_migrated() -> None:
     deal = gated()
-    newer = Pipeline("solution", "Solution", (
-        Stage("goal", 15, ("pain_identified",)), Stage("close", 90)), version=2)
+    newer = Pipeline(
+        "solution",
+        "Solution",
+        (Stage("goal", 15, ("pain_identified",)), Stage("close", 90)),
+        version=2,
+    )
     deal.advance_to("sponsor", override_by="kim", override_reason="x")
     assert deal.pipeline_definition.version == 1
     assert deal.migrate_to(newer) is True
@@ -216,7 +239,10 @@ def test_coverage_reports_call_high_call_wide_and_opponents() -> None:
     assert deal.coverage["call_high"] is None and deal.coverage["call_wide"] == 0.0
     deal.record_contact("a", "visit")
     assert (deal.coverage["call_high"], deal.coverage["call_wide"], deal.coverage["opponents"]) == (
-        "director", 0.5, ["Bo"])
+        "director",
+        0.5,
+        ["Bo"],
+    )
     with pytest.raises(RuleViolation, match="already on the map"):
         deal.add_stakeholder("a", "Ann", "director", "IT", "user", "neutral")
 
@@ -252,7 +278,9 @@ def test_next_steps_are_done_rescheduled_or_overdue_on_event_time() -> None:
     with pytest.raises(RuleViolation, match="is done"):
         deal.reschedule_next_step("demo", t0, "again")
     assert {s["step_id"]: s["state"] for s in deal.next_steps.values()} == {
-        "demo": "done", "quote": "overdue"}
+        "demo": "done",
+        "quote": "overdue",
+    }
 
 
 def test_a_deal_closed_without_decision_is_closed_at_zero_probability() -> None:

@@ -10,14 +10,17 @@ from services.leads.domain.scoring import Profile
 
 RULES = RoutingRules(
     version=2,
-    rules=(RoutingRule("enterprise", "key-accounts", company_size=("enterprise",)),
-           RoutingRule("apac-automation", "apac", region=("APAC",),
-                       product_line=("automation",)),
-           RoutingRule("big", "key-accounts", min_headcount=5000)),
+    rules=(
+        RoutingRule("enterprise", "key-accounts", company_size=("enterprise",)),
+        RoutingRule("apac-automation", "apac", region=("APAC",), product_line=("automation",)),
+        RoutingRule("big", "key-accounts", min_headcount=5000),
+    ),
     default_queue="inside-sales",
-    teams={"key-accounts": Team("key-accounts", "least_loaded", ("anna", "bo")),
-           "apac": Team("apac", "round_robin", ("chen", "li", "sato")),
-           "inside-sales": Team("inside-sales", "round_robin", ("ana",))},
+    teams={
+        "key-accounts": Team("key-accounts", "least_loaded", ("anna", "bo")),
+        "apac": Team("apac", "round_robin", ("chen", "li", "sato")),
+        "inside-sales": Team("inside-sales", "round_robin", ("ana",)),
+    },
     speed_to_lead_minutes={"A": 60, "D": 4320},
 )
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
@@ -26,13 +29,22 @@ NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
 @pytest.mark.parametrize(
     ("profile", "team", "why"),
     [
-        (Profile(company_size="enterprise", region="APAC", product_interest="automation"),
-         "key-accounts", "rule enterprise (routing rules v2)"),
-        (Profile(region="apac", product_interest="Automation"), "apac",
-         "rule apac-automation (routing rules v2)"),
+        (
+            Profile(company_size="enterprise", region="APAC", product_interest="automation"),
+            "key-accounts",
+            "rule enterprise (routing rules v2)",
+        ),
+        (
+            Profile(region="apac", product_interest="Automation"),
+            "apac",
+            "rule apac-automation (routing rules v2)",
+        ),
         (Profile(headcount=8000), "key-accounts", "rule big (routing rules v2)"),
-        (Profile(region="EMEA"), "inside-sales",
-         "no rule matched: default queue (routing rules v2)"),
+        (
+            Profile(region="EMEA"),
+            "inside-sales",
+            "no rule matched: default queue (routing rules v2)",
+        ),
     ],
 )
 def test_the_first_matching_rule_wins_else_the_default_queue(

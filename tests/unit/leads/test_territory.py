@@ -6,11 +6,14 @@ from kernel.errors import RuleViolation
 from services.leads.domain.account import Account
 from services.leads.domain.territory import Territory, TerritoryRules, preview_moves
 
-RULES = TerritoryRules(1, (
-    Territory("emea-industrial", "lars", 30, ("EMEA",), ("manufacturing", "logistics")),
-    Territory("emea-other", "ines", 45, ("EMEA",)),
-    Territory("apac", "chen", 45, ("APAC",)),
-))
+RULES = TerritoryRules(
+    1,
+    (
+        Territory("emea-industrial", "lars", 30, ("EMEA",), ("manufacturing", "logistics")),
+        Territory("emea-other", "ines", 45, ("EMEA",)),
+        Territory("apac", "chen", 45, ("APAC",)),
+    ),
+)
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -20,9 +23,14 @@ def account(region: str = "EMEA", industry: str = "logistics") -> Account:
     return acc
 
 
-@pytest.mark.parametrize(("region", "industry", "territory"), [
-    ("EMEA", "Logistics", "emea-industrial"), ("EMEA", "pharma", "emea-other"),
-    ("APAC", "anything", "apac")])
+@pytest.mark.parametrize(
+    ("region", "industry", "territory"),
+    [
+        ("EMEA", "Logistics", "emea-industrial"),
+        ("EMEA", "pharma", "emea-other"),
+        ("APAC", "anything", "apac"),
+    ],
+)
 def test_the_first_territory_covering_region_and_industry_takes_the_account(
     region: str, industry: str, territory: str
 ) -> None:
@@ -53,13 +61,18 @@ def test_only_an_account_in_the_public_pool_can_be_claimed() -> None:
     acc.return_to_public_pool_if_idle(T0 + timedelta(days=31))
     acc.claim("ines", T0 + timedelta(days=32))
     assert (acc.owner, acc.in_public_pool, acc.due_back_at()) == (
-        "ines", False, T0 + timedelta(days=62))
+        "ines",
+        False,
+        T0 + timedelta(days=62),
+    )
 
 
 def test_a_preview_lists_only_the_accounts_that_would_move() -> None:
     accounts = [account().snapshot(), account(region="APAC", industry="food").snapshot()]
-    proposed = TerritoryRules(2, (Territory("emea-all", "ines", 30, ("EMEA",)),
-                                  Territory("apac", "chen", 45, ("APAC",))))
-    assert [(m["from_territory"], m["to_territory"], m["to_owner"])
-            for m in preview_moves(accounts, proposed)] == [
-        ("emea-industrial", "emea-all", "ines")]
+    proposed = TerritoryRules(
+        2, (Territory("emea-all", "ines", 30, ("EMEA",)), Territory("apac", "chen", 45, ("APAC",)))
+    )
+    assert [
+        (m["from_territory"], m["to_territory"], m["to_owner"])
+        for m in preview_moves(accounts, proposed)
+    ] == [("emea-industrial", "emea-all", "ines")]
