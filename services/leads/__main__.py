@@ -31,8 +31,11 @@ def build(settings: Settings) -> ServiceParts:
             enrich_lead_when_captured(app, provider, settings).run,
             capture_lead_when_call_arrives(app, settings).run,
             every(30, lambda: app.flag_missed_deadlines(utcnow()), "speed-to-lead clock"),
-            every(300, lambda: app.sweep_public_pool(utcnow(), directory.account_ids()),
-                  "public-pool clock"),
+            every(
+                300,
+                lambda: app.sweep_public_pool(utcnow(), directory.account_ids()),
+                "public-pool clock",
+            ),
             every(5, directory.catch_up, "directory"),
         ],
     )

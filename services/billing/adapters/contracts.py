@@ -56,7 +56,7 @@ def lines_pb(lines: list[dict[str, Any]]) -> list[billing_pb2.QuoteLine]:
 def installments_pb(installments: list[dict[str, Any]]) -> list[billing_pb2.Installment]:
     return [
         billing_pb2.Installment(
-            number=d["number"],
+            number=d.get("number", n),
             label=d["label"],
             percent=d["percent"],
             trigger=d["trigger"],
@@ -66,7 +66,7 @@ def installments_pb(installments: list[dict[str, Any]]) -> list[billing_pb2.Inst
             status=d.get("status", ""),
             invoice_id=d.get("invoice_id", ""),
         )
-        for d in installments
+        for n, d in enumerate(installments, start=1)
     ]
 
 

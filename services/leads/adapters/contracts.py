@@ -128,26 +128,44 @@ LEAD_CONTRACTS = EventContracts(
         ),
         Lead.Converted: _converted,  # type: ignore[attr-defined]
         Lead.Routed: lambda e: leads_pb2.LeadRouted(  # type: ignore[attr-defined]
-            lead_id=_id(e), team=e.team, rep=e.rep, reason=e.reason,
-            deadline_at=timestamp(e.deadline_at), grade=e.grade),
+            lead_id=_id(e),
+            team=e.team,
+            rep=e.rep,
+            reason=e.reason,
+            deadline_at=timestamp(e.deadline_at),
+            grade=e.grade,
+        ),
         Lead.QueuedForManualRouting: lambda e: leads_pb2.LeadQueuedForManualRouting(  # type: ignore[attr-defined]
-            lead_id=_id(e), team=e.team, reason=e.reason),
+            lead_id=_id(e), team=e.team, reason=e.reason
+        ),
         Lead.AssignmentRejected: lambda e: leads_pb2.LeadAssignmentRejected(  # type: ignore[attr-defined]
-            lead_id=_id(e), rep=e.rep, team=e.team, reason=e.reason),
+            lead_id=_id(e), rep=e.rep, team=e.team, reason=e.reason
+        ),
         Lead.ReturnedToNurture: lambda e: leads_pb2.LeadReturnedToNurture(  # type: ignore[attr-defined]
-            lead_id=_id(e), rep=e.rep, pool=e.pool, reason=e.reason),
+            lead_id=_id(e), rep=e.rep, pool=e.pool, reason=e.reason
+        ),
         Lead.SpeedToLeadMissed: lambda e: leads_pb2.LeadSpeedToLeadMissed(  # type: ignore[attr-defined]
-            lead_id=_id(e), rep=e.rep, team=e.team, deadline_at=timestamp(e.deadline_at)),
+            lead_id=_id(e), rep=e.rep, team=e.team, deadline_at=timestamp(e.deadline_at)
+        ),
         Account.TerritoryAssigned: lambda e: leads_pb2.AccountTerritoryAssigned(  # type: ignore[attr-defined]
-            account_id=_id(e), territory=e.territory, owner=e.owner,
-            public_pool_after_days=e.public_pool_after_days, rules_version=e.rules_version),
+            account_id=_id(e),
+            territory=e.territory,
+            owner=e.owner,
+            public_pool_after_days=e.public_pool_after_days,
+            rules_version=e.rules_version,
+        ),
         Account.Visited: lambda e: leads_pb2.AccountVisited(  # type: ignore[attr-defined]
-            account_id=_id(e), rep=e.rep, at=timestamp(e.at)),
+            account_id=_id(e), rep=e.rep, at=timestamp(e.at)
+        ),
         Account.ReturnedToPublicPool: lambda e: leads_pb2.AccountReturnedToPublicPool(  # type: ignore[attr-defined]
-            account_id=_id(e), previous_owner=e.previous_owner, due_at=timestamp(e.due_at),
-            days_without_visit=e.days_without_visit),
+            account_id=_id(e),
+            previous_owner=e.previous_owner,
+            due_at=timestamp(e.due_at),
+            days_without_visit=e.days_without_visit,
+        ),
         Account.Claimed: lambda e: leads_pb2.AccountClaimed(  # type: ignore[attr-defined]
-            account_id=_id(e), rep=e.rep),
+            account_id=_id(e), rep=e.rep
+        ),
         Campaign.Launched: _campaign_launched,  # type: ignore[attr-defined]
         Campaign.CostRecorded: lambda e: leads_pb2.CampaignCostRecorded(  # type: ignore[attr-defined]
             campaign_id=e.slug, cost=money_to_proto(e.cost)

@@ -27,8 +27,17 @@ CREATE TABLE IF NOT EXISTS campaigns (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, campaign_id TEXT UNIQUE, channel_type TEXT, row TEXT);
 """
 
-LEAD_FILTERS = ("status", "source", "campaign_id", "grade", "temperature", "pool", "team", "rep",
-                "region")
+LEAD_FILTERS = (
+    "status",
+    "source",
+    "campaign_id",
+    "grade",
+    "temperature",
+    "pool",
+    "team",
+    "rep",
+    "region",
+)
 
 
 class LeadDirectory(Directory):
@@ -51,8 +60,18 @@ class LeadDirectory(Directory):
                 " reached_mql = max(leads.reached_mql, excluded.reached_mql),"
                 " search = excluded.search, row = excluded.row",
                 {
-                    **{k: row[k] for k in ("lead_id", "status", "source", "campaign_id", "pool",
-                                           "team", "rep")},
+                    **{
+                        k: row[k]
+                        for k in (
+                            "lead_id",
+                            "status",
+                            "source",
+                            "campaign_id",
+                            "pool",
+                            "team",
+                            "rep",
+                        )
+                    },
                     "grade": row["score"].get("grade", ""),
                     "temperature": row["score"].get("temperature", ""),
                     "score": row["score"].get("total"),
@@ -72,16 +91,27 @@ class LeadDirectory(Directory):
                 " industry = excluded.industry, territory = excluded.territory,"
                 " owner = excluded.owner, in_public_pool = excluded.in_public_pool,"
                 " search = excluded.search, row = excluded.row",
-                (row["account_id"], row["region"], row["industry"], row["territory"],
-                 row["owner"], int(row["in_public_pool"]),
-                 f"{row['name']} {row['domain']}".lower(), json.dumps(row)),
+                (
+                    row["account_id"],
+                    row["region"],
+                    row["industry"],
+                    row["territory"],
+                    row["owner"],
+                    int(row["in_public_pool"]),
+                    f"{row['name']} {row['domain']}".lower(),
+                    json.dumps(row),
+                ),
             )
         elif isinstance(aggregate, Campaign):
-            row = {"campaign_id": aggregate.slug, "name": aggregate.name,
-                   "channel_type": aggregate.channel_type, "cost": str(aggregate.cost.amount),
-                   "currency": aggregate.cost.currency,
-                   "starts_on": aggregate.starts_on.isoformat(),
-                   "ends_on": aggregate.ends_on.isoformat()}
+            row = {
+                "campaign_id": aggregate.slug,
+                "name": aggregate.name,
+                "channel_type": aggregate.channel_type,
+                "cost": str(aggregate.cost.amount),
+                "currency": aggregate.cost.currency,
+                "starts_on": aggregate.starts_on.isoformat(),
+                "ends_on": aggregate.ends_on.isoformat(),
+            }
             db.execute(
                 "INSERT INTO campaigns (campaign_id, channel_type, row) VALUES (?, ?, ?)"
                 " ON CONFLICT (campaign_id) DO UPDATE SET channel_type = excluded.channel_type,"
@@ -91,8 +121,15 @@ class LeadDirectory(Directory):
 
     # -- queries ---------------------------------------------------------------------
 
-    def leads(self, *, filters: dict[str, str], duplicate: bool | None = None, q: str = "",
-              after: int = 0, limit: int = 50) -> dict[str, Any]:
+    def leads(
+        self,
+        *,
+        filters: dict[str, str],
+        duplicate: bool | None = None,
+        q: str = "",
+        after: int = 0,
+        limit: int = 50,
+    ) -> dict[str, Any]:
         unknown = set(filters) - set(LEAD_FILTERS)
         if unknown:
             raise ValueError(f"unknown filters {sorted(unknown)}")
@@ -102,21 +139,37 @@ class LeadDirectory(Directory):
             columns["duplicate"] = int(duplicate)
         return self.page("leads", columns, after, limit, (where, params))
 
-    def accounts(self, *, territory: str = "", owner: str = "", in_public_pool: bool | None = None,
-                 after: int = 0, limit: int = 50) -> dict[str, Any]:
-        return self.page("accounts", {
-            "territory": territory, "owner": owner,
-            "in_public_pool": None if in_public_pool is None else int(in_public_pool),
-        }, after, limit)
+    def accounts(
+        self,
+        *,
+        territory: str = "",
+        owner: str = "",
+        in_public_pool: bool | None = None,
+        after: int = 0,
+        limit: int = 50,
+    ) -> dict[str, Any]:
+        return self.page(
+            "accounts",
+            {
+                "territory": territory,
+                "owner": owner,
+                "in_public_pool": None if in_public_pool is None else int(in_public_pool),
+            },
+            after,
+            limit,
+        )
 
     def account_ids(self) -> list[uuid.UUID]:
         self.catch_up()
         with self._connect() as db:
-            return [uuid.UUID(r["account_id"]) for r in
-                    db.execute("SELECT account_id FROM accounts ORDER BY seq")]
+            return [
+                uuid.UUID(r["account_id"])
+                for r in db.execute("SELECT account_id FROM accounts ORDER BY seq")
+            ]
 
-    def campaigns(self, *, channel_type: str = "", after: int = 0, limit: int = 50) -> dict[
-            str, Any]:
+    def campaigns(
+        self, *, channel_type: str = "", after: int = 0, limit: int = 50
+    ) -> dict[str, Any]:
         return self.page("campaigns", {"channel_type": channel_type}, after, limit)
 
     def acceptance(self, by: str) -> list[dict[str, Any]]:
@@ -129,12 +182,18 @@ class LeadDirectory(Directory):
                 f"SELECT {column} AS key, sum(reached_mql) AS mqls,"
                 " sum(status IN ('sql', 'converted')) AS accepted,"
                 " sum(status = 'rejected') AS rejected"
-                f" FROM leads GROUP BY {column} ORDER BY {column}").fetchall()
+                f" FROM leads GROUP BY {column} ORDER BY {column}"
+            ).fetchall()
         report = []
         for r in rows:
             decided = (r["accepted"] or 0) + (r["rejected"] or 0)
-            report.append({by: r["key"], "mqls": r["mqls"] or 0, "accepted": r["accepted"] or 0,
-                           "rejected": r["rejected"] or 0,
-                           "acceptance_rate": round(r["accepted"] / decided, 4) if decided
-                           else None})
+            report.append(
+                {
+                    by: r["key"],
+                    "mqls": r["mqls"] or 0,
+                    "accepted": r["accepted"] or 0,
+                    "rejected": r["rejected"] or 0,
+                    "acceptance_rate": round(r["accepted"] / decided, 4) if decided else None,
+                }
+            )
         return report

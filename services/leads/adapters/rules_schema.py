@@ -104,8 +104,17 @@ class RoutingRulesSchema(BaseModel):
     def to_domain(self, version: int) -> RoutingRules:
         return RoutingRules(
             version=version,
-            rules=tuple(RoutingRule(r.id, r.team, tuple(r.company_size), tuple(r.product_line),
-                                    tuple(r.region), r.min_headcount) for r in self.rules),
+            rules=tuple(
+                RoutingRule(
+                    r.id,
+                    r.team,
+                    tuple(r.company_size),
+                    tuple(r.product_line),
+                    tuple(r.region),
+                    r.min_headcount,
+                )
+                for r in self.rules
+            ),
             default_queue=self.default_queue,
             teams={name: Team(name, t.strategy, tuple(t.reps)) for name, t in self.teams.items()},
             speed_to_lead_minutes=dict(self.speed_to_lead_minutes),
@@ -131,6 +140,12 @@ class TerritoryRulesSchema(BaseModel):
         return self
 
     def to_domain(self, version: int) -> TerritoryRules:
-        return TerritoryRules(version, tuple(
-            Territory(t.id, t.owner, t.public_pool_after_days, tuple(t.regions),
-                      tuple(t.industries)) for t in self.territories))
+        return TerritoryRules(
+            version,
+            tuple(
+                Territory(
+                    t.id, t.owner, t.public_pool_after_days, tuple(t.regions), tuple(t.industries)
+                )
+                for t in self.territories
+            ),
+        )

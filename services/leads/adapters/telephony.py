@@ -18,8 +18,11 @@ class TelephonyPublisher:
 
     async def publish(self, msg: telephony_pb2.TelephonyInboundMessage) -> None:
         await self._producer.send_and_wait(
-            TELEPHONY_INBOUND.name, value=msg.SerializeToString(),
+            TELEPHONY_INBOUND.name,
+            value=msg.SerializeToString(),
             key=normalise_phone(msg.inbound_call.caller_number).encode(),
-            headers=[("message_id", msg.message_id.encode()),
-                     *kafka_headers_for(current_trace_headers())],
+            headers=[
+                ("message_id", msg.message_id.encode()),
+                *kafka_headers_for(current_trace_headers()),
+            ],
         )

@@ -23,8 +23,12 @@ class Account(L2CAggregate):
         domain = web_domain(website)
         if not domain:
             raise InvalidCommand("an account needs its website (for matching leads to it)")
-        return cls(name=name.strip(), domain=domain, region=region.strip(),
-                   industry=industry.strip().lower())
+        return cls(
+            name=name.strip(),
+            domain=domain,
+            region=region.strip(),
+            industry=industry.strip().lower(),
+        )
 
     @event("Registered")
     def __init__(self, name: str, domain: str, region: str, industry: str) -> None:
@@ -45,13 +49,22 @@ class Account(L2CAggregate):
         if target == (self.territory, self.owner) and not self.in_public_pool:
             return
         self._territory_assigned(
-            territory=target[0], owner=target[1],
+            territory=target[0],
+            owner=target[1],
             public_pool_after_days=territory.public_pool_after_days if territory else 0,
-            rules_version=rules_version, at=at)
+            rules_version=rules_version,
+            at=at,
+        )
 
     @event("TerritoryAssigned")
-    def _territory_assigned(self, territory: str, owner: str, public_pool_after_days: int,
-                            rules_version: int, at: datetime) -> None:
+    def _territory_assigned(
+        self,
+        territory: str,
+        owner: str,
+        public_pool_after_days: int,
+        rules_version: int,
+        at: datetime,
+    ) -> None:
         self.territory, self.owner = territory, owner
         self.pool_after_days = public_pool_after_days
         self.held_since = at
@@ -78,20 +91,23 @@ class Account(L2CAggregate):
         due = self.due_back_at()
         if due is None or due > now:
             return None
-        self._returned_to_public_pool(previous_owner=self.owner, due_at=due,
-                                      days_without_visit=self.pool_after_days)
+        self._returned_to_public_pool(
+            previous_owner=self.owner, due_at=due, days_without_visit=self.pool_after_days
+        )
         return due
 
     @event("ReturnedToPublicPool")
-    def _returned_to_public_pool(self, previous_owner: str, due_at: datetime,
-                                 days_without_visit: int) -> None:
+    def _returned_to_public_pool(
+        self, previous_owner: str, due_at: datetime, days_without_visit: int
+    ) -> None:
         self.owner = ""
         self.in_public_pool = True
 
     def claim(self, rep: str, at: datetime) -> None:
         if not self.in_public_pool:
-            raise RuleViolation(f"account {self.id} is held by {self.owner or 'nobody'}, "
-                                "not in the public pool")
+            raise RuleViolation(
+                f"account {self.id} is held by {self.owner or 'nobody'}, not in the public pool"
+            )
         self._claimed(rep=rep, at=at)
 
     @event("Claimed")
@@ -103,9 +119,14 @@ class Account(L2CAggregate):
     def snapshot(self) -> dict[str, Any]:
         due = self.due_back_at()
         return {
-            "account_id": str(self.id), "version": self.version, "name": self.name,
-            "domain": self.domain, "region": self.region, "industry": self.industry,
-            "territory": self.territory, "owner": self.owner,
+            "account_id": str(self.id),
+            "version": self.version,
+            "name": self.name,
+            "domain": self.domain,
+            "region": self.region,
+            "industry": self.industry,
+            "territory": self.territory,
+            "owner": self.owner,
             "in_public_pool": self.in_public_pool,
             "last_visit_at": self.last_visit_at.isoformat() if self.last_visit_at else None,
             "due_back_to_pool_at": due.isoformat() if due else None,

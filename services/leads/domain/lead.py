@@ -154,8 +154,13 @@ class Lead(L2CAggregate):
         return self.status is LeadStatus.MQL and not self.rep and not self.in_manual_queue
 
     def route_to(self, team: str, rep: str, reason: str, deadline_at: datetime) -> None:
-        self._routed(team=team, rep=rep, reason=reason, deadline_at=deadline_at,
-                     grade=self.score.get("grade", ""))
+        self._routed(
+            team=team,
+            rep=rep,
+            reason=reason,
+            deadline_at=deadline_at,
+            grade=self.score.get("grade", ""),
+        )
 
     @event("Routed")
     def _routed(self, team: str, rep: str, reason: str, deadline_at: datetime, grade: str) -> None:
@@ -209,7 +214,8 @@ class Lead(L2CAggregate):
         if self.status is not LeadStatus.MQL or self.rep != rep:
             holder = self.rep or "nobody"
             raise RuleViolation(
-                f"lead {self.id} is {self.status.value} and assigned to {holder}, not {rep}")
+                f"lead {self.id} is {self.status.value} and assigned to {holder}, not {rep}"
+            )
 
     # -- enrichment, engagement, score and nurture ---------------------------------------
 
@@ -422,17 +428,25 @@ class Lead(L2CAggregate):
             reason=why.value, note=note, campaign_id=self.campaign_id, source=self.source
         )
 
-    def convert(self, deal_name: str, expected_amount: Money, owner_id: str,
-                qualification: dict[str, str] | None = None, process_id: str = "") -> None:
+    def convert(
+        self,
+        deal_name: str,
+        expected_amount: Money,
+        owner_id: str,
+        qualification: dict[str, str] | None = None,
+        process_id: str = "",
+    ) -> None:
         """Only a lead that passes BANT becomes an opportunity (without a gate, reps rewarded
         on opportunity counts build a fat funnel whose conversion rates mean nothing)."""
         self._check_status(LeadStatus.SQL, "be converted")
         qualification = {k: v.strip() for k, v in (qualification or {}).items()}
-        missing = [c for c in ("budget", "authority", "need", "timeline")
-                   if not qualification.get(c)]
+        missing = [
+            c for c in ("budget", "authority", "need", "timeline") if not qualification.get(c)
+        ]
         if missing:
-            raise InvalidCommand(f"a lead becomes a deal only when it passes BANT; missing: "
-                                 f"{', '.join(missing)}")
+            raise InvalidCommand(
+                f"a lead becomes a deal only when it passes BANT; missing: {', '.join(missing)}"
+            )
         if not deal_name.strip():
             raise InvalidCommand("a conversion needs a deal name")
         if not expected_amount.is_positive:
@@ -517,9 +531,11 @@ class Lead(L2CAggregate):
                 k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.score.items()
             },
             "pool": self.pool,
-            "team": self.team, "rep": self.rep,
+            "team": self.team,
+            "rep": self.rep,
             "deadline_at": self.deadline_at.isoformat() if self.deadline_at else None,
-            "in_manual_queue": self.in_manual_queue, "rejected_by": list(self.rejected_by),
+            "in_manual_queue": self.in_manual_queue,
+            "rejected_by": list(self.rejected_by),
         }
 
 

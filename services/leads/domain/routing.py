@@ -29,10 +29,12 @@ class RoutingRule:
         def within(value: str, allowed: tuple[str, ...]) -> bool:
             return not allowed or value.lower() in {a.lower() for a in allowed}
 
-        return (within(profile.company_size, self.company_size)
-                and within(profile.product_interest, self.product_line)
-                and within(profile.region, self.region)
-                and (self.min_headcount is None or profile.headcount >= self.min_headcount))
+        return (
+            within(profile.company_size, self.company_size)
+            and within(profile.product_interest, self.product_line)
+            and within(profile.region, self.region)
+            and (self.min_headcount is None or profile.headcount >= self.min_headcount)
+        )
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,9 @@ class RoutingRules:
         return self.default_queue, f"no rule matched: default queue (routing rules v{self.version})"
 
     def minutes_to_first_touch(self, grade: str) -> int:
-        return self.speed_to_lead_minutes.get(grade or "D", max(self.speed_to_lead_minutes.values(),
-                                                                 default=1440))
+        return self.speed_to_lead_minutes.get(
+            grade or "D", max(self.speed_to_lead_minutes.values(), default=1440)
+        )
 
 
 class TeamDesk(L2CAggregate):
@@ -117,8 +120,9 @@ class TeamDesk(L2CAggregate):
         self.deadlines.pop(lead_id, None)
 
     def overdue(self, now: datetime) -> list[str]:
-        return [lead for lead, due in self.deadlines.items()
-                if due <= now and lead not in self.missed]
+        return [
+            lead for lead, due in self.deadlines.items() if due <= now and lead not in self.missed
+        ]
 
     def note_missed(self, lead_id: uuid.UUID) -> None:
         self._deadline_missed(lead_id=str(lead_id))

@@ -40,9 +40,16 @@ def preview_moves(accounts: list[dict[str, Any]], proposed: TerritoryRules) -> l
         target = proposed.territory_for(account["region"], account["industry"])
         to_territory, to_owner = (target.id, target.owner) if target else ("", "")
         if (to_territory, to_owner) != (account["territory"], account["owner"]):
-            moves.append({"account_id": account["account_id"], "name": account["name"],
-                          "from_territory": account["territory"], "from_owner": account["owner"],
-                          "to_territory": to_territory, "to_owner": to_owner})
+            moves.append(
+                {
+                    "account_id": account["account_id"],
+                    "name": account["name"],
+                    "from_territory": account["territory"],
+                    "from_owner": account["owner"],
+                    "to_territory": to_territory,
+                    "to_owner": to_owner,
+                }
+            )
     return moves
 
 
