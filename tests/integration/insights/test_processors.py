@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -23,6 +24,8 @@ from kernel.topics import ALL_TOPICS, BILLING, DEALS, LEADS
 from services.billing.adapters.contracts import BILLING_CONTRACTS
 from services.billing.domain.invoice import Invoice
 from services.billing.domain.order import Order
+from services.billing.domain.pricing import PricedLine
+from services.billing.domain.schedule import InstallmentTerms
 from services.deals.adapters.contracts import DEAL_CONTRACTS
 from services.deals.domain.deal import Deal
 from services.deals.domain.pipeline import Pipeline, Stage
@@ -113,8 +116,29 @@ def the_story() -> tuple[list[tuple[str, str, bytes]], str, Invoice]:
             Qualification(budget="b", authority="a", need="n", timeline="t"),
         )
         deal.win()
-        order = Order.book(deal.id, Money(Decimal(100), "EUR"), "Acme")
-        invoice = Invoice.issue(order.id, Money(Decimal(100), "EUR"), DAY2)
+        hundred = Money(Decimal(100), "EUR")
+        line = PricedLine(
+            1, "CRM-CLOUD", "product", "CRM", "crm_suite", 1, hundred, Decimal(0), hundred
+        )
+        order = Order.book(
+            deal_id=deal.id,
+            quote_id=uuid.uuid4(),
+            account="Acme",
+            owner_id="rep",
+            lines=[line],
+            terms=[InstallmentTerms("all", Decimal(100))],
+            rule_versions={"catalog": 1, "price_book": 1, "discounts": 1},
+            booked_on=DAY2.date(),
+        )
+        invoice = Invoice.issue(
+            order_id=order.id,
+            installment=1,
+            account="Acme",
+            amount=hundred,
+            issued_on=DAY2.date(),
+            net_days=30,
+            description="all",
+        )
         invoice.apply_payment("P1", Money(Decimal(40), "EUR"))
     records += [(DEALS.name, k, v) for k, v, _ in published(DEAL_CONTRACTS, deal)]
     records += [(BILLING.name, k, v) for k, v, _ in published(BILLING_CONTRACTS, order)]
