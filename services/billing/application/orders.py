@@ -5,7 +5,7 @@ becomes invoiceable."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from kernel.domain import L2CAggregate, Money
@@ -16,7 +16,7 @@ from services.billing.application.views import credit_view, order_view
 from services.billing.domain.closing import DealClosing
 from services.billing.domain.credit import CreditAccount
 from services.billing.domain.invoice import Invoice
-from services.billing.domain.order import Order
+from services.billing.domain.order import Order, OrderStatus
 from services.billing.domain.pricing import LineRequest
 from services.billing.domain.quote import Quote
 
@@ -81,7 +81,7 @@ class OrderUseCases(QuoteUseCases):
         credit.change(
             "order_booked",
             str(order.id),
-            uninvoiced=order.uninvoiced if order.status.value == "confirmed" else None,
+            uninvoiced=order.uninvoiced if order.status is OrderStatus.CONFIRMED else None,
         )
         return [order, credit, *self._invoice_ready(order, credit)]
 
@@ -116,7 +116,7 @@ class OrderUseCases(QuoteUseCases):
         self,
         name: str,
         order_id: uuid.UUID,
-        change: object,
+        change: Callable[[Order, CreditAccount], object],
         *,
         idempotency_key: str | None,
         expected_version: int | None,
@@ -127,11 +127,11 @@ class OrderUseCases(QuoteUseCases):
         def decide() -> tuple[list[L2CAggregate], Result]:
             order = self.load(Order, order_id, expected_version)
             credit = self.credit_account(order.account)
-            extra = change(order, credit)  # type: ignore[operator]
+            change(order, credit)
             invoices = self._invoice_ready(order, credit)
             result = order_view(order)
             result["invoices_issued"] = [str(i.id) for i in invoices]
-            return [order, credit, *invoices, *(extra or [])], result
+            return [order, credit, *invoices], result
 
         return self.execute(
             name,
@@ -259,7 +259,7 @@ class OrderUseCases(QuoteUseCases):
         return self._order_command(
             "post_shipment",
             order_id,
-            lambda order, credit: order.post_shipment(shipment_id, milestone, at) and None,
+            lambda order, credit: order.post_shipment(shipment_id, milestone, at),
             idempotency_key=idempotency_key,
             expected_version=None,
             request=[shipment_id, milestone, at],
@@ -294,7 +294,7 @@ class OrderUseCases(QuoteUseCases):
         def change(order: Order, credit: CreditAccount) -> None:
             _, priced = self.price(lines, order.booked_on, self.rules_at(order.rule_versions))
             delta = order.amend(priced, by, reason)
-            if order.status.value == "confirmed":
+            if order.status is OrderStatus.CONFIRMED:
                 credit.change("order_amended", str(order.id), uninvoiced=delta)
 
         return self._order_command(

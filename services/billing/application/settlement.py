@@ -4,7 +4,7 @@ applied, credit notes and returns give value back."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from kernel.domain import L2CAggregate, Money
@@ -22,7 +22,7 @@ class SettlementUseCases(OrderUseCases):
         self,
         name: str,
         invoice_id: uuid.UUID,
-        change: object,
+        change: Callable[[Invoice, CreditAccount, Order | None], object],
         *,
         idempotency_key: str | None,
         expected_version: int | None = None,
@@ -33,7 +33,7 @@ class SettlementUseCases(OrderUseCases):
             invoice = self.load(Invoice, invoice_id, expected_version)
             credit = self.credit_account(invoice.account)
             order = self.load(Order, invoice.order_id) if with_order else None
-            extra = change(invoice, credit, order)  # type: ignore[operator]
+            extra = change(invoice, credit, order)
             result = invoice_view(invoice)
             if isinstance(extra, dict):
                 result.update(extra)
@@ -75,7 +75,7 @@ class SettlementUseCases(OrderUseCases):
         """Apply a payment; what exceeds the outstanding amount is kept as the account's
         credit. A payment id seen before changes nothing."""
 
-        def change(inv: Invoice, credit: CreditAccount, order: None) -> dict[str, object]:
+        def change(inv: Invoice, credit: CreditAccount, order: Order | None) -> dict[str, object]:
             before = inv.outstanding
             excess = inv.apply_payment(payment_id, amount)
             if excess is None:
@@ -100,7 +100,7 @@ class SettlementUseCases(OrderUseCases):
         amount: Money,
         idempotency_key: str | None = None,
     ) -> Result:
-        def change(inv: Invoice, credit: CreditAccount, order: None) -> None:
+        def change(inv: Invoice, credit: CreditAccount, order: Order | None) -> None:
             inv.apply_credit(amount, credit.unapplied_cash(inv.currency))
             credit.change("credit_applied", str(inv.id), unpaid=-amount, cash=-amount)
 
@@ -126,7 +126,8 @@ class SettlementUseCases(OrderUseCases):
             else uuid.uuid4()
         )
 
-        def change(inv: Invoice, credit: CreditAccount, order: Order) -> dict[str, object]:
+        def change(inv: Invoice, credit: CreditAccount, order: Order | None) -> dict[str, object]:
+            assert order is not None  # loaded: with_order=True
             before = inv.outstanding
             refund = inv.issue_credit_note(credit_note_id, amount, reason)
             order.record_credit_note(credit_note_id, inv.id, amount)

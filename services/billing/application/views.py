@@ -88,9 +88,9 @@ def credit_view(c: CreditAccount) -> dict[str, Any]:
         "by_currency": {
             cur: {
                 "limit": str(c.limits[cur].amount) if cur in c.limits else None,
-                "open_orders_uninvoiced": str(c._get(c.uninvoiced, cur).amount),
-                "unpaid_invoices": str(c._get(c.unpaid, cur).amount),
-                "unapplied_cash": str(c._get(c.cash, cur).amount),
+                "open_orders_uninvoiced": str(c.open_uninvoiced(cur).amount),
+                "unpaid_invoices": str(c.unpaid_invoices(cur).amount),
+                "unapplied_cash": str(c.unapplied_cash(cur).amount),
                 "exposure": str(c.exposure(cur).amount),
             }
             for cur in c.currencies()

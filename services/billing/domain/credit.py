@@ -68,6 +68,12 @@ class CreditAccount(L2CAggregate):
     def unapplied_cash(self, currency: str) -> Money:
         return self._get(self.cash, currency)
 
+    def open_uninvoiced(self, currency: str) -> Money:
+        return self._get(self.uninvoiced, currency)
+
+    def unpaid_invoices(self, currency: str) -> Money:
+        return self._get(self.unpaid, currency)
+
     def currencies(self) -> list[str]:
         return sorted({*self.limits, *self.uninvoiced, *self.unpaid, *self.cash})
 

@@ -219,9 +219,11 @@ class Order(L2CAggregate):
             raise RuleViolation(
                 f"order {self.id} has invoices; use a return or credit note instead"
             )
-        released = self.uninvoiced if self.status is OrderStatus.CONFIRMED else None
+        # Only a confirmed order counted in the account's exposure.
+        confirmed = self.status is OrderStatus.CONFIRMED
+        released = self.uninvoiced if confirmed else Money.zero(self.currency)
         self._cancelled(by=by, reason=reason)
-        return released or Money.zero(self.currency)
+        return released
 
     @event("Cancelled")
     def _cancelled(self, by: str, reason: str) -> None:

@@ -9,7 +9,7 @@ from l2c.v1 import deals_pb2, erp_pb2
 
 from kernel.consumer import Inbound, PolicyConsumer
 from kernel.contracts import from_timestamp, money_from_proto
-from kernel.domain import command_context, current_context
+from kernel.domain import command_context, current_context, utcnow
 from kernel.errors import ContractError
 from kernel.settings import Settings
 from kernel.topics import DEALS, ERP_INBOUND
@@ -34,13 +34,13 @@ def follow_deals(app: BillingApplication, settings: Settings) -> PolicyConsumer:
             closed_at = (
                 from_timestamp(body.closed_at)
                 if body.HasField("closed_at")
-                else message.occurred_at
+                else message.occurred_at or utcnow()
             )
             with command_context(replace(current_context(), occurred_at=closed_at)):
                 app.record_deal_won(
                     uuid.UUID(body.deal_id),
                     amount=money_from_proto(body.amount),
-                    closed_at=closed_at or current_context().occurred_at,  # type: ignore[arg-type]
+                    closed_at=closed_at,
                     account=body.company,
                     idempotency_key=idempotency_key,
                 )

@@ -167,8 +167,8 @@ def test_generated_orders_keep_every_amount_exact(store_settings: Settings) -> N
     for account in expected_cash:
         credit = app.get_credit(account)
         assert credit.unapplied_cash("EUR").amount == expected_cash[account], account
-        assert credit._get(credit.unpaid, "EUR").amount == expected_unpaid[account], account
-        assert credit._get(credit.uninvoiced, "EUR").amount == 0, account
+        assert credit.unpaid_invoices("EUR").amount == expected_unpaid[account], account
+        assert credit.open_uninvoiced("EUR").amount == 0, account
         assert credit.exposure("EUR").amount == expected_unpaid[account] - expected_cash[account]
 
     # Every stored event has its published contract (the relays would stop on one without).
