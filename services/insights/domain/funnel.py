@@ -1,184 +1,210 @@
-"""The funnel and reconciliation read models, as pure functions over facts.
+"""Funnel and conversion, from campaign lead to cash collected.
 
-A fact is what the processors keep of one published event. Funnel steps are counted per
-day of event time; a reconciliation row per order sums what was booked, invoiced and paid.
+Each lead (merged duplicates excluded) and each deal opened without a lead is one entity
+moving down the steps. An entity reaches "deal" when its deal opens, "won" when the deal
+is won, "invoiced" at its orders' first invoice and "paid" when payments cover what its
+orders are worth (cash collected).
+
+Two bases: ``activity`` counts, per step, the entities that reached the step inside the
+period (what happened this month); ``cohort`` follows the entities that *entered* in the
+period (captured, or opened for lead-less deals) and counts every step they reached since
+(how this month's leads convert).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import cast
+from typing import Any
 
-FUNNEL_STEPS = ("lead", "mql", "sql", "deal", "won", "invoiced", "paid")
+from services.insights.domain.slicing import Slice, period_key, ratio
+from services.insights.domain.state import Projection, Record
 
-# Facts that mark a funnel step by themselves; "invoiced" and "paid" follow from an
-# order's reconciliation row (first invoice; fully paid).
-STEP_OF_FACT = {
-    "lead_captured": "lead",
-    "lead_marketing_qualified": "mql",
-    "lead_sales_accepted": "sql",
-    "deal_opened": "deal",
-    "deal_won": "won",
-}
-ORDER_FACTS = ("order_booked", "invoice_issued", "payment_applied")
+STEPS = ("lead", "mql", "sql", "deal", "won", "invoiced", "paid")
 
 
 @dataclass(frozen=True)
-class Fact:
-    event_id: str
-    kind: str
-    occurred_at: datetime
-    order_id: str = ""
-    amount: Decimal = Decimal(0)
-    currency: str = ""
-
-
-@dataclass(frozen=True)
-class StepReached:
-    """One entity reached one funnel step on one day; ``dedupe_id`` makes counting it
-    twice impossible even when it is reported twice."""
-
-    step: str
-    day: date
-    dedupe_id: str
+class Journey:
+    key: str
+    dims: dict[str, str]
+    reached: dict[str, str]  # step -> ISO event time
 
     @property
-    def key(self) -> str:
-        return funnel_key(self.step, self.day)
+    def entered(self) -> str:
+        return self.reached.get("lead") or self.reached["deal"]
 
 
-def funnel_key(step: str, day: date) -> str:
-    return f"{step}|{day.isoformat()}"
+def order_milestones(p: Projection, deal: Record) -> dict[str, str]:
+    """When a deal's orders were first invoiced and when they were paid in full."""
+    reached: dict[str, str] = {}
+    orders = [o for o in p.orders_of_deal(deal["id"]) if not o.get("cancelled_at")]
+    if not orders:
+        return reached
+    invoices = [i for o in orders for i in p.invoices_of_order(o["id"]) if i.get("issued_at")]
+    if invoices:
+        reached["invoiced"] = min(i["issued_at"] for i in invoices)
+    worth = sum(Decimal(o.get("amount", "0")) for o in orders)
+    payments = sorted(
+        (at, Decimal(amount)) for i in invoices for at, _, amount in i.get("payments", [])
+    )
+    collected = Decimal(0)
+    for at, amount in payments:
+        collected += amount
+        if worth > 0 and collected >= worth:
+            reached["paid"] = at
+            break
+    return reached
 
 
-def parse_funnel_key(key: str) -> tuple[str, date]:
-    step, day = key.split("|", 1)
-    return step, date.fromisoformat(day)
-
-
-def step_reached_by(fact: Fact) -> StepReached | None:
-    step = STEP_OF_FACT.get(fact.kind)
-    if step is None:
-        return None
-    return StepReached(step, fact.occurred_at.date(), f"{fact.event_id}:{step}")
-
-
-@dataclass
-class ReconciliationRow:
-    order_id: str
-    currency: str = ""
-    booked: Decimal = Decimal(0)
-    invoiced: Decimal = Decimal(0)
-    paid: Decimal = Decimal(0)
-    booked_at: str = ""
-    last_activity_at: str = ""
-    steps: list[str] = field(default_factory=list)
-
-    @property
-    def outstanding(self) -> Decimal:
-        """Invoiced but not yet paid (receivable)."""
-        return self.invoiced - self.paid
-
-    @property
-    def uninvoiced(self) -> Decimal:
-        return self.booked - self.invoiced
-
-    @property
-    def status(self) -> str:
-        if self.booked and self.paid >= self.booked:
-            return "paid"
-        if self.paid:
-            return "partially_paid"
-        if self.invoiced:
-            return "invoiced"
-        return "booked" if self.booked else "pending"
-
-    def apply(self, fact: Fact) -> list[StepReached]:
-        """Fold one order fact into the row; returns funnel steps it newly reached."""
-        if fact.currency:
-            self.currency = self.currency or fact.currency
-        if fact.kind == "order_booked":
-            self.booked = fact.amount
-            self.booked_at = fact.occurred_at.isoformat()
-        elif fact.kind == "invoice_issued":
-            self.invoiced += fact.amount
-        elif fact.kind == "payment_applied":
-            self.paid += fact.amount
-        else:
-            return []
-        self.last_activity_at = max(self.last_activity_at, fact.occurred_at.isoformat())
-        reached = []
-        if self.invoiced > 0 and "invoiced" not in self.steps:
-            reached.append("invoiced")
-        if self.booked > 0 and self.paid >= self.booked and "paid" not in self.steps:
-            reached.append("paid")
-        self.steps.extend(reached)
-        day = fact.occurred_at.date()
-        return [StepReached(step, day, f"{self.order_id}:{step}") for step in reached]
-
-    def to_data(self) -> dict[str, object]:
-        return {
-            "order_id": self.order_id,
-            "currency": self.currency,
-            "booked": str(self.booked),
-            "invoiced": str(self.invoiced),
-            "paid": str(self.paid),
-            "booked_at": self.booked_at,
-            "last_activity_at": self.last_activity_at,
-            "steps": list(self.steps),
-        }
-
-    @classmethod
-    def from_data(cls, data: dict[str, object]) -> ReconciliationRow:
-        return cls(
-            order_id=str(data["order_id"]),
-            currency=str(data.get("currency", "")),
-            booked=Decimal(str(data.get("booked", "0"))),
-            invoiced=Decimal(str(data.get("invoiced", "0"))),
-            paid=Decimal(str(data.get("paid", "0"))),
-            booked_at=str(data.get("booked_at", "")),
-            last_activity_at=str(data.get("last_activity_at", "")),
-            steps=[str(s) for s in cast(list[object], data.get("steps", []))],
-        )
-
-    def as_report(self) -> dict[str, object]:
-        return {
-            "order_id": self.order_id,
-            "currency": self.currency,
-            "booked": str(self.booked),
-            "invoiced": str(self.invoiced),
-            "paid": str(self.paid),
-            "outstanding": str(self.outstanding),
-            "uninvoiced": str(self.uninvoiced),
-            "status": self.status,
-        }
-
-
-def funnel_report(
-    counts: dict[str, int], since: date | None = None, until: date | None = None
-) -> dict[str, object]:
-    """Totals per step within [since, until] (event-time days) and step-to-step conversion."""
-    totals = dict.fromkeys(FUNNEL_STEPS, 0)
-    by_day: dict[str, dict[str, int]] = {}
-    for key, count in counts.items():
-        step, day = parse_funnel_key(key)
-        if step not in totals or (since and day < since) or (until and day > until):
+def journeys(p: Projection) -> list[Journey]:
+    found: list[Journey] = []
+    deals_with_lead: set[str] = set()
+    for lead in p.all("lead").values():
+        if lead.get("merged_into") or not lead.get("captured_at"):
             continue
-        totals[step] += count
-        by_day.setdefault(day.isoformat(), dict.fromkeys(FUNNEL_STEPS, 0))[step] += count
-    steps = []
+        reached = {"lead": lead["captured_at"]}
+        for step, attribute in (("mql", "mql_at"), ("sql", "sql_at")):
+            if lead.get(attribute):
+                reached[step] = lead[attribute]
+        deal = p.deal_of_lead(lead["id"])
+        if deal and deal.get("opened_at"):
+            deals_with_lead.add(deal["id"])
+            reached.update(_deal_steps(p, deal))
+        found.append(Journey(f"lead:{lead['id']}", p.lead_dims(lead), reached))
+    for deal in p.all("deal").values():
+        if deal["id"] in deals_with_lead or not deal.get("opened_at"):
+            continue
+        found.append(Journey(f"deal:{deal['id']}", p.deal_dims(deal), _deal_steps(p, deal)))
+    return found
+
+
+def _deal_steps(p: Projection, deal: Record) -> dict[str, str]:
+    reached = {"deal": deal["opened_at"]}
+    if deal.get("status") == "won":
+        reached["won"] = deal["closed_at"]
+        reached.update(order_milestones(p, deal))
+    return reached
+
+
+def count_steps(items: list[Journey], scope: Slice, basis: str) -> dict[str, int]:
+    counts = dict.fromkeys(STEPS, 0)
+    for journey in items:
+        if not scope.matches(journey.dims):
+            continue
+        if basis == "cohort":
+            if not scope.in_period(journey.entered):
+                continue
+            for step in journey.reached:
+                counts[step] += 1
+        else:
+            for step, at in journey.reached.items():
+                if scope.in_period(at):
+                    counts[step] += 1
+    return counts
+
+
+def steps_report(counts: dict[str, int]) -> list[dict[str, Any]]:
+    rows = []
     previous: int | None = None
-    for step in FUNNEL_STEPS:
-        conversion = None
-        if previous:
-            conversion = round(totals[step] / previous, 4)
-        steps.append({"step": step, "count": totals[step], "conversion_from_previous": conversion})
-        previous = totals[step]
-    return {
-        "since": since.isoformat() if since else None,
-        "until": until.isoformat() if until else None,
-        "steps": steps,
-        "by_day": dict(sorted(by_day.items())),
+    for step in STEPS:
+        rows.append(
+            {
+                "step": step,
+                "count": counts[step],
+                "conversion_from_previous": None
+                if previous is None
+                else ratio(counts[step], previous),
+                "conversion_from_top": ratio(counts[step], counts[STEPS[0]]),
+            }
+        )
+        previous = counts[step]
+    return rows
+
+
+def funnel(
+    p: Projection,
+    scope: Slice,
+    basis: str = "activity",
+    group_by: str | None = None,
+    grain: str = "month",
+) -> dict[str, Any]:
+    """The funnel of the slice, and per group when ``group_by`` names a dimension or
+    "period"."""
+    items = journeys(p)
+    report: dict[str, Any] = {
+        "basis": basis,
+        "steps": steps_report(count_steps(items, scope, basis)),
     }
+    if group_by:
+        groups: dict[str, list[Journey]] = {}
+        for journey in items:
+            if group_by == "period":
+                moments = [journey.entered] if basis == "cohort" else list(journey.reached.values())
+                keys = {period_key(m, grain) for m in moments}
+            else:
+                keys = {journey.dims[group_by]}
+            for key in keys:
+                groups.setdefault(key, []).append(journey)
+        report["groups"] = [
+            {
+                "group": key,
+                "steps": steps_report(
+                    count_steps(
+                        groups[key],
+                        replace(scope, period=(grain, key)) if group_by == "period" else scope,
+                        basis,
+                    )
+                ),
+            }
+            for key in sorted(groups)
+        ]
+    return report
+
+
+def team_comparison(p: Projection, scope: Slice, basis: str = "cohort") -> dict[str, Any]:
+    """Each team's step-to-step conversion against the company's, and the step where the
+    team's conversion falls furthest below the company's (where its deals leak)."""
+    items = journeys(p)
+    company_scope = replace(scope, filters={k: v for k, v in scope.filters.items() if k != "team"})
+    company = count_steps(items, company_scope, basis)
+    teams = sorted({j.dims["team"] for j in items if company_scope.matches(j.dims)})
+    rows = []
+    for team in teams:
+        if scope.filters.get("team") and scope.filters["team"] != team:
+            continue
+        counts = count_steps(
+            items, replace(company_scope, filters={**company_scope.filters, "team": team}), basis
+        )
+        transitions: list[dict[str, Any]] = []
+        for before, after in zip(STEPS, STEPS[1:], strict=False):
+            team_rate = ratio(counts[after], counts[before])
+            company_rate = ratio(company[after], company[before])
+            gap = (
+                None
+                if team_rate is None or company_rate is None
+                else round(team_rate - company_rate, 4)
+            )
+            transitions.append(
+                {
+                    "from": before,
+                    "to": after,
+                    "team_conversion": team_rate,
+                    "company_conversion": company_rate,
+                    "gap": gap,
+                }
+            )
+        leaks = [t for t in transitions if t["gap"] is not None and t["gap"] < 0]
+        worst = min(leaks, key=lambda t: (t["gap"], STEPS.index(str(t["from"])))) if leaks else None
+        rows.append(
+            {
+                "team": team,
+                "steps": steps_report(counts),
+                "transitions": transitions,
+                "leaks_most_at": (
+                    {"from": worst["from"], "to": worst["to"], "gap": worst["gap"]}
+                    if worst
+                    else None
+                ),
+            }
+        )
+    return {"basis": basis, "company": steps_report(company), "teams": rows}
