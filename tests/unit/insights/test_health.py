@@ -1,0 +1,149 @@
+"""The health rules as shipped (config/health_rules.json), one deal per rule."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from services.insights.domain.engine import Engine, ReadModelSettings
+from services.insights.domain.health import HealthRules, open_breaches
+from services.insights.domain.state import Projection
+from tests.unit.insights.feed import Feed, at
+
+SHIPPED = HealthRules.model_validate(
+    json.loads((Path("services/insights/config/health_rules.json")).read_text())
+)
+
+
+def only(rule_id: str) -> HealthRules:
+    return HealthRules(rules=[r for r in SHIPPED.rules if r.id == rule_id])
+
+
+def breaches(f: Feed, rule_id: str, now_days: float) -> list[dict[str, str]]:
+    p = f.projection()
+    return [b.as_dict() for b in open_breaches(p, only(rule_id), at(now_days))]
+
+
+def test_more_than_three_open_blockers() -> None:
+    f = Feed()
+    f.deal("D", at(0))
+    for n in range(4):
+        f.add("DealBlockerRaised", "D", at(n + 1), blocker_id=f"b{n}")
+    (b,) = breaches(f, "too_many_blockers", 5)
+    assert (b["observed"], b["threshold"], b["since"][:10]) == ("4", "3", at(4).date().isoformat())
+    f.add("DealBlockerResolved", "D", at(5), blocker_id="b0")
+    assert breaches(f, "too_many_blockers", 6) == []
+
+
+def test_question_unanswered_after_24_hours() -> None:
+    f = Feed()
+    f.deal("D", at(0))
+    f.add("DealCustomerQuestionAsked", "D", at(1), question_id="q", asked_at=at(1).isoformat())
+    assert breaches(f, "question_unanswered", 1.9) == []
+    (b,) = breaches(f, "question_unanswered", 2.25)  # 30 hours later
+    assert (b["observed"], b["since"]) == ("30", at(2).isoformat())
+    f.add("DealCustomerQuestionAnswered", "D", at(2.5), question_id="q")
+    assert breaches(f, "question_unanswered", 3) == []
+
+
+def test_no_activity_stage_too_long_and_cadence() -> None:
+    f = Feed()
+    f.deal("D", at(0))  # stage "contact": limit 14 days
+    f.add("DealActivityLogged", "D", at(1), kind="call", at=at(1).isoformat())
+    (idle,) = breaches(f, "no_activity", 16)
+    assert (idle["observed"], idle["since"]) == ("15", at(15).isoformat())
+    (stage,) = breaches(f, "stage_too_long", 16)
+    assert (stage["observed"], stage["threshold"], stage["since"]) == (
+        "16",
+        "30",
+        at(14).isoformat(),
+    )
+    (cadence,) = breaches(f, "low_cadence", 16)
+    # one touch on day 1: the 7-day window lost it on day 8
+    assert (cadence["observed"], cadence["since"]) == ("0", at(8).isoformat())
+
+
+def test_next_step_overdue_and_close_date_slips() -> None:
+    f = Feed()
+    f.deal("D", at(0))
+    f.add("DealNextStepAgreed", "D", at(1), step_id="s", due_at=at(3).isoformat())
+    for n in range(3):
+        f.add("DealCloseDatePlanned", "D", at(2 + n), close_date=f"2026-09-0{n + 1}", slipped=n > 0)
+    assert breaches(f, "close_date_slipped", 5) == []  # two slips: not more than two
+    f.add("DealCloseDatePlanned", "D", at(6), close_date="2026-09-09", slipped=True)
+    (slips,) = breaches(f, "close_date_slipped", 7)
+    assert (slips["observed"], slips["since"]) == ("3", at(6).isoformat())
+    (step,) = breaches(f, "next_step_overdue", 4)
+    assert (step["observed"], step["since"]) == ("1", at(3).isoformat())
+    f.add("DealNextStepDone", "D", at(8), step_id="s")
+    assert breaches(f, "next_step_overdue", 9) == []
+
+
+def test_talk_ratio_over_the_last_five_calls() -> None:
+    f = Feed()
+    f.deal("D", at(0))
+    for n, ratio in enumerate([0.9, 0.2, 0.2, 0.3, 0.3, 0.4]):
+        f.add("DealActivityLogged", "D", at(n + 1), kind="call", rep_talk_ratio=ratio)
+    (b,) = breaches(f, "low_talk_ratio", 7)  # the last five: 28% (the first call is out)
+    assert (b["observed"], b["threshold"]) == ("28", "30")
+
+
+def test_speed_to_lead_missed_until_the_lead_is_worked() -> None:
+    f = Feed()
+    f.lead("L", at(0), team="north", rep="ann", mql=0)
+    f.add(
+        "LeadSpeedToLeadMissed",
+        "L",
+        at(1),
+        rep="ann",
+        team="north",
+        deadline_at=at(0.5).isoformat(),
+    )
+    (b,) = breaches(f, "speed_to_lead_missed", 1)
+    assert (b["subject_kind"], b["rep"], b["since"]) == ("lead", "ann", at(0.5).isoformat())
+    f.add("LeadSalesAccepted", "L", at(2))
+    assert breaches(f, "speed_to_lead_missed", 3) == []
+
+
+def test_conversation_warnings() -> None:
+    f = Feed()
+    f.deal("D", at(0))
+    f.advance("D", at(2), "product_understanding", 30)
+    f.advance("D", at(4), "quote", 60)
+    f.add("DealStakeholderAdded", "D", at(1), stakeholder_id="s1", role="economic_buyer")
+    f.add("DealKeyEventRecorded", "D", at(5), kind="competitor_mentioned")
+    assert breaches(f, "too_few_contacts", 6)[0]["since"] == at(2).isoformat()
+    assert breaches(f, "no_power_sponsor", 6)[0]["since"] == at(4).isoformat()  # not contacted
+    assert breaches(f, "pricing_not_discussed", 6)[0]["since"] == at(4).isoformat()
+    assert breaches(f, "red_flag", 6)[0]["observed"] == "competitor_mentioned"
+    assert breaches(f, "red_flag", 20) == []  # older than 14 days
+    assert breaches(f, "customer_silent", 20) == []  # 20 days since opening: not yet
+    assert breaches(f, "customer_silent", 22)[0]["since"] == at(21).isoformat()
+    f.add("DealStakeholderContacted", "D", at(6), stakeholder_id="s1")
+    f.add("DealStakeholderAdded", "D", at(6), stakeholder_id="s2", role="user")
+    f.add("DealKeyEventRecorded", "D", at(7), kind="price_objection")
+    for rule in ("too_few_contacts", "no_power_sponsor", "pricing_not_discussed"):
+        assert breaches(f, rule, 8) == [], rule
+    # price_objection is a customer signal: silent 21 days after day 7
+    assert breaches(f, "customer_silent", 28.5)[0]["since"] == at(28).isoformat()
+
+
+def test_closed_deals_have_no_breaches_and_the_engine_announces_and_clears() -> None:
+    f = Feed()
+    f.deal("D", at(0))
+    for n in range(4):
+        f.add("DealBlockerRaised", "D", at(1), blocker_id=f"b{n}")
+    engine = Engine(Projection(), only("too_many_blockers"), ReadModelSettings())
+    outputs = [o for e in f.events for o in engine.handle(e)]
+    assert [(o.kind, o.key) for o in outputs] == [("breached", "too_many_blockers|deal:D")]
+    closing = f.add("DealLost", "D", at(2))
+    (cleared,) = engine.handle(closing)
+    assert (cleared.kind, cleared.data["observed"]) == ("cleared", "4")
+    assert engine.handle(closing) == []  # redelivered
+
+
+def test_the_rule_schema_rejects_unknown_kinds() -> None:
+    with pytest.raises(ValueError, match="kind"):
+        HealthRules.model_validate({"rules": [{"id": "x", "kind": "vibes"}]})
