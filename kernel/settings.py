@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     billing_url: str = "http://127.0.0.1:8003"
     insights_url: str = "http://127.0.0.1:8004"
 
+    insights_tick_seconds: float = Field(
+        60, ge=0, description="how often insights publishes a clock tick (0: never)"
+    )
+
     relay_batch_size: int = Field(500, ge=1)
     relay_poll_seconds: float = Field(0.1, gt=0)
 

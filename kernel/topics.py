@@ -29,6 +29,12 @@ BILLING = TopicSpec(
     "l2c.v1.EventEnvelope",
     "events of the billing service",
 )
+INSIGHTS = TopicSpec(
+    "l2c.insights.v1",
+    'breach (rule|subject), snapshot week or "clock"',
+    "l2c.v1.EventEnvelope",
+    "what insights says: health breaches and clearings, weekly forecast snapshots, clock ticks",
+)
 ERP_INBOUND = TopicSpec(
     "l2c.erp.inbound.v1",
     "invoice or order id",
@@ -63,11 +69,13 @@ def dead_letter_of(spec: TopicSpec) -> TopicSpec:
 
 
 EVENT_TOPICS = (LEADS, DEALS, BILLING)
+INSIGHTS_TOPICS = (INSIGHTS,)
 INBOUND_TOPICS = (ERP_INBOUND, TELEPHONY_INBOUND)
 OUTBOUND_TOPICS = (ERP_OUTBOUND,)
 ALL_TOPICS = (
     *EVENT_TOPICS,
+    *INSIGHTS_TOPICS,
     *INBOUND_TOPICS,
     *OUTBOUND_TOPICS,
-    *(dead_letter_of(t) for t in (*EVENT_TOPICS, *INBOUND_TOPICS)),
+    *(dead_letter_of(t) for t in (*EVENT_TOPICS, *INSIGHTS_TOPICS, *INBOUND_TOPICS)),
 )

@@ -1,26 +1,35 @@
-"""``python -m services.insights [--port N]``: one faust worker with its web views."""
+"""``python -m services.insights [--port N]``: the insights worker and its read-model views.
+``python -m services.insights rebuild``: rebuild every read model from the topics."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-
-from faust.worker import Worker
+import sys
 
 from kernel.kafka import ensure_topics
 from kernel.settings import get_settings
 from kernel.telemetry import setup_telemetry
 from kernel.topics import ALL_TOPICS
-from services.insights.processors import INTERNAL_TOPICS, create_app
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["rebuild"]:
+        from services.insights.rebuild import main as rebuild
+
+        rebuild(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(prog="python -m services.insights")
     parser.add_argument("--port", type=int, default=8004, help="web views (read models)")
     args = parser.parse_args()
     settings = get_settings()
     setup_telemetry("insights", settings.otel_exporter, settings.otel_jsonl_path)
-    asyncio.run(ensure_topics(settings, [*ALL_TOPICS, *INTERNAL_TOPICS]))
+    asyncio.run(ensure_topics(settings, ALL_TOPICS))
+
+    from faust.worker import Worker
+
+    from services.insights.processors import create_app
+
     app = create_app(settings, web_port=args.port)
     Worker(app, loglevel=settings.log_level.lower(), quiet=True).execute_from_commandline()
 

@@ -1,54 +1,59 @@
-"""The insights stream processors (faust-streaming) and their web views.
+"""The insights worker: one faust-streaming app that folds every published event into the
+projection and serves the read models.
 
-Flow, all on Kafka:
+    l2c.leads.v1, l2c.deals.v1, l2c.billing.v1, l2c.erp.inbound.v1, l2c.insights.v1 (ticks)
+        └─ project: batches of records -> Engine.handle -> one SQLite transaction holding
+           the changed records, the positions reached and the outputs (outbox)
+                 └─ outputs (breaches, clearings, forecast snapshots) -> l2c.insights.v1
+    tick (timer): ClockTicked(now) -> l2c.insights.v1, read back like any event, so a
+                  replay sees time pass exactly as the worker did
 
-    l2c.leads.v1, l2c.deals.v1, l2c.billing.v1
-        └─ route_published_events: decode the envelope (bad records -> <topic>.dlq),
-           keep the event's fact, re-key it:
-             ├─ funnel steps          -> l2c-insights-funnel-steps  (key: step|day)
-             └─ order facts           -> l2c-insights-order-facts   (key: order id)
-    count_funnel_steps:   table funnel-counts[step|day] += 1, once per dedupe id
-    reconcile_orders:     table reconciliation[order id] folds the fact, once per event id,
-                          and reports the "invoiced"/"paid" steps it newly reaches
+Restart safety: the store says which offset of each partition it has applied; records at
+lower offsets are skipped, and the projection drops redelivered events by aggregate
+version besides. Each store generation has its own consumer group (faust app version), so
+a fresh or rebuilt store is fed from the beginning of the topics.
 
-Every table write happens in the agent that owns the key's partition, so tables stay
-correct with several workers; the "seen" tables make redelivered records count once,
-including after a restart (tables are restored from their changelog topics).
+The read models join leads, deals, orders and invoices, so one worker holds them all:
+scale this worker up, not out (see README, "Insights").
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
+from typing import Any
 
 import faust
 from faust.web import Request, Response, View
-from opentelemetry.trace import SpanKind
 
-from kernel.contracts import decode_envelope
 from kernel.errors import ContractError
 from kernel.settings import Settings
-from kernel.telemetry import context_from_kafka_headers, current_trace_headers, tracer
-from kernel.topics import BILLING, DEALS, LEADS, TopicSpec
-from services.insights.adapters.facts import fact_from_data, fact_of, fact_to_data
-from services.insights.domain.funnel import (
-    ORDER_FACTS,
-    ReconciliationRow,
-    StepReached,
-    funnel_report,
-    step_reached_by,
-)
+from kernel.telemetry import context_from_kafka_headers, tracer
+from kernel.topics import BILLING, DEALS, ERP_INBOUND, INSIGHTS, LEADS
+from services.insights.adapters.codec import decode, encode_output, encode_tick
+from services.insights.adapters.config import load_rules, load_settings
+from services.insights.adapters.store import ReadModelStore
+from services.insights.domain.engine import Engine
+from services.insights.entrypoints.queries import QUERIES, QueryError, answer
 
 log = logging.getLogger(__name__)
 
 APP_ID = "l2c-insights"
-# Re-keyed streams between the agents. Created before the worker starts: a consumer that
-# subscribes before its topic exists is told to ignore it and never reads it.
-INTERNAL_TOPICS = (
-    TopicSpec(f"{APP_ID}-funnel-steps", "step|day", "JSON", "funnel steps reached"),
-    TopicSpec(f"{APP_ID}-order-facts", "order id", "JSON", "order facts by order"),
-)
+SOURCES = (LEADS, DEALS, BILLING, ERP_INBOUND, INSIGHTS)
+
+
+def store_path(settings: Settings) -> Any:
+    return (settings.data_dir / "insights" / "read_models.sqlite3").resolve()
+
+
+def generation_of(store: ReadModelStore) -> int:
+    """The store's generation (its consumer group); a new store starts a new one."""
+    projection_meta = dict(store.db.execute("SELECT key, value FROM meta WHERE key = 'generation'"))
+    if "generation" in projection_meta:
+        return int(projection_meta["generation"])
+    generation = int(datetime.now(UTC).timestamp())
+    store.db.execute("INSERT INTO meta (key, value) VALUES ('generation', ?)", (str(generation),))
+    return generation
 
 
 def _headers(event: faust.types.EventT) -> list[tuple[str, bytes]]:
@@ -57,18 +62,27 @@ def _headers(event: faust.types.EventT) -> list[tuple[str, bytes]]:
     return [(k, v if isinstance(v, bytes) else str(v).encode()) for k, v in items]
 
 
-def _trace_headers() -> dict[str, bytes]:
-    return {k: v.encode() for k, v in current_trace_headers().items()}
+class InsightsWorker:
+    """The projection, its store and its engine, shared by the agent and the views."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.store = ReadModelStore(store_path(settings))
+        self.generation = generation_of(self.store)
+        self.projection = self.store.load()
+        self.rules = load_rules()
+        self.settings = load_settings()
+        self.engine = Engine(self.projection, self.rules, self.settings)
 
 
 def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
-    """Build the processor app; nothing connects until a worker starts it."""
-    datadir = (settings.data_dir / "insights").resolve()
+    """Build the worker app; nothing connects until a worker starts it."""
+    worker = InsightsWorker(settings)
     app = faust.App(
         APP_ID,
+        version=worker.generation,
         broker=f"kafka://{settings.kafka_bootstrap.split(',')[0]}",
         store="memory://",
-        datadir=str(datadir),
+        datadir=str((settings.data_dir / "insights").resolve()),
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication_factor,
         consumer_auto_offset_reset="earliest",
@@ -77,161 +91,93 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
         web_port=web_port,
         web_in_thread=False,
         producer_acks=-1,
-        table_standby_replicas=0,
     )
+    app.insights = worker  # type: ignore[attr-defined]
+    raw = {
+        "key_type": bytes,
+        "value_type": bytes,
+        "key_serializer": "raw",
+        "value_serializer": "raw",
+    }
+    sources = app.topic(*(t.name for t in SOURCES), **raw)  # type: ignore[arg-type]
+    said = app.topic(INSIGHTS.name, **raw)  # type: ignore[arg-type]
 
-    published = app.topic(
-        LEADS.name,
-        DEALS.name,
-        BILLING.name,
-        key_type=bytes,
-        value_type=bytes,
-        value_serializer="raw",
-        key_serializer="raw",
-    )
-    funnel_steps = app.topic(
-        INTERNAL_TOPICS[0].name,
-        key_type=str,
-        value_type=str,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=settings.topic_partitions,
-        internal=True,
-    )
-    order_facts = app.topic(
-        INTERNAL_TOPICS[1].name,
-        key_type=str,
-        value_type=str,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=settings.topic_partitions,
-        internal=True,
-    )
+    async def publish_outbox() -> None:
+        while rows := worker.store.pending():
+            for _, key, value in rows:
+                await said.send(key=key.encode(), value=value)
+            await app.producer.flush()
+            worker.store.published(rows[-1][0])
 
-    funnel_counts = app.Table("funnel-counts", default=int, partitions=settings.topic_partitions)
-    counted = app.Table("funnel-counted", default=bool, partitions=settings.topic_partitions)
-    reconciliation = app.Table("reconciliation", default=dict, partitions=settings.topic_partitions)
-    reconciled = app.Table(
-        "reconciliation-seen", default=bool, partitions=settings.topic_partitions
-    )
-
-    async def report_step(reached: StepReached) -> None:
-        await funnel_steps.send(
-            key=reached.key,
-            value=json.dumps(
-                {
-                    "step": reached.step,
-                    "day": reached.day.isoformat(),
-                    "dedupe_id": reached.dedupe_id,
-                }
-            ),
-            headers=_trace_headers(),
+    async def dead_letter(event: faust.types.EventT, reason: str) -> None:
+        topic = event.message.topic
+        log.warning("dead-lettered %s@%s: %s", topic, event.message.offset, reason)
+        await app.topic(topic + ".dlq", key_serializer="raw", value_serializer="raw").send(
+            key=event.key,
+            value=event.value,
+            headers=[
+                *_headers(event),
+                ("dlq.reason", reason.encode()),
+                ("dlq.consumer", APP_ID.encode()),
+                ("dlq.source.topic", topic.encode()),
+                ("dlq.source.offset", str(event.message.offset).encode()),
+            ],
         )
 
-    @app.agent(published)
-    async def route_published_events(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            await _route(event)
+    @app.agent(sources)
+    async def project(stream: faust.StreamT) -> None:
+        await publish_outbox()  # what a crash left unsent
+        async for batch in stream.take_events(500, within=0.2):  # type: ignore[attr-defined]
+            outbox: list[tuple[str, bytes]] = []
+            p = worker.projection
+            for record in batch:
+                message = record.message
+                topic, partition, offset = message.topic, message.partition, message.offset
+                if offset < p.position(topic, partition):
+                    continue  # already in the store
+                with tracer().start_as_current_span(
+                    "insights project", context=context_from_kafka_headers(_headers(record))
+                ):
+                    try:
+                        event = decode(topic, record.value)
+                    except ContractError as exc:
+                        if topic != ERP_INBOUND.name:  # billing dead-letters the ERP's
+                            await dead_letter(record, f"undecodable: {exc}")
+                        p.seen_offset(topic, partition, offset)
+                        continue
+                    if topic != INSIGHTS.name or event.type == "ClockTicked":
+                        now = datetime.now(UTC)
+                        outbox += [encode_output(o, now) for o in worker.engine.handle(event)]
+                p.seen_offset(topic, partition, offset)
+            worker.store.commit(p, outbox)
+            if outbox:
+                await publish_outbox()
 
-    async def _route(event: faust.types.EventT) -> None:
-        headers = _headers(event)
-        with tracer().start_as_current_span(
-            "insights route", context=context_from_kafka_headers(headers), kind=SpanKind.CONSUMER
-        ) as span:
-            topic = event.message.topic
-            try:
-                envelope, payload = decode_envelope(event.value)
-            except ContractError as exc:
-                log.warning("dead-lettered %s@%s: %s", topic, event.message.offset, exc)
-                await app.topic(topic + ".dlq", value_serializer="raw", key_serializer="raw").send(
-                    key=event.key,
-                    value=event.value,
-                    headers=[
-                        *headers,
-                        ("dlq.reason", f"undecodable: {exc}".encode()),
-                        ("dlq.consumer", APP_ID.encode()),
-                        ("dlq.source.topic", topic.encode()),
-                        ("dlq.source.offset", str(event.message.offset).encode()),
-                    ],
-                )
-                return
-            span.set_attribute("l2c.event_type", envelope.event_type)
-            fact = fact_of(envelope, payload)
-            if fact is None:
-                return
-            reached = step_reached_by(fact)
-            if reached is not None:
-                await report_step(reached)
-            if fact.kind in ORDER_FACTS:
-                await order_facts.send(
-                    key=fact.order_id,
-                    value=json.dumps(fact_to_data(fact)),
-                    headers=_trace_headers(),
-                )
+    if settings.insights_tick_seconds > 0:
 
-    @app.agent(funnel_steps)
-    async def count_funnel_steps(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            with tracer().start_as_current_span(
-                "insights count_funnel_steps",
-                context=context_from_kafka_headers(_headers(event)),
-                kind=SpanKind.CONSUMER,
-            ):
-                step = json.loads(event.value)
-                if counted[step["dedupe_id"]]:
-                    continue
-                funnel_counts[event.key] += 1
-                counted[step["dedupe_id"]] = True
+        @app.timer(interval=settings.insights_tick_seconds)
+        async def tick() -> None:
+            key, value = encode_tick(datetime.now(UTC))
+            await said.send(key=key.encode(), value=value)
 
-    @app.agent(order_facts)
-    async def reconcile_orders(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            with tracer().start_as_current_span(
-                "insights reconcile_orders",
-                context=context_from_kafka_headers(_headers(event)),
-                kind=SpanKind.CONSUMER,
-            ):
-                fact = fact_from_data(json.loads(event.value))
-                if reconciled[fact.event_id]:
-                    continue
-                row = ReconciliationRow.from_data(
-                    reconciliation[fact.order_id] or {"order_id": fact.order_id}
-                )
-                reached = row.apply(fact)
-                reconciliation[fact.order_id] = row.to_data()
-                reconciled[fact.event_id] = True
-                for step in reached:
-                    await report_step(step)
+    def view(name: str) -> type[View]:
+        class ReadModelView(View):
+            async def get(self, request: Request) -> Response:
+                params = {k: v for k, v in request.query.items()}
+                try:
+                    body = answer(name, params, worker.projection, worker.rules, worker.settings)
+                except QueryError as exc:
+                    return self.json(exc.body, status=exc.status)
+                return self.json(body)
 
-    @app.page("/funnel")
-    class FunnelView(View):
-        async def get(self, request: Request) -> Response:
-            try:
-                since = _day(request.query.get("since"))
-                until = _day(request.query.get("until"))
-            except ValueError as exc:
-                return self.json({"error": "invalid_request", "message": str(exc)}, status=422)
-            return self.json(funnel_report(dict(funnel_counts.items()), since, until))
+        return ReadModelView
 
-    @app.page("/reconciliation")
-    class ReconciliationView(View):
-        async def get(self, request: Request) -> Response:
-            rows = [ReconciliationRow.from_data(v).as_report() for v in reconciliation.values()]
-            rows.sort(key=lambda r: str(r["order_id"]))
-            return self.json({"orders": rows, "as_of": datetime.now(UTC).isoformat()})
+    for name in QUERIES:
+        app.page(f"/insights/{name}")(view(name))
 
     @app.page("/healthz")
     class Health(View):
         async def get(self, request: Request) -> Response:
-            return self.json({"status": "ok"})
+            return self.json({"status": "ok", "generation": worker.generation})
 
     return app
-
-
-def _day(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None

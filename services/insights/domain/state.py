@@ -100,8 +100,9 @@ class Projection:
     # -- folding --------------------------------------------------------------------------
 
     def apply(self, event: Event) -> Applied | None:
-        """Fold one event; None when it was already applied (redelivery)."""
-        if not self._first_time(event):
+        """Fold one event; None when it was already applied (redelivery). Ticks are not
+        deduplicated: moving the clock to where it already is changes nothing."""
+        if event.type != "ClockTicked" and not self._first_time(event):
             return None
         self.advance_clock(event.occurred_at)
         applied = Applied()

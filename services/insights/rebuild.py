@@ -1,0 +1,167 @@
+"""``python -m services.insights rebuild``: every read model again, from the topics' start.
+
+Reads every source topic from its beginning to the end offsets seen at the start, merges
+the partitions by event time (each partition keeps its own order, as the live worker
+sees it), folds everything through the same engine as the live worker and writes a new
+store generation. What was already announced on l2c.insights.v1 stays announced (it is
+copied over, not said again), and so does any output a stopped worker had not sent yet.
+
+Run it with the worker stopped (or restart the worker afterwards): the new store replaces
+the old file, and the worker's next start reads it and resumes after its offsets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import heapq
+import os
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from tqdm import tqdm
+
+from kernel.errors import ContractError
+from kernel.settings import Settings, get_settings
+from kernel.topics import INSIGHTS
+from services.insights.adapters.codec import decode
+from services.insights.adapters.config import load_rules, load_settings
+from services.insights.adapters.store import ReadModelStore
+from services.insights.domain.engine import ANNOUNCED, Engine
+from services.insights.domain.events import Event
+from services.insights.domain.state import Projection
+from services.insights.processors import SOURCES, store_path
+
+Item = tuple[datetime, str, int, int, Event | None]
+
+
+async def read_sources(settings: Settings, progress: bool = True) -> list[list[Item]]:
+    """Every source partition's records, decoded, in offset order."""
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await reader.start()
+    try:
+        existing = await reader.topics()
+        tps = []
+        for spec in SOURCES:
+            if spec.name in existing:
+                partitions = await reader._client._wait_on_metadata(spec.name)  # noqa: SLF001
+                tps += [TopicPartition(spec.name, p) for p in sorted(partitions)]
+        if not tps:
+            return []
+        reader.assign(tps)
+        ends = await reader.end_offsets(tps)
+        starts = await reader.beginning_offsets(tps)
+        for tp in tps:
+            reader.seek(tp, starts[tp])
+        total = sum(ends[tp] - starts[tp] for tp in tps)
+        lanes: dict[TopicPartition, list[Item]] = {tp: [] for tp in tps}
+        bar = tqdm(
+            total=total, desc="reading topics", unit="rec", file=sys.stderr, disable=not progress
+        )
+        pending = [tp for tp in tps if starts[tp] < ends[tp]]
+        idle_since = time.monotonic()
+        while pending:
+            batches = await reader.getmany(*pending, timeout_ms=500, max_records=2000)
+            for tp, records in batches.items():
+                for record in records:
+                    if record.offset < ends[tp]:
+                        lanes[tp].append(_item(record))
+                        bar.update(1)
+                idle_since = time.monotonic()
+            pending = [tp for tp in pending if await reader.position(tp) < ends[tp]]
+            if time.monotonic() - idle_since > 60:
+                raise TimeoutError("the broker stopped delivering before the end offsets")
+        bar.close()
+        return list(lanes.values())
+    finally:
+        await reader.stop()
+
+
+def _item(record: ConsumerRecord) -> Item:
+    try:
+        event = decode(record.topic, record.value)
+    except ContractError:
+        event = None  # the live worker dead-lettered it; the offset still counts as read
+    if event is not None and record.topic == INSIGHTS.name and event.type != "ClockTicked":
+        event = None  # what insights said itself is output, not input
+    moment = event.occurred_at if event else datetime.fromtimestamp(record.timestamp / 1000, UTC)
+    return (moment, record.topic, record.partition, record.offset, event)
+
+
+def merged(lanes: list[list[Item]]) -> Iterator[Item]:
+    """One stream by event time; each partition's records stay in their own order."""
+    return heapq.merge(*lanes, key=lambda item: item[0])
+
+
+def fold(lanes: list[list[Item]], progress: bool = True) -> Projection:
+    projection = Projection()
+    engine = Engine(projection, load_rules(), load_settings())
+    total = sum(len(lane) for lane in lanes)
+    for _, topic, partition, offset, event in tqdm(
+        merged(lanes),
+        total=total,
+        desc="rebuilding read models",
+        unit="ev",
+        file=sys.stderr,
+        disable=not progress,
+    ):
+        if event is not None:
+            engine.handle(event)
+        projection.seen_offset(topic, partition, offset)
+    return projection
+
+
+def install(projection: Projection, live: Path) -> Path:
+    """Write ``projection`` as a new store generation and put it in place of ``live``,
+    keeping what the old store announced and had not yet published."""
+    fresh = live.with_name(live.name + ".rebuild")
+    for leftover in (fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")):
+        leftover.unlink(missing_ok=True)
+    outbox: list[tuple[str, bytes]] = []
+    if live.exists():
+        old = ReadModelStore(live)
+        announced = old.load().all(ANNOUNCED)
+        projection.records[ANNOUNCED] = {k: dict(v) for k, v in announced.items()}
+        outbox = [(key, value) for _, key, value in old.pending(limit=10**9)]
+        old.close()
+    projection.meta["generation"] = int(datetime.now(UTC).timestamp())
+    store = ReadModelStore(fresh)
+    store.write_all(projection)
+    if outbox:
+        store.commit(projection, outbox)
+    store.close()
+    for sidecar in (Path(f"{live}-wal"), Path(f"{live}-shm")):
+        sidecar.unlink(missing_ok=True)
+    os.replace(fresh, live)
+    return live
+
+
+def rebuild(settings: Settings, progress: bool = True) -> Projection:
+    lanes = asyncio.run(read_sources(settings, progress))
+    projection = fold(lanes, progress)
+    install(projection, store_path(settings))
+    return projection
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m services.insights rebuild", description=__doc__
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    started = time.monotonic()
+    projection = rebuild(settings, progress=not args.quiet)
+    kinds = ", ".join(f"{len(v)} {k}" for k, v in sorted(projection.records.items()) if k != "seen")
+    print(
+        f"rebuilt {store_path(settings)} in {time.monotonic() - started:.1f}s: {kinds}; "
+        f"clock {projection.meta.get('clock') or '-'}"
+    )
