@@ -10,17 +10,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from kernel.http import create_api
 from kernel.settings import Settings
 from kernel.telemetry import current_trace_headers
 from kernel.topics import ALL_TOPICS
+from services.insights.entrypoints.queries import QUERIES
 
 
 class UpstreamError(Exception):
@@ -57,26 +58,36 @@ def build_gateway(settings: Settings) -> FastAPI:
     async def upstream_error(_: Request, exc: UpstreamError) -> JSONResponse:
         return JSONResponse(status_code=exc.status, content=exc.body)
 
-    @api.get(
-        "/funnel",
-        tags=["insights"],
-        summary="Funnel counts per step (lead → paid) and conversion, by event-time day",
-    )
-    async def funnel(
-        request: Request,
-        since: date | None = Query(None, description="first event-time day, inclusive"),
-        until: date | None = Query(None, description="last event-time day, inclusive"),
-    ) -> Any:
-        params = {k: v.isoformat() for k, v in (("since", since), ("until", until)) if v}
-        return await _get(request.app.state.http, f"{settings.insights_url}/funnel", params)
+    def read_model(path: str, model: type[BaseModel], summary: str, description: str) -> None:
+        """GET /insights/<path>: validated here (same model as the worker), answered by the
+        insights worker, errors passed through unchanged."""
 
-    @api.get(
-        "/reconciliation",
-        tags=["insights"],
-        summary="Per order: booked, invoiced, paid, outstanding",
-    )
-    async def reconciliation(request: Request) -> Any:
-        return await _get(request.app.state.http, f"{settings.insights_url}/reconciliation")
+        async def endpoint(request: Request, query: BaseModel) -> Any:
+            params = dict(request.query_params)
+            url = f"{settings.insights_url}/insights/{path}"
+            return await _get(request.app.state.http, url, params)
+
+        # The query model is chosen at runtime, so the annotations FastAPI reads are set here.
+        endpoint.__annotations__ = {
+            "request": Request,
+            "query": Annotated[model, Query()],  # type: ignore[valid-type]
+            "return": Any,
+        }
+
+        api.add_api_route(
+            f"/insights/{path}",
+            endpoint,
+            methods=["GET"],
+            tags=["insights"],
+            summary=summary,
+            description=description,
+            name=f"insights_{path.replace('/', '_').replace('-', '_')}",
+        )
+
+    for path, (model, run) in QUERIES.items():
+        summary, _, description = (run.__doc__ or path).partition("\n")
+        description = " ".join(description.split())
+        read_model(path, model, summary.strip(), description.strip())
 
     @api.get(
         "/deals/{deal_id}/history",

@@ -131,7 +131,7 @@ class QueryError(Exception):
 def _invalid(exc: ValidationError) -> QueryError:
     details = [{"loc": ["query", *map(str, e["loc"])], "msg": e["msg"]} for e in exc.errors()]
     message = "; ".join(
-        f"{'.'.join(map(str, e['loc'])) or 'query'}: {e['msg']}" for e in exc.errors()
+        f"{'.'.join(['query', *map(str, e['loc'])])}: {e['msg']}" for e in exc.errors()
     )
     return QueryError(422, {"error": "invalid_request", "message": message, "details": details})
 
@@ -161,28 +161,37 @@ Answer = Callable[[Any, Projection, HealthRules, ReadModelSettings], dict[str, A
 
 
 def _funnel(q: FunnelQuery, p: Projection, _: HealthRules, s: ReadModelSettings) -> dict[str, Any]:
+    """Funnel counts and conversion, lead to cash, sliced and grouped
+    Steps lead, mql, sql, deal, won, invoiced, paid. basis=activity counts what happened
+    in the period; basis=cohort follows the leads that entered in it. group_by a dimension or period."""
     return funnel.funnel(p, q.scope(s), q.basis, q.group_by, q.grain)
 
 
 def _teams(q: TeamsQuery, p: Projection, _: HealthRules, s: ReadModelSettings) -> dict[str, Any]:
+    """Each team's funnel against the company average, with the step it leaks most at
+    The leak is the step-to-step conversion furthest below the company's."""
     return funnel.team_comparison(p, q.scope(s), q.basis)
 
 
 def _velocity(
     q: VelocityQuery, p: Projection, _: HealthRules, s: ReadModelSettings
 ) -> dict[str, Any]:
+    """Time in stage (median, p90), sales cycle, win rate, deal size, productivity
+    productivity_per_day = deals decided × average won size × win rate ÷ average cycle (days)."""
     return velocity(p, q.scope(s), q.group_by, q.grain)
 
 
 def _forecast(
     q: ForecastQuery, p: Projection, _: HealthRules, s: ReadModelSettings
 ) -> dict[str, Any]:
+    """Open pipeline weighted by stage probability, by close period and forecast category"""
     return forecast.pipeline(p, q.scope(s), q.grain)
 
 
 def _snapshots(
     q: SnapshotsQuery, p: Projection, _: HealthRules, s: ReadModelSettings
 ) -> dict[str, Any]:
+    """Weekly forecast snapshots (Monday 00:00 UTC), or one with all its inputs (week=)"""
     scope = q.scope(s)
     if q.week:
         snapshot = p.get("snapshot", q.week.isoformat())
@@ -208,12 +217,15 @@ def _snapshots(
 def _accuracy(
     q: AccuracyQuery, p: Projection, _: HealthRules, s: ReadModelSettings
 ) -> dict[str, Any]:
+    """Forecast accuracy per team: each past snapshot against what was won in its quarter"""
     return forecast.accuracy(p, q.scope(s))
 
 
 def _breaches(
     q: BreachesQuery, p: Projection, rules: HealthRules, s: ReadModelSettings
 ) -> dict[str, Any]:
+    """Open health-threshold breaches, with counts per rule, deal, rep and team
+    Evaluated at the projection's clock (latest event time or tick)."""
     found = [
         b
         for b in health.open_breaches(p, rules)
@@ -231,6 +243,8 @@ def _breaches(
 def _reconciliation(
     q: ReconciliationQuery, p: Projection, _: HealthRules, s: ReadModelSettings
 ) -> dict[str, Any]:
+    """Per order: booked, scheduled, invoiced, ERP-posted, paid, outstanding, mismatches
+    Also the ERP payments that name no invoice of ours, and counts per mismatch class."""
     rows = receivables.order_rows(p, q.scope(s), s.thresholds)
     unmatched = receivables.unmatched_payments(p)
     counts = receivables.mismatch_counts(rows, unmatched)
@@ -250,12 +264,15 @@ def _reconciliation(
 def _receivables(
     q: ReceivablesQuery, p: Projection, _: HealthRules, s: ReadModelSettings
 ) -> dict[str, Any]:
+    """Receivables aging buckets (0-30, 31-60, 61-90, 90+ days past due) and DSO
+    Per team or product line, in the currency."""
     return receivables.receivables(p, q.scope(s), s.thresholds, q.group_by)
 
 
 def _campaigns(
     q: CampaignsQuery, p: Projection, _: HealthRules, s: ReadModelSettings
 ) -> dict[str, Any]:
+    """Per campaign: cost, leads, MQL→SQL acceptance, deals, won revenue, cash, ROI"""
     items, page = paginate(campaigns.campaign_roi(p, q.scope(s)), "campaign_id", q)
     return {"campaigns": items, "page": page}
 
@@ -263,12 +280,17 @@ def _campaigns(
 def _reverse(
     q: ReverseFunnelQuery, p: Projection, _: HealthRules, s: ReadModelSettings
 ) -> dict[str, Any]:
+    """The reverse funnel: leads each channel must bring for a revenue target
+    The target is split by each channel's observed share of won revenue; its observed
+    conversion rates give the leads it must bring (rounded up at every step)."""
     return campaigns.reverse_funnel(p, q.scope(s), q.target)
 
 
 def _adherence(
     q: AdherenceQuery, p: Projection, _: HealthRules, s: ReadModelSettings
 ) -> dict[str, Any]:
+    """Process adherence: each deal's key events against its process's preset path
+    Deviations per deal, counted per rep and stage, and win rates with and without each."""
     rows = adherence.deals_adherence(p, q.scope(s))
     if q.deal_id:
         rows = [r for r in rows if r["deal_id"] == q.deal_id]
