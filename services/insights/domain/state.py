@@ -52,6 +52,7 @@ class Projection:
         self.meta.setdefault("positions", {})
         self.dirty: set[tuple[str, str]] = set()
         self.meta_dirty = False
+        self._indexes: dict[tuple[str, str], dict[str, list[str]]] = {}
 
     # -- records --------------------------------------------------------------------------
 
@@ -64,12 +65,19 @@ class Projection:
     def put(self, kind: str, key: str, record: Record) -> None:
         self.records.setdefault(kind, {})[key] = record
         self.dirty.add((kind, key))
+        self._forget_indexes(kind)
 
     def edit(self, kind: str, key: str) -> Record:
         """The record to change in place (created empty); marks it for persisting."""
         record = self.records.setdefault(kind, {}).setdefault(key, {"id": key})
         self.dirty.add((kind, key))
+        self._forget_indexes(kind)
         return record
+
+    def _forget_indexes(self, kind: str) -> None:
+        if self._indexes:
+            for cached in [k for k in self._indexes if k[0] == kind]:
+                del self._indexes[cached]
 
     def take_dirty(self) -> Iterator[tuple[str, str, Record | None]]:
         for kind, key in sorted(self.dirty):
@@ -158,28 +166,34 @@ class Projection:
         }
 
     def deal_of_lead(self, lead_id: str) -> Record | None:
-        index = self._index("deal", "lead_id")
-        deal_id = index.get(lead_id)
-        return self.get("deal", deal_id) if deal_id else None
+        """The lead's deal (the first by id should a lead have opened several)."""
+        deal_ids = self._index("deal", "lead_id").get(lead_id)
+        return self.get("deal", deal_ids[0]) if deal_ids else None
 
     def orders_of_deal(self, deal_id: str) -> list[Record]:
-        return [o for o in self.all("order").values() if o.get("deal_id") == deal_id]
+        return [self.records["order"][k] for k in self._index("order", "deal_id").get(deal_id, [])]
 
     def invoices_of_order(self, order_id: str) -> list[Record]:
-        return [i for i in self.all("invoice").values() if i.get("order_id") == order_id]
+        ids = self._index("invoice", "order_id").get(order_id, [])
+        return [self.records["invoice"][k] for k in ids]
 
     def _order_line(self, deal: Record) -> str:
         for order in self.orders_of_deal(deal["id"]):
             return main_product_line(order)
         return ""
 
-    def _index(self, kind: str, attribute: str) -> dict[str, str]:
-        """attribute value -> record id (the first by id when several share it)."""
-        index: dict[str, str] = {}
-        for key in sorted(self.all(kind)):
-            value = self.all(kind)[key].get(attribute)
-            if value and value not in index:
-                index[value] = key
+    def _index(self, kind: str, attribute: str) -> dict[str, list[str]]:
+        """attribute value -> ids of the records with it, sorted (cached until a record of
+        that kind changes)."""
+        index = self._indexes.get((kind, attribute))
+        if index is None:
+            index = {}
+            records = self.all(kind)
+            for key in sorted(records):
+                value = records[key].get(attribute)
+                if value:
+                    index.setdefault(value, []).append(key)
+            self._indexes[(kind, attribute)] = index
         return index
 
     def processes(self, version: int | None = None) -> dict[str, Any] | None:

@@ -163,7 +163,8 @@ Answer = Callable[[Any, Projection, HealthRules, ReadModelSettings], dict[str, A
 def _funnel(q: FunnelQuery, p: Projection, _: HealthRules, s: ReadModelSettings) -> dict[str, Any]:
     """Funnel counts and conversion, lead to cash, sliced and grouped
     Steps lead, mql, sql, deal, won, invoiced, paid. basis=activity counts what happened
-    in the period; basis=cohort follows the leads that entered in it. group_by a dimension or period."""
+    in the period; basis=cohort follows the leads that entered in it. group_by a dimension
+    or period."""
     return funnel.funnel(p, q.scope(s), q.basis, q.group_by, q.grain)
 
 

@@ -79,7 +79,7 @@ def test_weekly_snapshots_as_of_monday_and_accuracy_after_the_quarter() -> None:
     assert sorted(snapshots)[0] == "2026-07-13" and sorted(snapshots)[-1] == "2026-10-05"
     assert len(snapshots) == 13
     first = snapshots["2026-07-13"]["lines"]
-    assert [(l["deal_id"], l["probability"], l["amount"]) for l in first] == [("P1", 10, "1000.00")]
+    assert [(x["deal_id"], x["probability"], x["amount"]) for x in first] == [("P1", 10, "1000.00")]
     assert snapshots["2026-07-20"]["lines"][0]["probability"] == 30
     won_line = snapshots["2026-09-07"]["lines"][0]
     assert (won_line["category"], won_line["probability"], won_line["amount"]) == (
