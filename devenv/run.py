@@ -197,7 +197,7 @@ def main() -> None:
             print(
                 f"{name:<10} {urls[name]}/docs"
                 if name != "insights"
-                else f"{name:<10} {urls[name]}/funnel",
+                else f"{name:<10} {urls[name]}/insights/funnel",
                 flush=True,
             )
         print(f"logs       {logs}", flush=True)

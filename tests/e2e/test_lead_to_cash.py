@@ -223,7 +223,7 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
 
     # Gateway: exact numbers.
     funnel = wait_for(
-        lambda: (f := ok(http.get(f"{gateway}/funnel")))["steps"][-1]["count"] == 1 and f
+        lambda: (f := ok(http.get(f"{gateway}/insights/funnel")))["steps"][-1]["count"] == 1 and f
     )
     assert {s["step"]: s["count"] for s in funnel["steps"]} == {
         "lead": 1,
@@ -236,19 +236,28 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
     }
     assert all(s["conversion_from_previous"] in (None, 1.0) for s in funnel["steps"])
     today = datetime.now(UTC).date().isoformat()
-    assert ok(http.get(f"{gateway}/funnel", params={"since": today}))["steps"][0]["count"] == 1
     assert (
-        ok(http.get(f"{gateway}/funnel", params={"until": "2000-01-01"}))["steps"][0]["count"] == 0
+        ok(http.get(f"{gateway}/insights/funnel", params={"since": today}))["steps"][0]["count"]
+        == 1
     )
-    assert ok(http.get(f"{gateway}/reconciliation"))["orders"] == [
+    assert (
+        ok(http.get(f"{gateway}/insights/funnel", params={"until": "2000-01-01"}))["steps"][0][
+            "count"
+        ]
+        == 0
+    )
+    reconciliation = ok(http.get(f"{gateway}/insights/reconciliation"))
+    assert reconciliation["as_of"]["offsets"]["l2c.billing.v1"]
+    fields = ("order_id", "currency", "booked", "scheduled", "invoiced", "paid", "outstanding")
+    assert [{k: row[k] for k in (*fields, "status")} for row in reconciliation["orders"]] == [
         {
             "order_id": order["order_id"],
             "currency": "EUR",
             "booked": "48000.00",
+            "scheduled": "48000.00",
             "invoiced": "48000.00",
             "paid": "48000.00",
             "outstanding": "0.00",
-            "uninvoiced": "0.00",
             "status": "paid",
         }
     ]
@@ -283,8 +292,7 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
                 ("deals", "deals.open-deal-when-lead-converted process"),
                 ("deals", "deals.append"),
                 ("deals", "publish l2c.deals.v1"),
-                ("insights", "insights route"),
-                ("insights", "insights count_funnel_steps"),
+                ("insights", "insights project"),
             },
         )
     )
@@ -328,7 +336,10 @@ def test_bad_requests_get_422_and_unknown_ids_404_through_every_api(system: dict
     assert {d["rule"] for d in bad_config.json()["details"]} == {"quantity", "component_of"}
     missing = http.get(f"{urls['gateway']}/deals/{unknown}/history")
     assert missing.status_code == 404 and "not found" in missing.json()["message"]
-    assert http.get(f"{urls['gateway']}/funnel", params={"since": "yesterday"}).status_code == 422
+    assert (
+        http.get(f"{urls['gateway']}/insights/funnel", params={"since": "yesterday"}).status_code
+        == 422
+    )
 
 
 def _spans_of(path: Path, trace_id: str, need: set[tuple[str, str]]) -> list[dict[str, Any]] | None:

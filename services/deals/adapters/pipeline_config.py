@@ -17,6 +17,9 @@ class StageSchema(BaseModel):
     win_probability_percent: int = Field(ge=1, le=99)
     exit_criteria: list[str] = Field(default_factory=list)
     required_key_events: list[str] = Field(default_factory=list)
+    # The stage's SOP: the key events a good deal shows in this stage, in order. Insights
+    # compares each deal's actual key events with it (process adherence).
+    key_event_path: list[str] = Field(default_factory=list)
 
 
 class ProcessSchema(BaseModel):
