@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 
 APP_ID = "l2c-insights"
 SOURCES = (LEADS, DEALS, BILLING, ERP_INBOUND, INSIGHTS)
+# Records behind the partition's end beyond which the worker counts as catching up (and
+# holds back breach announcements until it is current).
+CATCH_UP_LAG = 1000
 
 
 def store_path(settings: Settings) -> Any:
@@ -124,6 +127,13 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
             ],
         )
 
+    def catching_up(record: faust.types.EventT) -> bool:
+        try:
+            high = app.consumer.highwater(record.message.tp)
+        except Exception:  # noqa: BLE001 - no fetch yet: assume current
+            return False
+        return high is not None and high - record.message.offset > CATCH_UP_LAG
+
     @app.agent(sources)
     async def project(stream: faust.StreamT) -> None:
         await publish_outbox()  # what a crash left unsent
@@ -147,7 +157,8 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
                         continue
                     if topic != INSIGHTS.name or event.type == "ClockTicked":
                         now = datetime.now(UTC)
-                        outbox += [encode_output(o, now) for o in worker.engine.handle(event)]
+                        outputs = worker.engine.handle(event, announce=not catching_up(record))
+                        outbox += [encode_output(o, now) for o in outputs]
                 p.seen_offset(topic, partition, offset)
             worker.store.commit(p, outbox)
             if outbox:

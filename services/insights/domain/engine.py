@@ -54,7 +54,10 @@ class Engine:
         self.rules = rules
         self.settings = settings
 
-    def handle(self, event: Event) -> list[Output]:
+    def handle(self, event: Event, announce: bool = True) -> list[Output]:
+        """Fold ``event``; with ``announce`` off (catching up on a backlog, when the clock
+        runs ahead of most deals' events) breaches are not evaluated — the first tick
+        after catching up announces what holds then."""
         p = self.projection
         applied = p.apply(event)
         if applied is None or p.clock is None:
@@ -65,10 +68,12 @@ class Engine:
             for monday in due_snapshot_weeks(p, lateness):
                 snapshot = take_snapshot(p, monday)
                 outputs.append(Output("snapshot", snapshot["id"], snapshot))
+            if not announce:
+                return outputs
             deals = {k for k, d in p.all("deal").items() if d.get("status") == "open"}
             leads = {k for k, lead in p.all("lead").items() if lead.get("speed_missed_at")}
             outputs += self._announce(deals, leads, everything=True)
-        elif applied.deals or applied.leads:
+        elif announce and (applied.deals or applied.leads):
             outputs += self._announce(applied.deals, applied.leads, everything=False)
         return outputs
 

@@ -147,3 +147,14 @@ def test_closed_deals_have_no_breaches_and_the_engine_announces_and_clears() -> 
 def test_the_rule_schema_rejects_unknown_kinds() -> None:
     with pytest.raises(ValueError, match="kind"):
         HealthRules.model_validate({"rules": [{"id": "x", "kind": "vibes"}]})
+
+
+def test_catching_up_holds_announcements_until_a_tick() -> None:
+    f = Feed()
+    f.deal("D", at(0))
+    for n in range(4):
+        f.add("DealBlockerRaised", "D", at(1), blocker_id=f"b{n}")
+    engine = Engine(Projection(), only("too_many_blockers"), ReadModelSettings())
+    assert [o for e in f.events for o in engine.handle(e, announce=False)] == []
+    (announced,) = engine.handle(f.tick(at(2)))
+    assert (announced.kind, announced.data["since"]) == ("breached", at(1).isoformat())
