@@ -11,10 +11,13 @@ GEN          := gen/python
 PROTOS       := $(shell find proto -name '*.proto')
 PYTEST_ARGS  ?=
 
-.PHONY: proto-lock run test test-unit test-integration test-e2e lint typecheck deps gen kafka-jars postgres clean lock
+.PHONY: proto-lock run bench test test-unit test-integration test-e2e lint typecheck deps gen kafka-jars postgres clean lock
 
 run: deps kafka-jars
 	$(PY) -m devenv.run
+
+bench: deps
+	$(PY) -m devenv.bench
 
 test: deps kafka-jars postgres lint typecheck
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)

@@ -26,6 +26,7 @@ from l2c.v1 import insights_pb2
 
 from devenv.kafka import KafkaBroker
 from devenv.ports import free_port
+from devenv.quarter import FINAL_TICK, Q_END, Quarter, Record
 from kernel.contracts import decode_envelope
 from kernel.kafka import ensure_topics
 from kernel.settings import Settings
@@ -36,7 +37,6 @@ from services.insights.adapters.config import load_rules, load_settings
 from services.insights.adapters.store import ReadModelStore
 from services.insights.domain.events import week_start
 from services.insights.domain.reports import comparable_records, full_report
-from tests.integration.insights.quarter import FINAL_TICK, Q_END, Quarter, Record
 from tests.kafka_support import eventually, read_topic
 
 SOURCES = (LEADS, DEALS, BILLING, ERP_INBOUND, INSIGHTS)

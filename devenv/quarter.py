@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from google.protobuf import any_pb2
 from google.protobuf.message import Message
@@ -42,7 +43,7 @@ CHANNELS = {
     "inbound_call": [""],
 }
 CAMPAIGN_COST = {"web-q3": "12000.00", "seo-q3": "8000.00", "expo-q3": "30000.00"}
-PROCESSES = {
+PROCESSES: dict[str, Any] = {
     "default_process": "simple-product-sale",
     "processes": [
         {
