@@ -161,50 +161,104 @@ def funnel(
     return report
 
 
+UNASSIGNED = "unassigned"
+# Teams take leads over at routing (MQL): their funnels are compared from there on.
+TEAM_STEPS = STEPS[1:]
+
+
+def compare(
+    names: list[str], team: dict[str, int], company: dict[str, int]
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Step-to-step conversions of a team against the company's, and the worst shortfall."""
+    transitions: list[dict[str, Any]] = []
+    for before, after in zip(names, names[1:], strict=False):
+        team_rate = ratio(team[after], team[before])
+        company_rate = ratio(company[after], company[before])
+        gap = None
+        if team_rate is not None and company_rate is not None:
+            gap = round(team_rate - company_rate, 4)
+        transitions.append(
+            {
+                "from": before,
+                "to": after,
+                "team_conversion": team_rate,
+                "company_conversion": company_rate,
+                "gap": gap,
+            }
+        )
+    leaks = [t for t in transitions if t["gap"] is not None and t["gap"] < 0]
+    if not leaks:
+        return transitions, None
+    worst = min(leaks, key=lambda t: (t["gap"], names.index(str(t["from"]))))
+    return transitions, {"from": worst["from"], "to": worst["to"], "gap": worst["gap"]}
+
+
+def stage_counts(
+    p: Projection, deals: list[Record], process: str
+) -> tuple[list[str], dict[str, int]]:
+    """How many of the deals entered each stage of ``process`` (and were won)."""
+    plan = [s["name"] for s in p.stage_plan(process, None)]
+    counts = dict.fromkeys([*plan, "won"], 0)
+    for deal in deals:
+        if deal.get("process") != process:
+            continue
+        entered = {stay[0] for stay in deal.get("stages", [])}
+        # A deal that reached a stage went through the ones before it.
+        furthest = max((plan.index(name) for name in entered if name in plan), default=-1)
+        for name in plan[: furthest + 1]:
+            counts[name] += 1
+        counts["won"] += deal.get("status") == "won"
+    return [*plan, "won"], counts
+
+
 def team_comparison(p: Projection, scope: Slice, basis: str = "cohort") -> dict[str, Any]:
-    """Each team's step-to-step conversion against the company's, and the step where the
-    team's conversion falls furthest below the company's (where its deals leak)."""
+    """Each team's funnel against the company's (from MQL on, over leads that reached a
+    team), the step where the team's conversion falls furthest below the company's, and the
+    same for every sales process's stages — where its deals leak."""
     items = journeys(p)
     company_scope = replace(scope, filters={k: v for k, v in scope.filters.items() if k != "team"})
-    company = count_steps(items, company_scope, basis)
-    teams = sorted({j.dims["team"] for j in items if company_scope.matches(j.dims)})
+    assigned = [j for j in items if j.dims["team"] != UNASSIGNED]
+    company = count_steps(assigned, company_scope, basis)
+    deals = [
+        d
+        for d in p.all("deal").values()
+        if d.get("opened_at")
+        and p.deal_dims(d)["team"] != UNASSIGNED
+        and company_scope.matches(p.deal_dims(d))
+        and scope.in_period(d["opened_at"])
+    ]
+    processes = sorted({d.get("process", "") for d in deals if d.get("process")})
+    company_stages = {name: stage_counts(p, deals, name) for name in processes}
+    teams = sorted({j.dims["team"] for j in assigned if company_scope.matches(j.dims)})
     rows = []
     for team in teams:
         if scope.filters.get("team") and scope.filters["team"] != team:
             continue
-        counts = count_steps(
-            items, replace(company_scope, filters={**company_scope.filters, "team": team}), basis
-        )
-        transitions: list[dict[str, Any]] = []
-        for before, after in zip(STEPS, STEPS[1:], strict=False):
-            team_rate = ratio(counts[after], counts[before])
-            company_rate = ratio(company[after], company[before])
-            gap = (
-                None
-                if team_rate is None or company_rate is None
-                else round(team_rate - company_rate, 4)
-            )
-            transitions.append(
+        team_scope = replace(company_scope, filters={**company_scope.filters, "team": team})
+        counts = count_steps(assigned, team_scope, basis)
+        transitions, leak = compare(list(TEAM_STEPS), counts, company)
+        team_deals = [d for d in deals if p.deal_dims(d)["team"] == team]
+        stages = []
+        for name in processes:
+            names, overall = company_stages[name]
+            _, own = stage_counts(p, team_deals, name)
+            stage_transitions, stage_leak = compare(names, own, overall)
+            stages.append(
                 {
-                    "from": before,
-                    "to": after,
-                    "team_conversion": team_rate,
-                    "company_conversion": company_rate,
-                    "gap": gap,
+                    "process": name,
+                    "counts": own,
+                    "company_counts": overall,
+                    "transitions": stage_transitions,
+                    "leaks_most_at": stage_leak,
                 }
             )
-        leaks = [t for t in transitions if t["gap"] is not None and t["gap"] < 0]
-        worst = min(leaks, key=lambda t: (t["gap"], STEPS.index(str(t["from"])))) if leaks else None
         rows.append(
             {
                 "team": team,
                 "steps": steps_report(counts),
                 "transitions": transitions,
-                "leaks_most_at": (
-                    {"from": worst["from"], "to": worst["to"], "gap": worst["gap"]}
-                    if worst
-                    else None
-                ),
+                "leaks_most_at": leak,
+                "stages": stages,
             }
         )
     return {"basis": basis, "company": steps_report(company), "teams": rows}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from services.insights.domain.funnel import funnel, team_comparison
 from services.insights.domain.slicing import Slice, percentile
 from services.insights.domain.velocity import velocity
-from tests.unit.insights.feed import Feed, at, eur
+from tests.unit.insights.feed import PROCESSES, Feed, at, eur
 
 
 def _funnel_feed() -> Feed:
@@ -77,7 +79,8 @@ def test_paid_needs_payments_to_cover_the_order() -> None:
 def test_each_team_against_the_company_names_its_leakiest_step() -> None:
     report = team_comparison(_funnel_feed().projection(), Slice(), basis="cohort")
     company = {row["step"]: row["count"] for row in report["company"]}
-    assert company == {"lead": 4, "mql": 3, "sql": 2, "deal": 2, "won": 1, "invoiced": 1, "paid": 1}
+    # Teams take over at routing: the lead no team ever saw (L4) is not in the comparison.
+    assert company == {"lead": 3, "mql": 3, "sql": 2, "deal": 2, "won": 1, "invoiced": 1, "paid": 1}
     teams = {row["team"]: row for row in report["teams"]}
     # north: mql→sql 1/2 = 0.5 against the company's 2/3 = 0.6667 (gap −0.1667)
     assert teams["north"]["leaks_most_at"] == {"from": "mql", "to": "sql", "gap": -0.1667}
@@ -130,3 +133,49 @@ def test_nearest_rank_percentile() -> None:
     assert percentile([float(v) for v in range(1, 11)], 0.9) == 9.0
     assert percentile([5.0], 0.9) == 5.0
     assert percentile([], 0.9) is None
+
+
+def test_team_stage_funnel_names_the_stage_where_its_deals_leak() -> None:
+    f = Feed()
+    f.add(
+        "RuleSetPublished",
+        "rules",
+        at(-9),
+        name="processes",
+        version=1,
+        document_json=json.dumps(PROCESSES),
+    )
+    for n, (team, rep) in enumerate(
+        [("north", "ann"), ("north", "ann"), ("south", "bob"), ("south", "bob")]
+    ):
+        f.lead(f"L{n}", at(-5), team=team, rep=rep, mql=1, sql=2)
+        f.deal(f"D{n}", at(0), lead=f"L{n}", owner=rep)
+    for deal in ("D0", "D1"):
+        f.advance(deal, at(2), "product_understanding", 30)
+        f.advance(deal, at(4), "quote", 60)
+    f.won("D0", at(6), "500.00")
+    f.advance("D2", at(2), "product_understanding", 30)
+    teams = {t["team"]: t for t in team_comparison(f.projection(), Slice())["teams"]}
+    (north,) = teams["north"]["stages"]
+    assert north["company_counts"] == {
+        "contact": 4,
+        "product_understanding": 3,
+        "quote": 2,
+        "close": 0,
+        "won": 1,
+    }
+    assert north["leaks_most_at"] is None
+    (south,) = teams["south"]["stages"]
+    assert south["counts"] == {
+        "contact": 2,
+        "product_understanding": 1,
+        "quote": 0,
+        "close": 0,
+        "won": 0,
+    }
+    # product_understanding → quote: 0/1 against the company's 2/3
+    assert south["leaks_most_at"] == {
+        "from": "product_understanding",
+        "to": "quote",
+        "gap": -0.6667,
+    }
