@@ -49,16 +49,6 @@ def store_path(settings: Settings) -> Any:
     return (settings.data_dir / "insights" / "read_models.sqlite3").resolve()
 
 
-def generation_of(store: ReadModelStore) -> int:
-    """The store's generation (its consumer group); a new store starts a new one."""
-    projection_meta = dict(store.db.execute("SELECT key, value FROM meta WHERE key = 'generation'"))
-    if "generation" in projection_meta:
-        return int(projection_meta["generation"])
-    generation = int(datetime.now(UTC).timestamp())
-    store.db.execute("INSERT INTO meta (key, value) VALUES ('generation', ?)", (str(generation),))
-    return generation
-
-
 def _headers(event: faust.types.EventT) -> list[tuple[str, bytes]]:
     raw = event.headers or {}
     items = raw.items() if isinstance(raw, dict) else raw
@@ -70,7 +60,7 @@ class InsightsWorker:
 
     def __init__(self, settings: Settings) -> None:
         self.store = ReadModelStore(store_path(settings))
-        self.generation = generation_of(self.store)
+        self.generation = self.store.generation()
         self.projection = self.store.load()
         self.rules = load_rules()
         self.settings = load_settings()

@@ -126,13 +126,15 @@ def install(projection: Projection, live: Path) -> Path:
     for leftover in (fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")):
         leftover.unlink(missing_ok=True)
     outbox: list[tuple[str, bytes]] = []
+    generation = int(datetime.now(UTC).timestamp())
     if live.exists():
         old = ReadModelStore(live)
+        generation = max(generation, old.generation() + 1)
         announced = old.load().all(ANNOUNCED)
         projection.records[ANNOUNCED] = {k: dict(v) for k, v in announced.items()}
         outbox = [(key, value) for _, key, value in old.pending(limit=10**9)]
         old.close()
-    projection.meta["generation"] = int(datetime.now(UTC).timestamp())
+    projection.meta["generation"] = generation
     store = ReadModelStore(fresh)
     store.write_all(projection)
     if outbox:

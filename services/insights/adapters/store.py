@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,18 @@ class ReadModelStore:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+
+    def generation(self) -> int:
+        """The store's generation, which names the worker's consumer group: a new store (or
+        a rebuilt one) starts a new generation and so reads the topics from the start."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        if row is not None:
+            return int(json.loads(row[0]))
+        generation = int(time.time())
+        self.db.execute(
+            "INSERT INTO meta (key, value) VALUES ('generation', ?)", (str(generation),)
+        )
+        return generation
 
     def close(self) -> None:
         self.db.close()
