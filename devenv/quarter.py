@@ -18,11 +18,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from google.protobuf import any_pb2
 from google.protobuf.message import Message
-from l2c.v1 import billing_pb2, common_pb2, deals_pb2, envelope_pb2, erp_pb2, leads_pb2
+from l2c.v1 import billing_pb2, common_pb2, deals_pb2, erp_pb2, leads_pb2
 
-from kernel.contracts import timestamp
+from kernel.contracts import make_envelope, timestamp
 from kernel.topics import BILLING, DEALS, ERP_INBOUND, LEADS
 
 Q_START = datetime(2026, 7, 1, tzinfo=UTC)
@@ -151,18 +150,15 @@ class Quarter:
             return
         version = self._versions.get(aggregate, -1) + 1
         self._versions[aggregate] = version
-        packed = any_pb2.Any()
-        packed.Pack(payload)
-        envelope = envelope_pb2.EventEnvelope(
+        envelope = make_envelope(
+            payload,
             event_id=str(uuid.uuid4()),
-            event_type=payload.DESCRIPTOR.full_name,
             aggregate_type=kind,
             aggregate_id=aggregate,
             aggregate_version=version,
-            occurred_at=timestamp(at),
-            recorded_at=timestamp(at),
+            occurred_at=at,
+            recorded_at=at,
             source=topic.split(".")[1],
-            payload=packed,
         )
         self.records.append(Record(at, topic, aggregate, envelope.SerializeToString()))
 

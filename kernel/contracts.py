@@ -109,26 +109,60 @@ class EventContracts:
             return None
         payload = to_payload(domain_event)
         meta: dict[str, str] = domain_event.metadata
-        packed = any_pb2.Any()
-        packed.Pack(payload)
-        return envelope_pb2.EventEnvelope(
+        return make_envelope(
+            payload,
             event_id=meta["event_id"],
-            event_type=payload.DESCRIPTOR.full_name,
             aggregate_type=type(domain_event).__qualname__.split(".")[0],
             aggregate_id=str(domain_event.originator_id),
             aggregate_version=domain_event.originator_version,
-            occurred_at=timestamp(datetime.fromisoformat(meta["occurred_at"])),
-            recorded_at=timestamp(domain_event.timestamp),
+            occurred_at=datetime.fromisoformat(meta["occurred_at"]),
+            recorded_at=domain_event.timestamp,
+            source=self.source,
+            actor=common_pb2.Actor(id=meta.get("actor_id", ""), kind=meta.get("actor_kind", "")),
             correlation_id=meta.get("correlation_id", ""),
             causation_id=meta.get("causation_id", ""),
-            actor=common_pb2.Actor(id=meta.get("actor_id", ""), kind=meta.get("actor_kind", "")),
             trace=envelope_pb2.TraceContext(
                 traceparent=meta.get("traceparent", ""), tracestate=meta.get("tracestate", "")
             ),
-            source=self.source,
             store_position=position,
-            payload=packed,
         )
+
+
+def make_envelope(
+    payload: message.Message,
+    *,
+    event_id: str,
+    aggregate_type: str,
+    aggregate_id: str,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    source: str,
+    aggregate_version: int = 0,
+    actor: common_pb2.Actor | None = None,
+    correlation_id: str = "",
+    causation_id: str = "",
+    trace: envelope_pb2.TraceContext | None = None,
+    store_position: int = 0,
+) -> envelope_pb2.EventEnvelope:
+    """One event in the l2c.v1 envelope, its payload packed as ``Any``."""
+    packed = any_pb2.Any()
+    packed.Pack(payload)
+    return envelope_pb2.EventEnvelope(
+        event_id=event_id,
+        event_type=payload.DESCRIPTOR.full_name,
+        aggregate_type=aggregate_type,
+        aggregate_id=aggregate_id,
+        aggregate_version=aggregate_version,
+        occurred_at=timestamp(occurred_at),
+        recorded_at=timestamp(recorded_at),
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        actor=actor,
+        trace=trace,
+        source=source,
+        store_position=store_position,
+        payload=packed,
+    )
 
 
 def rule_set_contracts() -> dict[type, ToPayload]:

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -113,30 +113,59 @@ class LazyProducer:
             self._producer = None
 
 
-async def read_all(bootstrap: str, topic: str, timeout: float = 30.0) -> list[ConsumerRecord]:
-    """Every record currently on a topic, partition by partition, in offset order (no
-    consumer group, nothing committed): for tools and audits, not for services."""
+async def read_topics(
+    bootstrap: str,
+    topics: Sequence[str],
+    on_record: Callable[[ConsumerRecord], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+    stall_timeout: float = 30.0,
+) -> dict[TopicPartition, list[ConsumerRecord]]:
+    """Every record currently on the topics (missing ones are skipped), per partition in
+    offset order, up to the end offsets seen at the start. No consumer group, nothing
+    committed: for tools, audits and rebuilds, not for services. ``on_total`` hears how
+    many records there are to read, ``on_record`` each one as it arrives."""
     reader = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
     )
     await reader.start()
     try:
-        if topic not in await reader.topics():
-            return []
-        # The public partitions_for_topic() only knows topics the consumer subscribed to.
-        partitions = await reader._client._wait_on_metadata(topic)  # noqa: SLF001
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        existing = await reader.topics()
+        tps: list[TopicPartition] = []
+        for topic in topics:
+            if topic in existing:
+                # The public partitions_for_topic() only knows subscribed topics.
+                partitions = await reader._client._wait_on_metadata(topic)  # noqa: SLF001
+                tps += [TopicPartition(topic, p) for p in sorted(partitions)]
+        lanes: dict[TopicPartition, list[ConsumerRecord]] = {tp: [] for tp in tps}
+        if not tps:
+            return lanes
         reader.assign(tps)
         ends = await reader.end_offsets(tps)
-        for tp, offset in (await reader.beginning_offsets(tps)).items():
-            reader.seek(tp, offset)
-        records: list[ConsumerRecord] = []
-        deadline = time.monotonic() + timeout
-        while [tp for tp in tps if await reader.position(tp) < ends[tp]]:
-            for recs in (await reader.getmany(timeout_ms=500)).values():
-                records.extend(recs)
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"could not read {topic} to its end")
-        return sorted(records, key=lambda r: (r.partition, r.offset))
+        starts = await reader.beginning_offsets(tps)
+        for tp in tps:
+            reader.seek(tp, starts[tp])
+        if on_total is not None:
+            on_total(sum(ends[tp] - starts[tp] for tp in tps))
+        pending = [tp for tp in tps if starts[tp] < ends[tp]]
+        last_progress = time.monotonic()
+        while pending:
+            batches = await reader.getmany(*pending, timeout_ms=500, max_records=2000)
+            for tp, records in batches.items():
+                for record in records:
+                    if record.offset < ends[tp]:
+                        lanes[tp].append(record)
+                        if on_record is not None:
+                            on_record(record)
+                last_progress = time.monotonic()
+            pending = [tp for tp in pending if await reader.position(tp) < ends[tp]]
+            if pending and time.monotonic() - last_progress > stall_timeout:
+                raise TimeoutError(f"could not read {', '.join(topics)} to the end")
+        return lanes
     finally:
         await reader.stop()
+
+
+async def read_all(bootstrap: str, topic: str, timeout: float = 30.0) -> list[ConsumerRecord]:
+    """Every record currently on a topic, partition by partition, in offset order."""
+    lanes = await read_topics(bootstrap, [topic], stall_timeout=timeout)
+    return [record for _, records in sorted(lanes.items()) for record in records]

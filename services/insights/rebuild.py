@@ -22,10 +22,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord
 from tqdm import tqdm
 
 from kernel.errors import ContractError
+from kernel.kafka import read_topics
 from kernel.settings import Settings, get_settings
 from kernel.topics import INSIGHTS
 from services.insights.adapters.codec import decode
@@ -41,48 +42,21 @@ Item = tuple[datetime, str, int, int, Event | None]
 
 async def read_sources(settings: Settings, progress: bool = True) -> list[list[Item]]:
     """Every source partition's records, decoded, in offset order."""
-    reader = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
+    bar = tqdm(desc="reading topics", unit="rec", file=sys.stderr, disable=not progress)
+
+    def total(count: int) -> None:
+        bar.total = count
+        bar.refresh()
+
+    lanes = await read_topics(
+        settings.kafka_bootstrap,
+        [spec.name for spec in SOURCES],
+        on_record=lambda _: bar.update(1),
+        on_total=total,
+        stall_timeout=60,
     )
-    await reader.start()
-    try:
-        existing = await reader.topics()
-        tps = []
-        for spec in SOURCES:
-            if spec.name in existing:
-                partitions = await reader._client._wait_on_metadata(spec.name)  # noqa: SLF001
-                tps += [TopicPartition(spec.name, p) for p in sorted(partitions)]
-        if not tps:
-            return []
-        reader.assign(tps)
-        ends = await reader.end_offsets(tps)
-        starts = await reader.beginning_offsets(tps)
-        for tp in tps:
-            reader.seek(tp, starts[tp])
-        total = sum(ends[tp] - starts[tp] for tp in tps)
-        lanes: dict[TopicPartition, list[Item]] = {tp: [] for tp in tps}
-        bar = tqdm(
-            total=total, desc="reading topics", unit="rec", file=sys.stderr, disable=not progress
-        )
-        pending = [tp for tp in tps if starts[tp] < ends[tp]]
-        idle_since = time.monotonic()
-        while pending:
-            batches = await reader.getmany(*pending, timeout_ms=500, max_records=2000)
-            for tp, records in batches.items():
-                for record in records:
-                    if record.offset < ends[tp]:
-                        lanes[tp].append(_item(record))
-                        bar.update(1)
-                idle_since = time.monotonic()
-            pending = [tp for tp in pending if await reader.position(tp) < ends[tp]]
-            if time.monotonic() - idle_since > 60:
-                raise TimeoutError("the broker stopped delivering before the end offsets")
-        bar.close()
-        return list(lanes.values())
-    finally:
-        await reader.stop()
+    bar.close()
+    return [[_item(record) for record in records] for records in lanes.values()]
 
 
 def _item(record: ConsumerRecord) -> Item:

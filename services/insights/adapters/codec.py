@@ -7,7 +7,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from google.protobuf import any_pb2, json_format
+from google.protobuf import json_format
 from google.protobuf.message import Message
 
 # Imported for their side effect too: every payload type must be in the symbol database
@@ -22,7 +22,7 @@ from l2c.v1 import (  # noqa: F401
     leads_pb2,
 )
 
-from kernel.contracts import decode_envelope, from_timestamp, timestamp
+from kernel.contracts import decode_envelope, from_timestamp, make_envelope, timestamp
 from kernel.topics import ERP_INBOUND
 from services.billing.adapters.erp import decode_erp_record
 from services.insights.domain.engine import Output
@@ -30,6 +30,7 @@ from services.insights.domain.events import Event, parse_time
 
 _NAMESPACE = uuid.UUID("4f1d3c2e-8a7b-4f55-9e0a-6b1c2d3e4f50")
 CLOCK_KEY = "clock"
+_INSIGHTS = common_pb2.Actor(id="insights", kind="system")
 
 
 def _as_dict(message: Message) -> dict[str, Any]:
@@ -116,39 +117,33 @@ def _moment_of(output: Output) -> str:
 def encode_output(output: Output, recorded_at: datetime) -> tuple[str, bytes]:
     """(record key, EventEnvelope bytes) of one output. The event id is derived from the
     output's content, so announcing the same thing twice gives the same event."""
-    payload = _payload(output)
     identity = f"{output.kind}|{output.key}|{output.data.get('since', '')}|{_moment_of(output)}"
     if output.kind == "snapshot":
         identity = f"snapshot|{output.key}"
-    packed = any_pb2.Any()
-    packed.Pack(payload)
-    envelope = envelope_pb2.EventEnvelope(
+    moment = parse_time(_moment_of(output))
+    assert moment is not None
+    envelope = make_envelope(
+        _payload(output),
         event_id=str(uuid.uuid5(_NAMESPACE, identity)),
-        event_type=payload.DESCRIPTOR.full_name,
         aggregate_type="ForecastSnapshot" if output.kind == "snapshot" else "HealthBreach",
         aggregate_id=str(uuid.uuid5(_NAMESPACE, output.key)),
-        occurred_at=_time(_moment_of(output)),
-        recorded_at=timestamp(recorded_at),
-        actor=common_pb2.Actor(id="insights", kind="system"),
+        occurred_at=moment,
+        recorded_at=recorded_at,
         source="insights",
-        payload=packed,
+        actor=_INSIGHTS,
     )
     return output.key, envelope.SerializeToString()
 
 
 def encode_tick(at: datetime) -> tuple[str, bytes]:
-    payload = insights_pb2.ClockTicked(at=timestamp(at))
-    packed = any_pb2.Any()
-    packed.Pack(payload)
-    envelope = envelope_pb2.EventEnvelope(
+    envelope = make_envelope(
+        insights_pb2.ClockTicked(at=timestamp(at)),
         event_id=str(uuid.uuid5(_NAMESPACE, f"tick|{at.isoformat()}")),
-        event_type=payload.DESCRIPTOR.full_name,
         aggregate_type="Clock",
         aggregate_id=str(uuid.uuid5(_NAMESPACE, CLOCK_KEY)),
-        occurred_at=timestamp(at),
-        recorded_at=timestamp(at),
-        actor=common_pb2.Actor(id="insights", kind="system"),
+        occurred_at=at,
+        recorded_at=at,
         source="insights",
-        payload=packed,
+        actor=_INSIGHTS,
     )
     return CLOCK_KEY, envelope.SerializeToString()
