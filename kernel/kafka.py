@@ -72,21 +72,38 @@ class DeadLetters:
         self._consumer_name = consumer_name
 
     async def send(self, record: ConsumerRecord, reason: str) -> None:
-        headers: Sequence[tuple[str, bytes]] = [
-            *(record.headers or ()),
-            ("dlq.reason", reason.encode()),
-            ("dlq.consumer", self._consumer_name.encode()),
-            ("dlq.source.topic", record.topic.encode()),
-            ("dlq.source.partition", str(record.partition).encode()),
-            ("dlq.source.offset", str(record.offset).encode()),
-            ("dlq.failed_at", datetime.now(UTC).isoformat().encode()),
-        ]
-        log.warning(
-            "dead-lettered %s[%s]@%s: %s", record.topic, record.partition, record.offset, reason
+        headers = dead_letter_headers(
+            record.topic,
+            record.partition,
+            record.offset,
+            record.headers,
+            reason,
+            self._consumer_name,
         )
         await self._producer.send_and_wait(
-            record.topic + ".dlq", value=record.value, key=record.key, headers=list(headers)
+            record.topic + ".dlq", value=record.value, key=record.key, headers=headers
         )
+
+
+def dead_letter_headers(
+    topic: str,
+    partition: int,
+    offset: int,
+    headers: Iterable[tuple[str, bytes]] | None,
+    reason: str,
+    consumer: str,
+) -> list[tuple[str, bytes]]:
+    """The record's own headers plus why, by whom and from where it was rejected (logged)."""
+    log.warning("dead-lettered %s[%s]@%s: %s", topic, partition, offset, reason)
+    return [
+        *(headers or ()),
+        ("dlq.reason", reason.encode()),
+        ("dlq.consumer", consumer.encode()),
+        ("dlq.source.topic", topic.encode()),
+        ("dlq.source.partition", str(partition).encode()),
+        ("dlq.source.offset", str(offset).encode()),
+        ("dlq.failed_at", datetime.now(UTC).isoformat().encode()),
+    ]
 
 
 class LazyProducer:

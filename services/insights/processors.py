@@ -27,6 +27,7 @@ import faust
 from faust.web import Request, Response, View
 
 from kernel.errors import ContractError
+from kernel.kafka import dead_letter_headers
 from kernel.settings import Settings
 from kernel.telemetry import context_from_kafka_headers, tracer
 from kernel.topics import BILLING, DEALS, ERP_INBOUND, INSIGHTS, LEADS
@@ -103,18 +104,12 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
             worker.store.published(rows[-1][0])
 
     async def dead_letter(event: faust.types.EventT, reason: str) -> None:
-        topic = event.message.topic
-        log.warning("dead-lettered %s@%s: %s", topic, event.message.offset, reason)
-        await app.topic(topic + ".dlq", key_serializer="raw", value_serializer="raw").send(
-            key=event.key,
-            value=event.value,
-            headers=[
-                *_headers(event),
-                ("dlq.reason", reason.encode()),
-                ("dlq.consumer", APP_ID.encode()),
-                ("dlq.source.topic", topic.encode()),
-                ("dlq.source.offset", str(event.message.offset).encode()),
-            ],
+        m = event.message
+        headers = dead_letter_headers(
+            m.topic, m.partition, m.offset, _headers(event), reason, APP_ID
+        )
+        await app.topic(m.topic + ".dlq", key_serializer="raw", value_serializer="raw").send(
+            key=event.key, value=event.value, headers=headers
         )
 
     def catching_up(record: faust.types.EventT) -> bool:

@@ -284,7 +284,9 @@ def test_a_quarter_then_a_rebuild(quiet_broker: KafkaBroker, tmp_path: Path) -> 
         snapshot_events = [p for p in payloads if isinstance(p, insights_pb2.ForecastSnapshotTaken)]
         assert len(snapshot_events) == len(mondays) - 1
         dead = asyncio.run(read_topic(bootstrap, DEALS.name + ".dlq"))
-        assert any(b"undecodable" in dict(r.headers)["dlq.reason"] for r in dead)
+        ours = [dict(r.headers) for r in dead if dict(r.headers)["dlq.consumer"] == b"l2c-insights"]
+        assert ours and all(b"undecodable" in h["dlq.reason"] for h in ours)
+        assert all({"dlq.source.partition", "dlq.failed_at"} <= set(h) for h in ours)
     finally:
         worker.stop()
 
