@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from google.protobuf.message import Message
@@ -42,61 +43,11 @@ CHANNELS = {
     "inbound_call": [""],
 }
 CAMPAIGN_COST = {"web-q3": "12000.00", "seo-q3": "8000.00", "expo-q3": "30000.00"}
-PROCESSES: dict[str, Any] = {
-    "default_process": "simple-product-sale",
-    "processes": [
-        {
-            "id": "simple-product-sale",
-            "name": "Simple product sale",
-            "stages": [
-                {
-                    "name": "contact",
-                    "win_probability_percent": 10,
-                    "key_event_path": ["opening", "customer_need"],
-                },
-                {
-                    "name": "product_understanding",
-                    "win_probability_percent": 30,
-                    "key_event_path": ["product_introduction", "customer_approval"],
-                },
-                {
-                    "name": "quote",
-                    "win_probability_percent": 60,
-                    "key_event_path": ["price_objection"],
-                },
-                {"name": "close", "win_probability_percent": 80},
-            ],
-        },
-        {
-            "id": "solution-sale",
-            "name": "Solution sale",
-            "stages": [
-                {
-                    "name": "goal_identification",
-                    "win_probability_percent": 10,
-                    "key_event_path": ["customer_need"],
-                },
-                {
-                    "name": "solution",
-                    "win_probability_percent": 25,
-                    "key_event_path": ["product_introduction"],
-                },
-                {
-                    "name": "power_sponsor",
-                    "win_probability_percent": 50,
-                    "key_event_path": ["customer_approval"],
-                },
-                {"name": "evaluation", "win_probability_percent": 60},
-                {
-                    "name": "negotiation",
-                    "win_probability_percent": 75,
-                    "key_event_path": ["price_objection", "next_step_agreement"],
-                },
-                {"name": "close", "win_probability_percent": 90},
-            ],
-        },
-    ],
-}
+# The sales processes as the deals service ships them (stages, probabilities, key-event
+# paths), so the quarter follows the product's own configuration.
+PROCESSES: dict[str, Any] = json.loads(
+    (Path(__file__).resolve().parents[1] / "services/deals/config/processes.json").read_text()
+)
 
 
 def eur(amount: Decimal | str) -> common_pb2.Money:

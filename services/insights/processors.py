@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
 
 import faust
 from faust.web import Request, Response, View
@@ -46,7 +46,7 @@ SOURCES = (LEADS, DEALS, BILLING, ERP_INBOUND, INSIGHTS)
 CATCH_UP_LAG = 1000
 
 
-def store_path(settings: Settings) -> Any:
+def store_path(settings: Settings) -> Path:
     return (settings.data_dir / "insights" / "read_models.sqlite3").resolve()
 
 

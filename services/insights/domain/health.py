@@ -179,17 +179,19 @@ def _last_activity(deal: Record) -> datetime:
     return max([_t(deal["opened_at"]), *times])
 
 
-@check("days_without_activity")
-def _idle(rule: HealthRule, deal: Record, now: datetime) -> Finding | None:
-    last = _last_activity(deal)
+def _quiet_since(rule: HealthRule, last: datetime, now: datetime, what: str) -> Finding | None:
+    """More than ``threshold`` days since ``last``: the breach began when the days ran out."""
     days = (now - last).total_seconds() / 86400
     if days <= rule.threshold:
         return None
     return Finding(
-        _num(round(days, 1)),
-        last + timedelta(days=rule.threshold),
-        f"no activity for {days:.0f} days",
+        _num(round(days, 1)), last + timedelta(days=rule.threshold), f"{what} for {days:.0f} days"
     )
+
+
+@check("days_without_activity")
+def _idle(rule: HealthRule, deal: Record, now: datetime) -> Finding | None:
+    return _quiet_since(rule, _last_activity(deal), now, "no activity")
 
 
 @check("days_in_stage")
@@ -281,17 +283,8 @@ def _silent(rule: HealthRule, deal: Record, now: datetime) -> Finding | None:
     signals += [_t(answered) for _, answered in deal.get("questions", {}).values() if answered]
     signals += [_t(at) for at, kind, _ in deal.get("key_events", []) if kind in rule.key_events]
     signals += [_t(a[0]) for a in deal.get("activities", []) if a[1] in rule.activity_kinds]
-    last = max(s for s in signals if s <= now) if any(s <= now for s in signals) else None
-    if last is None:
-        return None
-    days = (now - last).total_seconds() / 86400
-    if days <= rule.threshold:
-        return None
-    return Finding(
-        _num(round(days, 1)),
-        last + timedelta(days=rule.threshold),
-        f"customer silent for {days:.0f} days",
-    )
+    past = [s for s in signals if s <= now]
+    return _quiet_since(rule, max(past), now, "customer silent") if past else None
 
 
 @check("contacts_below")

@@ -201,10 +201,11 @@ def _snapshots(
                 404,
                 {"error": "not_found", "message": f"no forecast snapshot for the week of {q.week}"},
             )
+        # Snapshot lines know their team and rep only; other filters do not apply to them.
         lines = [
             line
             for line in snapshot["lines"]
-            if scope.matches({"team": line["team"], "rep": line["rep"]})
+            if (not q.team or line["team"] == q.team) and (not q.rep or line["rep"] == q.rep)
         ]
         return {**forecast.snapshot_summary(snapshot, scope), "lines": lines}
     rows = [
