@@ -10,11 +10,14 @@ KAFKA_LIB    := .cache/kafka/lib
 GEN          := gen/python
 PROTOS       := $(shell find proto -name '*.proto')
 PYTEST_ARGS  ?=
+PIP          := $(PY) -m pip install -q --disable-pip-version-check --require-hashes
+# `make run PORTS=auto` picks free ports for every process (default: 8000-8004 where free).
+PORTS        ?=
 
 .PHONY: proto-lock run bench test test-unit test-integration test-e2e lint typecheck deps gen kafka-jars postgres clean lock
 
 run: deps kafka-jars
-	$(PY) -m devenv.run
+	$(VENV)/bin/l2c run $(if $(PORTS),--ports $(PORTS))
 
 bench: deps
 	$(PY) -m devenv.bench
@@ -39,9 +42,14 @@ typecheck: deps
 
 deps: $(VENV)/.installed gen
 
-$(VENV)/.installed: requirements.lock
+$(VENV)/.installed: requirements.lock requirements-bootstrap.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check --require-hashes -r requirements.lock
+	# The venv's stock pip may be too old for the lock: install the pinned one first.
+	$(PIP) -r requirements-bootstrap.lock
+	$(PIP) -r requirements.lock
+	# The project itself, editable and without dependencies: puts `l2c` on the venv's PATH.
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation \
+	  --no-index -e .
 	# The repository root and the generated code are importable from the venv.
 	printf '%s\n%s\n' "$(CURDIR)" "$(CURDIR)/$(GEN)" \
 	  > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/l2c-dev.pth"

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devenv.children import die_with_parent
 from devenv.ports import free_port, port_accepts
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -144,6 +145,7 @@ class KafkaBroker:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         log.close()
         deadline = begun + timeout

@@ -2,13 +2,16 @@
 
 Starts a local Kafka broker (data kept in <data-dir>/kafka), then every service process
 with the same image-style command it would have in a cluster, waits until each answers its
-health probe, seeds demo data once, prints where everything is, and stops it all cleanly on
-Ctrl-C / SIGTERM. Writes <data-dir>/run.json with the URLs, for scripts and tests.
+health probe, seeds demo data once (resuming a seeding that was interrupted), prints where
+everything is, restarts a process that exits (as an orchestrator would), and stops it all
+cleanly on Ctrl-C / SIGTERM. Writes <data-dir>/run.json with the broker, the URLs and the
+pids while it runs, for the `l2c` command, scripts and tests.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import signal
@@ -20,8 +23,10 @@ from pathlib import Path
 
 import httpx
 
+from devenv.children import die_with_parent
 from devenv.kafka import KafkaBroker
 from devenv.ports import free_port, port_accepts
+from devenv.stack import RUN_FILE, RunningStack, StackNotRunning, read_stack
 
 
 @dataclass
@@ -37,16 +42,23 @@ class Proc:
         return f"http://127.0.0.1:{self.port}"
 
 
-def _choose_ports(auto: bool) -> dict[str, int]:
-    defaults = {"gateway": 8000, "leads": 8001, "deals": 8002, "billing": 8003, "insights": 8004}
-    if auto:
-        return {name: free_port() for name in defaults}
-    busy = [f"{n}:{p}" for n, p in defaults.items() if port_accepts(p)]
-    if busy:
-        sys.exit(
-            f"ports already in use ({', '.join(busy)}); stop what holds them or use --ports auto"
-        )
-    return defaults
+DEFAULT_PORTS = {"gateway": 8000, "leads": 8001, "deals": 8002, "billing": 8003, "insights": 8004}
+
+
+def choose_ports(mode: str) -> tuple[dict[str, int], list[str]]:
+    """Ports for every process, and a note for each default port that was busy.
+
+    ``default``: 8000-8004, each one that is taken replaced by a free port; ``auto``: free
+    ports for all; ``fixed``: 8000-8004 or nothing (exits naming what holds them)."""
+    if mode == "auto":
+        return {name: free_port() for name in DEFAULT_PORTS}, []
+    busy = {n: p for n, p in DEFAULT_PORTS.items() if port_accepts(p)}
+    if busy and mode == "fixed":
+        taken = ", ".join(f"{n}:{p}" for n, p in busy.items())
+        sys.exit(f"ports already in use ({taken}); stop what holds them or use --ports auto")
+    ports = {n: (free_port() if n in busy else p) for n, p in DEFAULT_PORTS.items()}
+    notes = [f"port {p} is busy: {n} listens on {ports[n]} instead" for n, p in busy.items()]
+    return ports, notes
 
 
 def _persisted_broker(data_dir: Path) -> KafkaBroker:
@@ -82,137 +94,173 @@ def _wait_healthy(procs: list[Proc], timeout: float = 120.0) -> None:
         raise RuntimeError(f"not healthy in {timeout}s: {', '.join(p.name for p in pending)}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m devenv.run")
+# A process that exits is restarted, unless more than this many exits happen in the window.
+MAX_RESTARTS = 5
+RESTART_WINDOW = 300.0
+
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM while the system was still starting or seeding."""
+
+
+def _already_running(data_dir: Path) -> None:
+    """Two launchers on one data directory would share stores: refuse the second."""
+    try:
+        stack = read_stack(data_dir)
+    except StackNotRunning:
+        return
+    if stack.pid and stack.pid != os.getpid():
+        sys.exit(
+            f"a stack is already running on {data_dir} (pid {stack.pid}, gateway "
+            f"{stack.urls.get('gateway', '?')}); stop it first or use another --data-dir"
+        )
+
+
+def _processes(ports: dict[str, int]) -> list[Proc]:
+    py = sys.executable
+    commands = {
+        "leads": ["-m", "services.leads", "serve"],
+        "deals": ["-m", "services.deals", "serve"],
+        "billing": ["-m", "services.billing", "serve"],
+        "insights": ["-m", "services.insights"],
+        "gateway": ["-m", "services.gateway"],
+    }
+    return [
+        Proc(name, [py, *args, "--port", str(ports[name])], ports[name], "/healthz")
+        for name, args in commands.items()
+    ]
+
+
+def _start(proc: Proc, env: dict[str, str], logs: Path) -> None:
+    with open(logs / f"{proc.name}.log", "ab") as log_file:
+        proc.popen = subprocess.Popen(
+            proc.args,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
+
+
+def _where(urls: dict[str, str], logs: Path) -> list[str]:
+    lines = [f"{name:<10} {urls[name]}/docs" for name in ("gateway", "leads", "deals", "billing")]
+    lines += [
+        f"insights   {urls['insights']}/docs  (read models: {urls['gateway']}/insights/funnel)",
+        f"logs       {logs}",
+    ]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="l2c run", description=__doc__)
     parser.add_argument(
         "--data-dir", type=Path, default=Path(os.environ.get("L2C_DATA_DIR", ".data"))
     )
-    parser.add_argument("--ports", choices=["default", "auto"], default="default")
+    parser.add_argument(
+        "--ports",
+        choices=["default", "auto", "fixed"],
+        default="default",
+        help="default: 8000-8004 where free, other free ports where not; auto: free ports "
+        "for all; fixed: 8000-8004 or exit",
+    )
     parser.add_argument(
         "--kafka-bootstrap",
         default=os.environ.get("L2C_KAFKA_BOOTSTRAP"),
         help="use this broker instead of starting a local one",
     )
     parser.add_argument("--no-demo", action="store_true", help="do not seed demo data")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     data_dir: Path = args.data_dir.resolve()
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+    _already_running(data_dir)
     stopping = False
+    ready = False
 
     def on_signal(*_: object) -> None:
         nonlocal stopping
         stopping = True
+        if not ready:
+            raise Interrupted()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
     broker: KafkaBroker | None = None
-    if args.kafka_bootstrap:
-        bootstrap = args.kafka_bootstrap
-    else:
-        broker = _persisted_broker(data_dir)
-        bootstrap = broker.bootstrap
-        print(
-            f"kafka      {bootstrap}  (started in {broker.started_in_seconds:.1f}s, "
-            f"data {data_dir / 'kafka'})",
-            flush=True,
-        )
-
-    ports = _choose_ports(args.ports == "auto")
-    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    env = {
-        **os.environ,
-        "L2C_DATA_DIR": str(data_dir),
-        "L2C_KAFKA_BOOTSTRAP": bootstrap,
-        "L2C_LEADS_URL": urls["leads"],
-        "L2C_DEALS_URL": urls["deals"],
-        "L2C_BILLING_URL": urls["billing"],
-        "L2C_INSIGHTS_URL": urls["insights"],
-    }
-    py = sys.executable
-    procs = [
-        Proc(
-            "leads",
-            [py, "-m", "services.leads", "serve", "--port", str(ports["leads"])],
-            ports["leads"],
-            "/healthz",
-        ),
-        Proc(
-            "deals",
-            [py, "-m", "services.deals", "serve", "--port", str(ports["deals"])],
-            ports["deals"],
-            "/healthz",
-        ),
-        Proc(
-            "billing",
-            [py, "-m", "services.billing", "serve", "--port", str(ports["billing"])],
-            ports["billing"],
-            "/healthz",
-        ),
-        Proc(
-            "insights",
-            [py, "-m", "services.insights", "--port", str(ports["insights"])],
-            ports["insights"],
-            "/healthz",
-        ),
-        Proc(
-            "gateway",
-            [py, "-m", "services.gateway", "--port", str(ports["gateway"])],
-            ports["gateway"],
-            "/healthz",
-        ),
-    ]
+    procs: list[Proc] = []
     exit_code = 0
     try:
+        if args.kafka_bootstrap:
+            bootstrap = args.kafka_bootstrap
+        else:
+            broker = _persisted_broker(data_dir)
+            bootstrap = broker.bootstrap
+            print(
+                f"kafka      {bootstrap}  (started in {broker.started_in_seconds:.1f}s, "
+                f"data {data_dir / 'kafka'})",
+                flush=True,
+            )
+        ports, notes = choose_ports(args.ports)
+        for note in notes:
+            print(note, flush=True)
+        urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        stack = RunningStack(data_dir, bootstrap, urls, pid=os.getpid())
+        env = {**os.environ, **stack.env()}
+        procs = _processes(ports)
         for proc in procs:
-            log_file = open(logs / f"{proc.name}.log", "ab")  # noqa: SIM115
-            proc.popen = subprocess.Popen(
-                proc.args,
-                env=env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            log_file.close()
+            _start(proc, env, logs)
         _wait_healthy(procs)
-        (data_dir / "run.json").write_text(
-            json.dumps(
-                {
-                    "kafka_bootstrap": bootstrap,
-                    "urls": urls,
-                    "pids": {p.name: p.popen.pid for p in procs if p.popen},
-                },
-                indent=2,
-            )
+        stack = RunningStack(
+            data_dir,
+            bootstrap,
+            urls,
+            pid=os.getpid(),
+            pids={p.name: p.popen.pid for p in procs if p.popen},
         )
+        stack.write()
         seeded = data_dir / "demo-seeded"
         if not args.no_demo and not seeded.exists():
             from devenv.demo import seed_demo
 
-            seed_demo(urls)
+            print("seeding demo data (once per data directory)", flush=True)
+            sent = seed_demo(urls, data_dir, say=lambda line: print(line, flush=True))
             seeded.touch()
-        for name in ("gateway", "leads", "deals", "billing", "insights"):
-            print(
-                f"{name:<10} {urls[name]}/docs"
-                if name != "insights"
-                else f"{name:<10} {urls[name]}/insights/funnel",
-                flush=True,
-            )
-        print(f"logs       {logs}", flush=True)
+            print(f"demo seeded ({sent} commands)", flush=True)
+        for line in _where(urls, logs):
+            print(line, flush=True)
         print("ready — Ctrl-C stops everything", flush=True)
+        ready = True
+        restarts: list[float] = []
         while not stopping:
             for proc in procs:
                 assert proc.popen is not None
-                if proc.popen.poll() is not None:
-                    print(f"{proc.name} exited with {proc.popen.returncode}; stopping", flush=True)
+                code = proc.popen.poll()
+                if code is None or stopping:
+                    continue
+                # As an orchestrator would: restart it, unless it keeps failing.
+                now = time.monotonic()
+                restarts = [t for t in restarts if now - t < RESTART_WINDOW] + [now]
+                if len(restarts) > MAX_RESTARTS:
+                    print(f"{proc.name} exited with {code}; too many restarts, stopping")
                     stopping, exit_code = True, 1
+                    break
+                print(f"{proc.name} exited with {code}; restarting it", flush=True)
+                _start(proc, env, logs)
+                stack = dataclasses.replace(
+                    stack, pids={p.name: p.popen.pid for p in procs if p.popen}
+                )
+                stack.write()
             time.sleep(0.5)
+    except Interrupted:
+        print("interrupted while starting; stopping", file=sys.stderr, flush=True)
+        exit_code = 130
     except Exception as exc:
         print(f"start-up failed: {exc}", file=sys.stderr, flush=True)
         exit_code = 1
     finally:
+        ready = True  # a second Ctrl-C must not interrupt the clean-up
         for proc in reversed(procs):
             if proc.popen is not None and proc.popen.poll() is None:
                 proc.popen.send_signal(signal.SIGTERM)
@@ -224,6 +272,7 @@ def main() -> None:
                     os.killpg(proc.popen.pid, signal.SIGKILL)
         if broker is not None:
             broker.stop()
+        (data_dir / RUN_FILE).unlink(missing_ok=True)
         print("stopped", flush=True)
     sys.exit(exit_code)
 

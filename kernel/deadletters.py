@@ -1,14 +1,15 @@
 """Dead letters: list what a consumer rejected, and re-submit a record after correction.
 
-    python -m kernel.deadletters list l2c.erp.inbound.v1
-    python -m kernel.deadletters show l2c.erp.inbound.v1 0:12
-    python -m kernel.deadletters resubmit l2c.erp.inbound.v1 0:12 [--json corrected.json]
+    l2c deadletters list l2c.erp.inbound.v1
+    l2c deadletters show l2c.erp.inbound.v1 0:12
+    l2c deadletters resubmit l2c.erp.inbound.v1 0:12 [--json corrected.json]
 
 ``list`` prints one line per dead letter (partition:offset, consumer, reason); ``show``
 prints the record decoded as JSON (protobuf field names), ready to edit; ``resubmit``
 sends the record — or the corrected JSON — back to the source topic with its key and a
 ``dlq.resubmitted_from`` header. The dead letter itself stays (the topic is the audit
-trail). Broker address: ``L2C_KAFKA_BOOTSTRAP``.
+trail). Broker address: ``L2C_KAFKA_BOOTSTRAP``, or the running `make run` stack's
+(``services/cli.py``).
 """
 
 from __future__ import annotations
@@ -134,9 +135,9 @@ async def resubmit(
     return value
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "python -m kernel.deadletters") -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m kernel.deadletters", description=__doc__.split("\n")[0] if __doc__ else None
+        prog=prog, description=__doc__.split("\n")[0] if __doc__ else None
     )
     sub = parser.add_subparsers(dest="command", required=True)
     listing = sub.add_parser("list", help="one line per dead letter of a topic")

@@ -127,10 +127,8 @@ def rebuild(settings: Settings, progress: bool = True) -> Projection:
     return projection
 
 
-def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m services.insights rebuild", description=__doc__
-    )
+def main(argv: list[str], prog: str = "python -m services.insights rebuild") -> None:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
     settings = get_settings()

@@ -1,0 +1,140 @@
+"""``l2c``: the one command for what people do with the system.
+
+    l2c run [--ports default|auto|fixed] [--no-demo]    the whole system on this machine
+    l2c status                                          where the running stack is, and health
+    l2c url gateway                                     one process's base URL (for scripts)
+    l2c deadletters list|show|resubmit TOPIC [REF]      rejected records, and re-submission
+    l2c insights rebuild                                every read model again from the topics
+
+Commands that talk to a running system find it the way a newcomer expects: ``L2C_*``
+variables when they are set, otherwise the stack that ``make run`` started on the data
+directory (``--data-dir``, ``L2C_DATA_DIR`` or ``.data``, via its ``run.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from devenv.stack import StackNotRunning, pid_alive, read_stack
+
+
+def _data_dir(value: str | None) -> Path:
+    return Path(value or os.environ.get("L2C_DATA_DIR", ".data")).resolve()
+
+
+def _connect(data_dir: Path) -> None:
+    """Point this process's settings at the running stack, unless L2C_KAFKA_BOOTSTRAP says
+    where the broker is; a missing stack is an error that says what to do."""
+    if "L2C_KAFKA_BOOTSTRAP" in os.environ:
+        os.environ.setdefault("L2C_DATA_DIR", str(data_dir))
+        return
+    try:
+        stack = read_stack(data_dir)
+    except StackNotRunning as exc:
+        raise SystemExit(f"l2c: {exc} (or set L2C_KAFKA_BOOTSTRAP)") from None
+    for key, value in stack.env().items():
+        os.environ.setdefault(key, value)
+
+
+def _run(args: argparse.Namespace, rest: list[str]) -> int:
+    from devenv.run import main as run
+
+    run(([] if args.data_dir is None else ["--data-dir", args.data_dir]) + rest)
+    return 0
+
+
+def _status(args: argparse.Namespace, rest: list[str]) -> int:
+    data_dir = _data_dir(args.data_dir)
+    try:
+        stack = read_stack(data_dir)
+    except StackNotRunning as exc:
+        print(f"l2c: {exc}", file=sys.stderr)
+        return 1
+    print(f"data       {data_dir}")
+    print(f"kafka      {stack.kafka_bootstrap}")
+    unhealthy = 0
+    for name, url in stack.urls.items():
+        try:
+            health = httpx.get(f"{url}/healthz", timeout=2.0).status_code
+        except httpx.HTTPError:
+            health = 0
+        unhealthy += health != 200
+        print(f"{name:<10} {url}  {'ok' if health == 200 else 'not answering'}")
+    return 1 if unhealthy else 0
+
+
+def _url(args: argparse.Namespace, rest: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="l2c url")
+    parser.add_argument("name", choices=["gateway", "leads", "deals", "billing", "insights"])
+    name = parser.parse_args(rest).name
+    try:
+        stack = read_stack(_data_dir(args.data_dir))
+    except StackNotRunning as exc:
+        print(f"l2c: {exc}", file=sys.stderr)
+        return 1
+    print(stack.urls[name])
+    return 0
+
+
+def _deadletters(args: argparse.Namespace, rest: list[str]) -> int:
+    _connect(_data_dir(args.data_dir))
+    from kernel.deadletters import main as deadletters
+
+    return deadletters(rest, prog="l2c deadletters")
+
+
+def _insights(args: argparse.Namespace, rest: list[str]) -> int:
+    if rest[:1] != ["rebuild"]:
+        raise SystemExit("usage: l2c insights rebuild [--quiet]")
+    data_dir = _data_dir(args.data_dir)
+    _connect(data_dir)
+    from services.insights.rebuild import main as rebuild
+
+    rebuild(rest[1:], prog="l2c insights rebuild")
+    # A worker of a `make run` stack still serves the replaced store: stop it, and the
+    # launcher starts it again on the rebuilt one (elsewhere, restart the worker yourself).
+    try:
+        worker = read_stack(data_dir).pids.get("insights", 0)
+    except StackNotRunning:
+        worker = 0
+    if pid_alive(worker):
+        os.kill(worker, signal.SIGTERM)
+        print(f"stopped the insights worker (pid {worker}); `make run` starts it on the new store")
+    return 0
+
+
+COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, list[str]], int], str]] = {
+    "run": (_run, "the whole system on this machine (Kafka, services, insights, gateway, demo)"),
+    "status": (_status, "where the running stack is and whether each process answers"),
+    "url": (_url, "the base URL of one process of the running stack"),
+    "deadletters": (_deadletters, "list, show and re-submit dead letters"),
+    "insights": (_insights, "insights maintenance: rebuild the read models from the topics"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="l2c",
+        description="The Lead-to-Cash backend's command line.",
+        epilog="\n".join(f"  {name:<12} {text}" for name, (_, text) in COMMANDS.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--data-dir", help="the stack's data directory (default: $L2C_DATA_DIR or .data)"
+    )
+    parser.add_argument("command", choices=sorted(COMMANDS), metavar="command")
+    parser.add_argument("args", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    handler, _ = COMMANDS[args.command]
+    return handler(args, args.args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
