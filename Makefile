@@ -14,7 +14,7 @@ PIP          := $(PY) -m pip install -q --disable-pip-version-check --require-ha
 # `make run PORTS=auto` picks free ports for every process (default: 8000-8004 where free).
 PORTS        ?=
 
-.PHONY: proto-lock run bench test test-unit test-integration test-e2e lint typecheck deps gen kafka-jars postgres clean lock
+.PHONY: catalog proto-lock run bench test test-unit test-integration test-e2e lint typecheck deps gen kafka-jars postgres clean lock
 
 run: deps kafka-jars
 	$(VENV)/bin/l2c run $(if $(PORTS),--ports $(PORTS))
@@ -65,6 +65,10 @@ $(GEN)/.stamp: $(PROTOS) $(VENV)/.installed
 	  --plugin=protoc-gen-mypy=$(VENV)/bin/protoc-gen-mypy $(PROTOS)
 	$(PY) -m devenv.proto_compat check
 	touch $@
+
+# The README's topic table, generated from kernel/topics.py and the compiled contracts.
+catalog: gen
+	$(PY) -m devenv.catalog write
 
 # After adding fields or messages to proto/l2c/v1: record them as released.
 proto-lock: gen

@@ -33,6 +33,30 @@ from kernel.rules import RuleSet
 ToPayload = Callable[[Any], message.Message]
 
 _TYPE_URL_PREFIX = "type.googleapis.com/"
+ENVELOPE_CONTENT_TYPE = "application/x-protobuf; messageType=l2c.v1.EventEnvelope"
+
+
+def event_record_headers(
+    event_id: str,
+    event_type: str,
+    trace: Mapping[str, str],
+    content_type: str = ENVELOPE_CONTENT_TYPE,
+) -> list[tuple[str, bytes]]:
+    """The headers every event record carries, on every event topic: ``event_id``,
+    ``event_type``, ``content-type`` and the W3C trace context (``traceparent`` ...)."""
+    return [
+        ("event_id", event_id.encode()),
+        ("event_type", event_type.encode()),
+        ("content-type", content_type.encode()),
+        *((k, v.encode("latin-1")) for k, v in trace.items() if v),
+    ]
+
+
+def envelope_record_headers(value: bytes, trace: Mapping[str, str]) -> list[tuple[str, bytes]]:
+    """:func:`event_record_headers` of an encoded EventEnvelope."""
+    envelope = envelope_pb2.EventEnvelope()
+    envelope.ParseFromString(value)
+    return event_record_headers(envelope.event_id, envelope.event_type, trace)
 
 
 def timestamp(value: datetime) -> Timestamp:
@@ -98,7 +122,7 @@ class EventContracts:
             value=envelope.SerializeToString(),
             event_id=envelope.event_id,
             event_type=envelope.event_type,
-            content_type="application/x-protobuf; messageType=l2c.v1.EventEnvelope",
+            content_type=ENVELOPE_CONTENT_TYPE,
             traceparent=envelope.trace.traceparent,
             tracestate=envelope.trace.tracestate,
         )

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 
 from kernel.domain import CommandContext, Money, command_context
@@ -171,7 +172,8 @@ def webhook_producer(api: FastAPI, settings: Settings, client_id: str) -> LazyPr
 
 def create_api(title: str, description: str, version: str = "1.0.0") -> FastAPI:
     """A FastAPI app with the platform's error mapping, context middleware and probes."""
-    api = FastAPI(title=title, description=description, version=version)
+    # Swagger UI and ReDoc from the package's own assets: /docs works without internet.
+    api = FastAPIOffline(title=title, description=description, version=version)
     api.add_exception_handler(DomainError, _domain_error)
     api.add_exception_handler(RequestValidationError, _validation_error)
     api.add_middleware(CommandContextMiddleware)

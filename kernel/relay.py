@@ -23,11 +23,11 @@ from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingR
 from eventsourcing.utils import Environment
 from opentelemetry.trace import SpanKind
 
-from kernel.contracts import Outbound
+from kernel.contracts import Outbound, event_record_headers
 from kernel.kafka import idempotent_producer
 from kernel.settings import Settings
 from kernel.store import ServiceApplication
-from kernel.telemetry import context_from_carrier, current_trace_headers, kafka_headers_for, tracer
+from kernel.telemetry import context_from_carrier, current_trace_headers, tracer
 from kernel.topics import TopicSpec
 
 log = logging.getLogger(__name__)
@@ -126,12 +126,9 @@ class Relay:
                 span.set_attribute("messaging.destination.name", self.topic.name)
                 span.set_attribute("l2c.event_type", record.event_type)
                 span.set_attribute("l2c.event_id", record.event_id)
-                headers = [
-                    ("event_id", record.event_id.encode()),
-                    ("event_type", record.event_type.encode()),
-                    ("content-type", record.content_type.encode()),
-                    *kafka_headers_for(current_trace_headers()),
-                ]
+                headers = event_record_headers(
+                    record.event_id, record.event_type, current_trace_headers(), record.content_type
+                )
                 acks.append(
                     await producer.send(
                         self.topic.name, value=record.value, key=record.key, headers=headers

@@ -1,4 +1,10 @@
-"""The topic registry: every topic the platform produces or consumes, declared once."""
+"""The topic registry: every topic the platform produces or consumes, declared once.
+
+Which message types travel on a topic is not listed by hand: ``payloads`` names the
+proto files (or messages) whose messages a topic carries, and ``kernel/catalog.py`` reads
+the event types from the compiled descriptors. The README's topic table and the gateway's
+``GET /topics`` are both made from that catalog.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,9 @@ class TopicSpec:
     key: str
     value: str  # full protobuf message name of every record's value
     description: str
+    # Proto files ("l2c/v1/leads.proto": its top-level messages) or message names whose
+    # messages are this topic's event types; a wrapper message stands for its oneof.
+    payloads: tuple[str, ...] = ()
 
     @property
     def dead_letter(self) -> TopicSpec:
@@ -18,41 +27,54 @@ class TopicSpec:
 
 
 LEADS = TopicSpec(
-    "l2c.leads.v1", "lead id (UUID)", "l2c.v1.EventEnvelope", "events of the leads service"
+    "l2c.leads.v1",
+    "aggregate id (UUID): the lead, account, campaign or rule set",
+    "l2c.v1.EventEnvelope",
+    "events of the leads service: leads, accounts and territories, campaigns, rule sets",
+    ("l2c/v1/leads.proto", "l2c.v1.RuleSetPublished"),
 )
 DEALS = TopicSpec(
-    "l2c.deals.v1", "deal id (UUID)", "l2c.v1.EventEnvelope", "events of the deals service"
+    "l2c.deals.v1",
+    "aggregate id (UUID): the deal, account relationship or rule set",
+    "l2c.v1.EventEnvelope",
+    "events of the deals service: deals through their sales process, relationships, rules",
+    ("l2c/v1/deals.proto", "l2c.v1.RuleSetPublished"),
 )
 BILLING = TopicSpec(
     "l2c.billing.v1",
-    "order or invoice id (UUID)",
+    "aggregate id (UUID): the quote, order, invoice, credit account or rule set",
     "l2c.v1.EventEnvelope",
-    "events of the billing service",
+    "events of the billing service: quotes, orders and contracts, invoices, credit, rules",
+    ("l2c/v1/billing.proto", "l2c.v1.RuleSetPublished"),
 )
 INSIGHTS = TopicSpec(
     "l2c.insights.v1",
     'breach (rule|subject), snapshot week or "clock"',
     "l2c.v1.EventEnvelope",
     "what insights says: health breaches and clearings, weekly forecast snapshots, clock ticks",
+    ("l2c/v1/insights.proto",),
 )
 ERP_INBOUND = TopicSpec(
     "l2c.erp.inbound.v1",
     "invoice or order id",
     "l2c.v1.ErpInboundMessage",
     "what the ERP posts back: invoices posted, shipments, milestones, payments received",
+    ("l2c.v1.ErpInboundMessage",),
 )
 ERP_OUTBOUND = TopicSpec(
     "l2c.erp.outbound.v1",
     "order id",
     "l2c.v1.ErpOutboundMessage",
     "what the ERP must book: orders, invoices to post, credit notes",
+    ("l2c.v1.ErpOutboundMessage",),
 )
 
 TELEPHONY_INBOUND = TopicSpec(
     "l2c.telephony.v1",
     "caller number",
     "l2c.v1.TelephonyInboundMessage",
-    "what the telephony platform reports: inbound calls",
+    "what the telephony platform reports: inbound calls, recorded calls, detected key events",
+    ("l2c.v1.TelephonyInboundMessage",),
 )
 
 DEAD_LETTER_SUFFIX = ".dlq"

@@ -10,18 +10,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Any
 
 import httpx
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
+from kernel.catalog import catalog
 from kernel.http import create_api
 from kernel.settings import Settings
 from kernel.telemetry import current_trace_headers
-from kernel.topics import ALL_TOPICS
-from services.insights.entrypoints.queries import QUERIES
+from services.insights.entrypoints.routes import add_read_model_routes
 
 
 class UpstreamError(Exception):
@@ -58,36 +57,11 @@ def build_gateway(settings: Settings) -> FastAPI:
     async def upstream_error(_: Request, exc: UpstreamError) -> JSONResponse:
         return JSONResponse(status_code=exc.status, content=exc.body)
 
-    def read_model(path: str, model: type[BaseModel], summary: str, description: str) -> None:
-        """GET /insights/<path>: validated here (same model as the worker), answered by the
-        insights worker, errors passed through unchanged."""
+    async def ask_worker(path: str, request: Request) -> Any:
+        url = f"{settings.insights_url}/insights/{path}"
+        return await _get(request.app.state.http, url, dict(request.query_params))
 
-        async def endpoint(request: Request, query: BaseModel) -> Any:
-            params = dict(request.query_params)
-            url = f"{settings.insights_url}/insights/{path}"
-            return await _get(request.app.state.http, url, params)
-
-        # The query model is chosen at runtime, so the annotations FastAPI reads are set here.
-        endpoint.__annotations__ = {
-            "request": Request,
-            "query": Annotated[model, Query()],  # type: ignore[valid-type]
-            "return": Any,
-        }
-
-        api.add_api_route(
-            f"/insights/{path}",
-            endpoint,
-            methods=["GET"],
-            tags=["insights"],
-            summary=summary,
-            description=description,
-            name=f"insights_{path.replace('/', '_').replace('-', '_')}",
-        )
-
-    for path, (model, run) in QUERIES.items():
-        summary, _, description = (run.__doc__ or path).partition("\n")
-        description = " ".join(description.split())
-        read_model(path, model, summary.strip(), description.strip())
+    add_read_model_routes(api, ask_worker)
 
     @api.get(
         "/deals/{deal_id}/history",
@@ -98,11 +72,12 @@ def build_gateway(settings: Settings) -> FastAPI:
         events = await _get(request.app.state.http, f"{settings.deals_url}/deals/{deal_id}/events")
         return {"deal_id": str(deal_id), "events": events}
 
-    @api.get("/topics", tags=["catalog"], summary="The topic catalog: name, key, value type")
-    def topics() -> list[dict[str, str]]:
-        return [
-            {"name": t.name, "key": t.key, "value": t.value, "description": t.description}
-            for t in ALL_TOPICS
-        ]
+    @api.get(
+        "/topics",
+        tags=["catalog"],
+        summary="The topic catalog: name, key, value type, event types, headers",
+    )
+    def topics() -> list[dict[str, object]]:
+        return [entry.as_json() for entry in catalog()]
 
     return api

@@ -25,17 +25,21 @@ from pathlib import Path
 
 import faust
 from faust.web import Request, Response, View
+from opentelemetry.trace import SpanKind
 
+from kernel import apidocs
+from kernel.contracts import envelope_record_headers
 from kernel.errors import ContractError
 from kernel.kafka import dead_letter_headers
 from kernel.settings import Settings
-from kernel.telemetry import context_from_kafka_headers, tracer
+from kernel.telemetry import context_from_kafka_headers, current_trace_headers, tracer
 from kernel.topics import BILLING, DEALS, ERP_INBOUND, INSIGHTS, LEADS
 from services.insights.adapters.codec import decode, encode_output, encode_tick
 from services.insights.adapters.config import load_rules, load_settings
 from services.insights.adapters.store import ReadModelStore
 from services.insights.domain.engine import Engine
 from services.insights.entrypoints.queries import QUERIES, QueryError, answer
+from services.insights.entrypoints.routes import WORKER_TITLE, worker_openapi
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +72,35 @@ class InsightsWorker:
         self.engine = Engine(self.projection, self.rules, self.settings)
 
 
+def add_docs(app: faust.App) -> None:
+    """``/docs`` (Swagger UI), ``/redoc`` and ``/openapi.json`` of the worker's views, with
+    the documentation assets served from the installed package (no CDN)."""
+    document = worker_openapi()
+
+    @app.page("/openapi.json")
+    class OpenApi(View):
+        async def get(self, request: Request) -> Response:
+            return self.json(document)
+
+    @app.page("/docs")
+    class SwaggerUi(View):
+        async def get(self, request: Request) -> Response:
+            return self.html(apidocs.swagger_page(WORKER_TITLE))
+
+    @app.page("/redoc")
+    class ReDoc(View):
+        async def get(self, request: Request) -> Response:
+            return self.html(apidocs.redoc_page(WORKER_TITLE))
+
+    @app.page(apidocs.ASSETS_URL + "/{name}")
+    class Asset(View):
+        async def get(self, request: Request, name: str) -> Response:
+            found = apidocs.asset(name)
+            if found is None:
+                return self.json({"error": "not_found", "message": name}, status=404)
+            return self.bytes(found[0], content_type=found[1])
+
+
 def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
     """Build the worker app; nothing connects until a worker starts it."""
     worker = InsightsWorker(settings)
@@ -96,10 +129,16 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
     sources = app.topic(*(t.name for t in SOURCES), **raw)  # type: ignore[arg-type]
     said = app.topic(INSIGHTS.name, **raw)  # type: ignore[arg-type]
 
+    async def say(key: str, value: bytes) -> None:
+        """Send one event record with the headers every event topic's records carry."""
+        with tracer().start_as_current_span(f"publish {INSIGHTS.name}", kind=SpanKind.PRODUCER):
+            headers = envelope_record_headers(value, current_trace_headers())
+            await said.send(key=key.encode(), value=value, headers=headers)
+
     async def publish_outbox() -> None:
         while rows := worker.store.pending():
             for _, key, value in rows:
-                await said.send(key=key.encode(), value=value)
+                await say(key, value)
             await app.producer.flush()
             worker.store.published(rows[-1][0])
 
@@ -153,8 +192,7 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
 
         @app.timer(interval=settings.insights_tick_seconds)
         async def tick() -> None:
-            key, value = encode_tick(datetime.now(UTC))
-            await said.send(key=key.encode(), value=value)
+            await say(*encode_tick(datetime.now(UTC)))
 
     def view(name: str) -> type[View]:
         class ReadModelView(View):
@@ -170,6 +208,8 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
 
     for name in QUERIES:
         app.page(f"/insights/{name}")(view(name))
+
+    add_docs(app)
 
     @app.page("/healthz")
     class Health(View):
