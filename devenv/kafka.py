@@ -59,6 +59,11 @@ class KafkaBroker:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int:
+        """The broker process's id (0 when it is not running)."""
+        return self._proc.pid if self._proc is not None else 0
+
     def _java(self) -> str:
         java = shutil.which("java")
         if not java:

@@ -26,7 +26,14 @@ import httpx
 from devenv.children import die_with_parent
 from devenv.kafka import KafkaBroker
 from devenv.ports import free_port, port_accepts
-from devenv.stack import RUN_FILE, RunningStack, StackNotRunning, read_stack
+from devenv.stack import (
+    RUN_FILE,
+    RunningStack,
+    StackNotRunning,
+    pid_alive,
+    read_stack,
+    recorded_pids,
+)
 
 
 @dataclass
@@ -62,17 +69,30 @@ def choose_ports(mode: str) -> tuple[dict[str, int], list[str]]:
 
 
 def _persisted_broker(data_dir: Path) -> KafkaBroker:
-    """Reuse the broker's earlier ports when they are free, so its data dir restarts as is."""
+    """Reuse the broker's earlier ports when they are free, so its data dir restarts as is.
+
+    A broker left by a launcher that was killed is stopping already (its parent's death
+    signalled it); wait for it to let go of the data directory first."""
     kafka_dir = data_dir / "kafka"
     state = kafka_dir / "ports.json"
     port = controller = 0
     if state.exists():
         saved = json.loads(state.read_text())
+        earlier = int(saved.get("pid", 0))
+        deadline = time.monotonic() + 60
+        while pid_alive(earlier) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if pid_alive(earlier):
+            sys.exit(f"the Kafka broker of an earlier run (pid {earlier}) still holds {kafka_dir}")
         if not port_accepts(saved["port"]) and not port_accepts(saved["controller_port"]):
             port, controller = saved["port"], saved["controller_port"]
     broker = KafkaBroker(kafka_dir, port=port, controller_port=controller)
     broker.start()
-    state.write_text(json.dumps({"port": broker.port, "controller_port": broker.controller_port}))
+    state.write_text(
+        json.dumps(
+            {"port": broker.port, "controller_port": broker.controller_port, "pid": broker.pid}
+        )
+    )
     return broker
 
 
@@ -108,6 +128,10 @@ def _already_running(data_dir: Path) -> None:
     try:
         stack = read_stack(data_dir)
     except StackNotRunning:
+        # A launcher that was killed: its processes got SIGTERM when it died; let them go.
+        deadline = time.monotonic() + 30
+        while any(pid_alive(p) for p in recorded_pids(data_dir)) and time.monotonic() < deadline:
+            time.sleep(0.2)
         return
     if stack.pid and stack.pid != os.getpid():
         sys.exit(

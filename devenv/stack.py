@@ -94,6 +94,15 @@ def read_stack(data_dir: Path) -> RunningStack:
     return stack
 
 
+def recorded_pids(data_dir: Path) -> list[int]:
+    """Every pid a run file records (launcher and processes), whether or not they live."""
+    try:
+        raw = json.loads((data_dir / RUN_FILE).read_text())
+        return [int(raw.get("pid", 0)), *(int(p) for p in raw.get("pids", {}).values())]
+    except (OSError, ValueError, TypeError, AttributeError):
+        return []
+
+
 def point_environment_at(data_dir: Path) -> RunningStack | None:
     """Fill in the ``L2C_*`` variables that are not set from the stack running on
     ``data_dir``; None (and nothing changed) when no stack runs there."""

@@ -13,8 +13,11 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,6 +83,24 @@ def every(
     return run
 
 
+def exit_when_orphaned(grace: float = 20.0) -> None:
+    """End this process ``grace`` seconds after its parent dies, whatever it is doing.
+
+    A launcher that is killed outright (`make run` by SIGKILL) has its children sent
+    SIGTERM; a process whose clean stop then waits on a broker that is stopping too would
+    otherwise stay behind, holding its port and its data directory."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        time.sleep(grace)
+        log.error("parent process %s is gone and this one did not stop; exiting", parent)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
+
+
 class _Server(uvicorn.Server):
     """uvicorn without its own signal handling: the runner stops the server and the
     workers together, then exits normally (uvicorn would re-raise SIGTERM and end the
@@ -130,6 +151,7 @@ def service_main(name: str, build: Callable[[Settings], ServiceParts], default_p
     settings = get_settings()
     setup_logging(settings.log_level)
     setup_telemetry(name, settings.otel_exporter, settings.otel_jsonl_path)
+    exit_when_orphaned()
     parts = build(settings)
     api = parts.api if args.part in ("serve", "api") else None
     workers: list[Worker] = []

@@ -6,7 +6,7 @@ import argparse
 
 import uvicorn
 
-from kernel.service import setup_logging
+from kernel.service import exit_when_orphaned, setup_logging
 from kernel.settings import get_settings
 from kernel.telemetry import setup_telemetry
 from services.gateway.app import build_gateway
@@ -19,6 +19,7 @@ def main() -> None:
     settings = get_settings()
     setup_logging(settings.log_level)
     setup_telemetry("gateway", settings.otel_exporter, settings.otel_jsonl_path)
+    exit_when_orphaned()
     uvicorn.run(build_gateway(settings), host="0.0.0.0", port=args.port, log_level="warning")
 
 

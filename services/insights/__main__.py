@@ -8,6 +8,7 @@ import asyncio
 import sys
 
 from kernel.kafka import ensure_topics
+from kernel.service import exit_when_orphaned
 from kernel.settings import get_settings
 from kernel.telemetry import setup_telemetry
 from kernel.topics import ALL_TOPICS
@@ -24,6 +25,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = get_settings()
     setup_telemetry("insights", settings.otel_exporter, settings.otel_jsonl_path)
+    exit_when_orphaned()
     asyncio.run(ensure_topics(settings, ALL_TOPICS))
 
     from faust.worker import Worker
