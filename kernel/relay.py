@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,10 @@ def position_recorder(app: ServiceApplication, settings: Settings) -> TrackingRe
         return InfrastructureFactory.construct(env).tracking_recorder()
 
 
+class RelayStalled(Exception):
+    """The relay has a backlog and has not moved for longer than allowed."""
+
+
 class Relay:
     def __init__(
         self,
@@ -61,6 +67,11 @@ class Relay:
         self.settings = settings
         self.name = f"relay:{topic.name}"
         self._positions = position_recorder(app, settings)
+        app.published_by(contracts)
+        # When the relay last moved (or found nothing to move): a backlog that does not
+        # shrink for relay_stall_seconds makes the service not ready.
+        self._progressed_at = time.monotonic()
+        self._last_error = ""
 
     def position(self) -> int:
         """Store position of the last event known to be on the topic (0: none yet)."""
@@ -70,11 +81,14 @@ class Relay:
         """Facts for the service's readiness probe (raises when the store is unreachable)."""
         recorded = self.app.recorder.max_notification_id() or 0
         position = self.position()
-        return {
-            "store_position": recorded,
-            "relay_position": position,
-            "relay_backlog": max(0, recorded - position),
-        }
+        backlog = max(0, recorded - position)
+        stalled = time.monotonic() - self._progressed_at
+        if backlog and stalled > self.settings.relay_stall_seconds:
+            raise RelayStalled(
+                f"{self.name} has not published for {stalled:.0f}s with {backlog} events "
+                f"waiting after store position {position}: {self._last_error or 'no error'}"
+            )
+        return {"store_position": recorded, "relay_position": position, "relay_backlog": backlog}
 
     def backlog(self) -> int:
         """Events recorded but not yet published (relay lag, for metrics and probes)."""
@@ -87,9 +101,17 @@ class Relay:
         try:
             while not stop.is_set():
                 try:
-                    published = await self.publish_next_batch(producer)
-                except Exception:
-                    log.exception("%s failed; retrying from its recorded position", self.name)
+                    published = await self._unless_stopped(self.publish_next_batch(producer), stop)
+                    if published is None:
+                        break  # stopping: the unrecorded tail is sent again next time
+                    self._progressed_at, self._last_error = time.monotonic(), ""
+                except Exception as exc:
+                    self._last_error = f"{type(exc).__name__}: {exc}"
+                    log.exception(
+                        "%s failed after store position %s; retrying from there",
+                        self.name,
+                        self.position(),
+                    )
                     published = 0
                     with contextlib.suppress(asyncio.TimeoutError):
                         await asyncio.wait_for(stop.wait(), 2.0)
@@ -98,6 +120,21 @@ class Relay:
                         await asyncio.wait_for(stop.wait(), self.settings.relay_poll_seconds)
         finally:
             await producer.stop()
+
+    @staticmethod
+    async def _unless_stopped(work: Coroutine[Any, Any, int], stop: asyncio.Event) -> int | None:
+        """The batch's result, or None when ``stop`` came first (a send that waits on an
+        unreachable broker must not hold up shutdown; the position was not recorded)."""
+        task = asyncio.ensure_future(work)
+        stopper = asyncio.ensure_future(stop.wait())
+        done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        if task in done:
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        return None
 
     async def publish_next_batch(self, producer: AIOKafkaProducer) -> int:
         """Publish up to one batch; returns how many store records it moved past."""

@@ -38,6 +38,15 @@ class Settings(BaseSettings):
 
     relay_batch_size: int = Field(500, ge=1)
     relay_poll_seconds: float = Field(0.1, gt=0)
+    relay_stall_seconds: float = Field(
+        60, gt=0, description="backlog without progress this long makes /readyz not ready"
+    )
+    max_event_bytes: int = Field(
+        512 * 1024,
+        ge=1024,
+        le=900 * 1024,
+        description="largest encoded event a command may store (below the topic's 1 MiB)",
+    )
 
     otel_exporter: Literal["none", "console", "jsonl"] = "none"
     otel_jsonl_path: Path | None = None

@@ -17,16 +17,19 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol, event
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
 from kernel.domain import L2CAggregate, Money
-from kernel.errors import ConcurrencyConflict, IdempotencyKeyReused, NotFound
+from kernel.errors import ConcurrencyConflict, IdempotencyKeyReused, InvalidCommand, NotFound
 from kernel.settings import Settings
 from kernel.telemetry import tracer
+
+if TYPE_CHECKING:
+    from kernel.contracts import Outbound
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +118,30 @@ class ServiceApplication(Application[uuid.UUID]):
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._publishers: list[Outbound] = []
         super().__init__(env=persistence_env(settings, self.name))
+
+    def published_by(self, contracts: Outbound) -> None:
+        """Every event a command stores must encode with ``contracts`` (a relay's) and fit
+        in a Kafka record: a command whose events cannot be published is refused (422)
+        instead of stored, where it would stall the relay."""
+        self._publishers.append(contracts)
+
+    def check_publishable(self, aggregates: Sequence[L2CAggregate]) -> None:
+        for aggregate in aggregates:
+            for pending in aggregate.pending_events:
+                for contracts in self._publishers:
+                    name = type(pending).__qualname__
+                    try:
+                        record = contracts.outbound(pending, 0)
+                    except Exception as exc:  # any encoding failure: out of range, bad type
+                        raise InvalidCommand(f"{name} cannot be published: {exc}") from None
+                    if record is not None and len(record.value) > self.settings.max_event_bytes:
+                        raise InvalidCommand(
+                            f"{name} would be {len(record.value)} bytes, over the "
+                            f"{self.settings.max_event_bytes}-byte limit for one event; "
+                            "send less text"
+                        )
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -191,6 +217,7 @@ class ServiceApplication(Application[uuid.UUID]):
                     span.set_attribute("l2c.idempotent_replay", True)
                     return earlier
             aggregates, result = decide()
+            self.check_publishable(aggregates)
             to_save: list[L2CAggregate] = list(aggregates)
             if idempotency_key:
                 to_save.append(
