@@ -74,7 +74,7 @@ class PostgresCluster:
         )
         opts = (
             f"-p {self.port} -k {self.base_dir} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c synchronous_commit=off -c max_connections=200"
+            "-c fsync=off -c synchronous_commit=off -c max_connections=500"
         )
         subprocess.run(
             self._as_owner(

@@ -256,26 +256,45 @@ def main(argv: list[str] | None = None) -> None:
             print(line, flush=True)
         print("ready — Ctrl-C stops everything", flush=True)
         ready = True
-        restarts: list[float] = []
+        exits: dict[str, list[float]] = {p.name: [] for p in procs}
+        restart_at: dict[str, float] = {}
         while not stopping:
+            now = time.monotonic()
             for proc in procs:
                 assert proc.popen is not None
-                code = proc.popen.poll()
-                if code is None or stopping:
+                if stopping:
+                    break
+                if proc.name in restart_at:
+                    if now >= restart_at[proc.name]:
+                        del restart_at[proc.name]
+                        _start(proc, env, logs)
+                        stack = dataclasses.replace(
+                            stack, pids={p.name: p.popen.pid for p in procs if p.popen}
+                        )
+                        stack.write()
+                        print(f"{proc.name} restarted (pid {proc.popen.pid})", flush=True)
                     continue
-                # As an orchestrator would: restart it, unless it keeps failing.
-                now = time.monotonic()
-                restarts = [t for t in restarts if now - t < RESTART_WINDOW] + [now]
-                if len(restarts) > MAX_RESTARTS:
-                    print(f"{proc.name} exited with {code}; too many restarts, stopping")
+                code = proc.popen.poll()
+                if code is None:
+                    continue
+                # As an orchestrator would: restart it with back-off, unless it keeps failing.
+                recent = [t for t in exits[proc.name] if now - t < RESTART_WINDOW] + [now]
+                exits[proc.name] = recent
+                if len(recent) > MAX_RESTARTS:
+                    print(
+                        f"{proc.name} exited with {code}, {len(recent)} times in "
+                        f"{RESTART_WINDOW:.0f}s; stopping (see {logs / proc.name}.log)",
+                        flush=True,
+                    )
                     stopping, exit_code = True, 1
                     break
-                print(f"{proc.name} exited with {code}; restarting it", flush=True)
-                _start(proc, env, logs)
-                stack = dataclasses.replace(
-                    stack, pids={p.name: p.popen.pid for p in procs if p.popen}
+                delay = min(2.0 ** (len(recent) - 1), 30.0)
+                restart_at[proc.name] = now + delay
+                print(
+                    f"{proc.name} exited with {code}; restarting in {delay:.0f}s "
+                    f"(see {logs / proc.name}.log)",
+                    flush=True,
                 )
-                stack.write()
             time.sleep(0.5)
     except Interrupted:
         print("interrupted while starting; stopping", file=sys.stderr, flush=True)

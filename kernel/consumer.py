@@ -1,9 +1,11 @@
 """Policy consumers: read a topic, run a handler per message, never lose or repeat an effect.
 
-* A record that does not decode, or that a handler refuses with a domain error, goes to
-  ``<topic>.dlq`` with the reason; the consumer carries on with the next record.
-* Any other failure (store or broker down, a conflict) is retried with back-off, without
-  committing, so nothing is skipped.
+* A record that does not decode (whatever the exception), or that a handler refuses with a
+  domain error, goes to ``<topic>.dlq`` with the reason; the consumer carries on.
+* A failure of the infrastructure (store or broker down) or a conflict is retried with
+  back-off, without committing, so nothing is skipped. Any other handler failure is
+  retried ``max_attempts`` times, then the record is dead-lettered with the error: one
+  record can never stop a consumer.
 * Handlers run inside a :class:`CommandContext` whose causation id is the message id and
   whose idempotency key is ``<policy>:<message id>``: a redelivered message finds its earlier
   result and appends nothing.
@@ -19,10 +21,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from aiokafka.errors import CommitFailedError, IllegalGenerationError, KafkaError
 from aiokafka.structs import ConsumerRecord
+from eventsourcing.persistence import InterfaceError, OperationalError
 from opentelemetry.trace import SpanKind
 
-from kernel.contracts import decode_envelope, from_timestamp
+from kernel.contracts import decode_envelope, event_time, received_at
 from kernel.domain import CommandContext, command_context
 from kernel.errors import ConcurrencyConflict, ContractError, DomainError
 from kernel.kafka import DeadLetters, consumer, idempotent_producer
@@ -55,9 +59,24 @@ def decode_event_record(record: ConsumerRecord) -> Inbound:
         message_type=envelope.event_type,
         body=payload,
         correlation_id=envelope.correlation_id,
-        occurred_at=from_timestamp(envelope.occurred_at),
+        occurred_at=event_time(envelope.occurred_at, received_at(record)),
         envelope=envelope,
     )
+
+
+# Failures of the infrastructure, not of the record: retried until they pass, never
+# dead-lettered (the store or the broker comes back).
+TRANSIENT: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    OperationalError,
+    InterfaceError,
+    KafkaError,
+)
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, ContractError) else f"{type(exc).__name__}: {exc}"
 
 
 Handler = Callable[[Inbound, str], None]
@@ -73,6 +92,7 @@ class PolicyConsumer:
         settings: Settings,
         decode: Callable[[ConsumerRecord], Inbound] = decode_event_record,
         max_backoff_seconds: float = 10.0,
+        max_attempts: int = 3,
     ) -> None:
         self.name = name
         self.topic = topic
@@ -80,6 +100,7 @@ class PolicyConsumer:
         self.settings = settings
         self.decode = decode
         self.max_backoff_seconds = max_backoff_seconds
+        self.max_attempts = max_attempts
 
     async def run(self, stop: asyncio.Event) -> None:
         kafka_consumer = consumer(self.settings, self.name, self.topic.name)
@@ -95,7 +116,14 @@ class PolicyConsumer:
                     for record in records:
                         if not await self._process(record, dead_letters, stop):
                             return  # stopping: leave the rest uncommitted
-                        await kafka_consumer.commit({partition: record.offset + 1})
+                        try:
+                            await kafka_consumer.commit({partition: record.offset + 1})
+                        except (CommitFailedError, IllegalGenerationError) as exc:
+                            # A rebalance moved the partition to another member: it
+                            # re-reads from the last commit and the idempotency key
+                            # makes the repeat a no-op. Drop the rest of this batch.
+                            log.info("%s: partitions moved (%s); carrying on", self.name, exc)
+                            break
         finally:
             await kafka_consumer.stop()
             await producer.stop()
@@ -111,8 +139,8 @@ class PolicyConsumer:
             span.set_attribute("messaging.source.name", record.topic)
             try:
                 message = self.decode(record)
-            except ContractError as exc:
-                await dead.send(record, f"undecodable: {exc}")
+            except Exception as exc:  # noqa: BLE001 - whatever a record holds, it cannot stop us
+                await dead.send(record, f"undecodable: {_reason(exc)}")
                 return True
             span.set_attribute("l2c.message_type", message.message_type)
             trace_headers = current_trace_headers()
@@ -125,6 +153,7 @@ class PolicyConsumer:
                 tracestate=trace_headers.get("tracestate", ""),
             )
             backoff = 0.2
+            failures = 0
             while True:
                 try:
                     with command_context(ctx):
@@ -137,8 +166,18 @@ class PolicyConsumer:
                 except (DomainError, ContractError) as exc:
                     await dead.send(record, f"{type(exc).__name__}: {exc}")
                     return True
-                except Exception:
+                except TRANSIENT:
                     log.exception("%s failed on %s; will retry", self.name, message.message_id)
+                except Exception as exc:
+                    # Not the infrastructure: the record itself makes the handler fail. Retry
+                    # a few times (it may be a race), then set it aside rather than stall.
+                    failures += 1
+                    log.exception("%s failed on %s", self.name, message.message_id)
+                    if failures >= self.max_attempts:
+                        await dead.send(
+                            record, f"handler failed {failures} times: {_reason(exc)}"
+                        )
+                        return True
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(stop.wait(), backoff)
                 if stop.is_set():

@@ -10,7 +10,7 @@ import json
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -66,16 +66,72 @@ def timestamp(value: datetime) -> Timestamp:
 
 
 def from_timestamp(ts: Timestamp) -> datetime:
-    return ts.ToDatetime(tzinfo=UTC)
+    """A protobuf timestamp as an aware datetime; ContractError when it is not a moment
+    Python can hold (before year 1 or after 9999, nanos out of range)."""
+    try:
+        return ts.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError) as exc:
+        raise ContractError(
+            f"timestamp {ts.seconds}s {ts.nanos}ns is not a valid moment: {exc}"
+        ) from None
+
+
+# Event times a record may claim: not before this floor, and not more than MAX_AHEAD after
+# the record reached the broker (its record timestamp; wall time when it has none).
+EARLIEST_EVENT_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_AHEAD = timedelta(days=1)
+
+
+def check_event_time(moment: datetime, received: datetime | None = None, what: str = "") -> None:
+    """ContractError when ``moment`` is not a plausible time for something that happened:
+    before EARLIEST_EVENT_TIME, or more than MAX_AHEAD after ``received``."""
+    label = what or "event time"
+    if moment < EARLIEST_EVENT_TIME:
+        raise ContractError(
+            f"{label} {moment.isoformat()} is before {EARLIEST_EVENT_TIME:%Y-%m-%d}"
+        )
+    reference = received or datetime.now(UTC)
+    if moment > reference + MAX_AHEAD:
+        raise ContractError(
+            f"{label} {moment.isoformat()} is more than {MAX_AHEAD} after the record was "
+            f"received ({reference.isoformat()})"
+        )
+
+
+def event_time(ts: Timestamp, received: datetime | None = None, what: str = "") -> datetime:
+    """A record's event time, checked with :func:`check_event_time`."""
+    moment = from_timestamp(ts)
+    check_event_time(moment, received, what)
+    return moment
+
+
+def received_at(record: Any) -> datetime | None:
+    """When a consumed record reached the broker (its timestamp), if it says."""
+    millis = getattr(record, "timestamp", None)
+    if not isinstance(millis, int) or millis <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(millis / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def money_to_proto(value: Money) -> common_pb2.Money:
     return common_pb2.Money(currency=value.currency, amount=str(value.amount))
 
 
+MAX_MONEY_DIGITS = 18  # before the decimal point
+
+
 def money_from_proto(value: common_pb2.Money) -> Money:
     try:
-        return Money(Decimal(value.amount), value.currency)
+        amount = Decimal(value.amount)
+    except Exception as exc:
+        raise ContractError(f"invalid money {value.amount!r} {value.currency!r}: {exc}") from None
+    if not amount.is_finite() or amount.adjusted() >= MAX_MONEY_DIGITS:
+        raise ContractError(f"invalid money {value.amount!r}: not a finite amount of money")
+    try:
+        return Money(amount, value.currency)
     except Exception as exc:
         raise ContractError(f"invalid money {value.amount!r} {value.currency!r}: {exc}") from None
 

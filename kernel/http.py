@@ -10,18 +10,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kernel.contracts import EARLIEST_EVENT_TIME, check_event_time
 from kernel.domain import CommandContext, Money, command_context
 from kernel.errors import (
     ConcurrencyConflict,
+    ContractError,
     DomainError,
     IdempotencyKeyReused,
     InvalidCommand,
@@ -69,6 +73,85 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return _error(422, "invalid_request", "; ".join(problems), details=details)
 
 
+class BodySizeLimit:
+    """Refuses a request body over its limit with 413 in the documented error shape,
+    before anything parses it (by Content-Length, and by counting a streamed body).
+    ``limits``: path suffix -> bytes, for routes that take more (CSV imports)."""
+
+    def __init__(
+        self,
+        app: Callable[..., Awaitable[None]],
+        max_bytes: int,
+        limits: dict[str, int] | None = None,
+    ) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.limits = limits or {}
+
+    def _limit(self, path: str) -> int:
+        for suffix, limit in self.limits.items():
+            if path.endswith(suffix):
+                return limit
+        return self.max_bytes
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self._limit(scope.get("path", ""))
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length", b"0")
+        too_large = _error(
+            413,
+            "request_too_large",
+            f"the request body is over the {limit}-byte limit for this route",
+        )
+        if declared.isdigit() and int(declared) > limit:
+            await too_large(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> dict[str, Any]:
+            nonlocal seen
+            message: dict[str, Any] = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _BodyTooLarge()
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _BodyTooLarge:
+            await too_large(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+}
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own errors (unparseable body, unknown route) in the documented shape."""
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+    response = _error(exc.status_code, code, str(exc.detail))
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _too_deep(_: Request, exc: Exception) -> JSONResponse:
+    return _error(422, "invalid_request", "the request body is nested too deeply")
+
+
 class CommandContextMiddleware:
     """Opens the command context of each HTTP request (pure ASGI, so sync endpoints in the
     thread pool see it). The server span itself is FastAPI's native OpenTelemetry span,
@@ -105,6 +188,10 @@ class CommandContextMiddleware:
             await self.app(scope, receive, send_with_headers)
 
 
+# Cursors are store sequence numbers: SQLite and PostgreSQL integers are 64-bit.
+MAX_CURSOR = 2**63 - 1
+
+
 def idempotency_key(
     key: str | None = Header(
         None,
@@ -127,9 +214,35 @@ def expected_version(
     if if_match is None:
         return None
     raw = if_match.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
+    if not raw.isdigit() or len(raw) > 18:
         raise InvalidCommand(f"If-Match must be an aggregate version number, got {if_match!r}")
     return int(raw)
+
+
+def _happened(moment: datetime) -> datetime:
+    try:
+        check_event_time(moment)
+    except ContractError as exc:
+        raise ValueError(str(exc)) from None
+    return moment
+
+
+def _planned(moment: datetime) -> datetime:
+    latest = datetime.now(UTC) + timedelta(days=366 * PLAN_YEARS)
+    if not EARLIEST_EVENT_TIME <= moment <= latest:
+        raise ValueError(
+            f"{moment.isoformat()} is not between {EARLIEST_EVENT_TIME:%Y-%m-%d} and "
+            f"{PLAN_YEARS} years from now"
+        )
+    return moment
+
+
+PLAN_YEARS = 20
+# When something happened: not before 2000, not more than a day ahead of now (the same
+# bounds every topic consumer applies to event times).
+EventTime = Annotated[AwareDatetime, AfterValidator(_happened)]
+# When something is due or planned: within 2000 .. 20 years from now.
+PlannedTime = Annotated[AwareDatetime, AfterValidator(_planned)]
 
 
 class MoneyModel(BaseModel):
@@ -170,13 +283,22 @@ def webhook_producer(api: FastAPI, settings: Settings, client_id: str) -> LazyPr
     return producer
 
 
-def create_api(title: str, description: str, version: str = "1.0.0") -> FastAPI:
+def create_api(
+    title: str,
+    description: str,
+    version: str = "1.0.0",
+    max_body_bytes: int = 1024 * 1024,
+    body_limits: dict[str, int] | None = None,
+) -> FastAPI:
     """A FastAPI app with the platform's error mapping, context middleware and probes."""
     # Swagger UI and ReDoc from the package's own assets: /docs works without internet.
     api = FastAPIOffline(title=title, description=description, version=version)
     api.add_exception_handler(DomainError, _domain_error)
     api.add_exception_handler(RequestValidationError, _validation_error)
+    api.add_exception_handler(RecursionError, _too_deep)
+    api.add_exception_handler(StarletteHTTPException, _http_error)
     api.add_middleware(CommandContextMiddleware)
+    api.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, limits=body_limits or {})
 
     @api.get("/healthz", tags=["probes"], summary="Liveness")
     def healthz() -> dict[str, str]:

@@ -37,7 +37,7 @@ def consumer(settings: Settings, group_id: str, *topics: str) -> AIOKafkaConsume
     return AIOKafkaConsumer(
         *topics,
         bootstrap_servers=settings.kafka_bootstrap,
-        group_id=group_id,
+        group_id=settings.group_id(group_id),
         client_id=group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",

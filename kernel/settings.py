@@ -14,6 +14,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="L2C_", extra="ignore")
 
     data_dir: Path = Field(Path(".data"), description="SQLite stores, faust state, logs")
+    deployment: str = Field(
+        "",
+        pattern=r"^[a-z0-9][a-z0-9-]{0,39}$|^$",
+        description="prefix of every consumer group id: deployments sharing a cluster stay apart",
+    )
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="host:port[,host:port]")
     topic_partitions: int = Field(3, ge=1)
     topic_replication_factor: int = Field(1, ge=1)
@@ -48,9 +53,20 @@ class Settings(BaseSettings):
         description="largest encoded event a command may store (below the topic's 1 MiB)",
     )
 
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="largest HTTP request body (413 above it)"
+    )
+    max_import_bytes: int = Field(
+        20 * 1024 * 1024, ge=1024, description="largest CSV import body (413 above it)"
+    )
+
     otel_exporter: Literal["none", "console", "jsonl"] = "none"
     otel_jsonl_path: Path | None = None
     log_level: str = "INFO"
+
+    def group_id(self, name: str) -> str:
+        """The consumer group id of ``name`` in this deployment."""
+        return f"{self.deployment}.{name}" if self.deployment else name
 
     @model_validator(mode="after")
     def _required_for_backend(self) -> Settings:

@@ -8,7 +8,7 @@ from google.protobuf import message as pb_message
 from l2c.v1 import telephony_pb2
 
 from kernel.consumer import Inbound
-from kernel.contracts import from_timestamp
+from kernel.contracts import event_time, received_at
 from kernel.errors import ContractError
 from kernel.phones import is_usable_phone
 
@@ -37,7 +37,7 @@ def decode_telephony_record(record: ConsumerRecord) -> Inbound:
             call.DESCRIPTOR.full_name,
             call,
             call.call_id,
-            from_timestamp(call.started_at),
+            event_time(call.started_at, received_at(record), "started_at"),
         )
     if kind == "call_recorded":
         rec = msg.call_recorded
@@ -57,7 +57,7 @@ def decode_telephony_record(record: ConsumerRecord) -> Inbound:
             rec.DESCRIPTOR.full_name,
             rec,
             rec.call_id,
-            from_timestamp(rec.started_at),
+            event_time(rec.started_at, received_at(record), "started_at"),
         )
     if kind == "key_event_detected":
         found = msg.key_event_detected
@@ -74,6 +74,6 @@ def decode_telephony_record(record: ConsumerRecord) -> Inbound:
             found.DESCRIPTOR.full_name,
             found,
             found.call_id,
-            from_timestamp(found.at),
+            event_time(found.at, received_at(record), "at"),
         )
     raise ContractError(f"message {msg.message_id} has no known body")

@@ -35,9 +35,17 @@ async def _get(client: httpx.AsyncClient, url: str, params: dict[str, str] | Non
         response = await client.get(url, params=params, headers=current_trace_headers())
     except httpx.HTTPError as exc:
         raise UpstreamError(503, {"error": "upstream_unavailable", "message": str(exc)}) from None
+    try:
+        body = response.json()
+    except ValueError:  # not JSON: a proxy's page, a crash; say so in our own shape
+        body = {
+            "error": "upstream_error",
+            "message": f"{url} answered {response.status_code} with a body that is not JSON",
+        }
+        raise UpstreamError(502 if response.status_code < 500 else 503, body) from None
     if response.status_code >= 400:
-        raise UpstreamError(response.status_code, response.json())
-    return response.json()
+        raise UpstreamError(response.status_code, body)
+    return body
 
 
 def build_gateway(settings: Settings) -> FastAPI:

@@ -60,6 +60,16 @@ def _headers(event: faust.types.EventT) -> list[tuple[str, bytes]]:
     return [(k, v if isinstance(v, bytes) else str(v).encode()) for k, v in items]
 
 
+def _received(event: faust.types.EventT) -> datetime | None:
+    """When the record reached the broker (faust gives seconds)."""
+    seconds = event.message.timestamp
+    return datetime.fromtimestamp(seconds, UTC) if seconds and seconds > 0 else None
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, ContractError) else f"{type(exc).__name__}: {exc}"
+
+
 class InsightsWorker:
     """The projection, its store and its engine, shared by the agent and the views."""
 
@@ -105,7 +115,7 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
     """Build the worker app; nothing connects until a worker starts it."""
     worker = InsightsWorker(settings)
     app = faust.App(
-        APP_ID,
+        settings.group_id(APP_ID),
         version=worker.generation,
         broker=f"kafka://{settings.kafka_bootstrap.split(',')[0]}",
         store="memory://",
@@ -173,15 +183,22 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
                     "insights project", context=context_from_kafka_headers(_headers(record))
                 ):
                     try:
-                        event = decode(topic, record.value)
-                    except ContractError as exc:
+                        event = decode(topic, record.value, _received(record))
+                    except Exception as exc:  # noqa: BLE001 - no record may stop the worker
                         if topic != ERP_INBOUND.name:  # billing dead-letters the ERP's
-                            await dead_letter(record, f"undecodable: {exc}")
+                            await dead_letter(record, f"undecodable: {_reason(exc)}")
                         p.seen_offset(topic, partition, offset)
                         continue
                     if topic != INSIGHTS.name or event.type == "ClockTicked":
                         now = datetime.now(UTC)
-                        outputs = worker.engine.handle(event, announce=not catching_up(record))
+                        try:
+                            outputs = worker.engine.handle(
+                                event, announce=not catching_up(record)
+                            )
+                        except Exception as exc:  # noqa: BLE001 - dead-letter, carry on
+                            log.exception("insights could not fold %s", event.event_id)
+                            await dead_letter(record, f"not folded: {_reason(exc)}")
+                            outputs = []
                         outbox += [encode_output(o, now) for o in outputs]
                 p.seen_offset(topic, partition, offset)
             worker.store.commit(p, outbox)

@@ -25,7 +25,7 @@ from pathlib import Path
 from aiokafka import ConsumerRecord
 from tqdm import tqdm
 
-from kernel.errors import ContractError
+from kernel.contracts import received_at
 from kernel.kafka import read_topics
 from kernel.settings import Settings, get_settings
 from kernel.topics import INSIGHTS
@@ -61,8 +61,8 @@ async def read_sources(settings: Settings, progress: bool = True) -> list[list[I
 
 def _item(record: ConsumerRecord) -> Item:
     try:
-        event = decode(record.topic, record.value)
-    except ContractError:
+        event = decode(record.topic, record.value, received_at(record))
+    except Exception:  # noqa: BLE001 - as the live worker: any failure is a dead letter
         event = None  # the live worker dead-lettered it; the offset still counts as read
     if event is not None and record.topic == INSIGHTS.name and event.type != "ClockTicked":
         event = None  # what insights said itself is output, not input

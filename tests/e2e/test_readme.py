@@ -189,6 +189,15 @@ def test_the_readme_works_as_written_and_make_run_survives_being_killed_while_se
             assert got.status_code == 200 and got.content, (name, asset)
         assert httpx.get(f"{url}/openapi.json", timeout=10).json()["paths"], name
 
+    # And a process killed outright is started again by the launcher
+    victim = second.run_file()["pids"]["deals"]
+    os.kill(victim, signal.SIGKILL)
+    second.wait_for("deals restarted", 60)
+    assert second.run_file()["pids"]["deals"] != victim
+    assert wait_until(
+        lambda: httpx.get(f"{urls['deals']}/healthz", timeout=2).status_code == 200, 60
+    )
+
     # And what insights says carries the headers every event record carries
     records = asyncio.run(read_all(second.run_file()["kafka_bootstrap"], "l2c.insights.v1"))
     assert records

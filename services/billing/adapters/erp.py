@@ -16,7 +16,13 @@ from google.protobuf import message as pb_message
 from l2c.v1 import erp_pb2
 
 from kernel.consumer import Inbound
-from kernel.contracts import from_timestamp, money_from_proto, money_to_proto, timestamp
+from kernel.contracts import (
+    event_time,
+    money_from_proto,
+    money_to_proto,
+    received_at,
+    timestamp,
+)
 from kernel.domain import Money
 from kernel.errors import ContractError
 from kernel.telemetry import current_trace_headers, kafka_headers_for
@@ -79,7 +85,7 @@ def decode_erp_record(record: ConsumerRecord) -> Inbound:
         message_type=body.DESCRIPTOR.full_name,
         body=body,
         correlation_id=msg.message_id,
-        occurred_at=from_timestamp(getattr(body, time_field)),
+        occurred_at=event_time(getattr(body, time_field), received_at(record), time_field),
     )
 
 

@@ -22,7 +22,12 @@ from l2c.v1 import (  # noqa: F401
     leads_pb2,
 )
 
-from kernel.contracts import decode_envelope, from_timestamp, make_envelope, timestamp
+from kernel.contracts import (
+    decode_envelope,
+    event_time,
+    make_envelope,
+    timestamp,
+)
 from kernel.topics import ERP_INBOUND
 from services.billing.adapters.erp import decode_erp_record
 from services.insights.domain.engine import Output
@@ -37,10 +42,13 @@ def _as_dict(message: Message) -> dict[str, Any]:
     return json_format.MessageToDict(message, preserving_proto_field_name=True)
 
 
-def decode(topic: str, value: bytes | None) -> Event:
-    """One record as a domain event; ContractError when it does not decode."""
+def decode(topic: str, value: bytes | None, received: datetime | None = None) -> Event:
+    """One record as a domain event; ContractError when it does not decode or claims an
+    implausible event time (``received``: when the record reached the broker)."""
     if topic == ERP_INBOUND.name:
-        inbound = decode_erp_record(SimpleNamespace(value=value))  # type: ignore[arg-type]
+        millis = int(received.timestamp() * 1000) if received else None
+        record = SimpleNamespace(value=value, timestamp=millis)
+        inbound = decode_erp_record(record)  # type: ignore[arg-type]
         body: Message = inbound.body
         data = _as_dict(body)
         document = data.get("invoice_id") or data.get("order_id", "")
@@ -58,7 +66,7 @@ def decode(topic: str, value: bytes | None) -> Event:
         type=payload.DESCRIPTOR.name,
         event_id=envelope.event_id,
         aggregate_id=envelope.aggregate_id,
-        occurred_at=from_timestamp(envelope.occurred_at),
+        occurred_at=event_time(envelope.occurred_at, received),
         data=_as_dict(payload),
         version=int(envelope.aggregate_version),
     )

@@ -1,9 +1,11 @@
 """Funnel and conversion, from campaign lead to cash collected.
 
-Each lead (merged duplicates excluded) and each deal opened without a lead is one entity
-moving down the steps. An entity reaches "deal" when its deal opens, "won" when the deal
-is won, "invoiced" at its orders' first invoice and "paid" when payments cover what its
-orders are worth (cash collected).
+Each unique lead and each deal opened without a lead is one entity moving down the steps.
+Merged duplicates are not leads; a lead flagged as a duplicate at capture is left out of
+the base too — unless marketing qualified it all the same — and counted beside the steps
+(``duplicates``), so conversions start from unique leads. An entity reaches "deal" when
+its deal opens, "won" when the deal is won, "invoiced" at its orders' first invoice and
+"paid" when payments cover what its orders are worth (cash collected).
 
 Two bases: ``activity`` counts, per step, the entities that reached the step inside the
 period (what happened this month); ``cohort`` follows the entities that *entered* in the
@@ -56,11 +58,25 @@ def order_milestones(p: Projection, deal: Record) -> dict[str, str]:
     return reached
 
 
+def is_flagged_duplicate(lead: Record) -> bool:
+    """Flagged as a duplicate at capture and never qualified: not a unique lead."""
+    return bool(lead.get("duplicate_flagged_at")) and not lead.get("mql_at")
+
+
+def flagged_duplicates(p: Projection) -> list[Journey]:
+    """The leads left out of the funnel's base as duplicates (captured, nothing more)."""
+    return [
+        Journey(f"lead:{lead['id']}", p.lead_dims(lead), {"lead": lead["captured_at"]})
+        for lead in p.all("lead").values()
+        if lead.get("captured_at") and not lead.get("merged_into") and is_flagged_duplicate(lead)
+    ]
+
+
 def journeys(p: Projection) -> list[Journey]:
     found: list[Journey] = []
     deals_with_lead: set[str] = set()
     for lead in p.all("lead").values():
-        if lead.get("merged_into") or not lead.get("captured_at"):
+        if lead.get("merged_into") or not lead.get("captured_at") or is_flagged_duplicate(lead):
             continue
         reached = {"lead": lead["captured_at"]}
         for step, attribute in (("mql", "mql_at"), ("sql", "sql_at")):
@@ -134,6 +150,7 @@ def funnel(
     report: dict[str, Any] = {
         "basis": basis,
         "steps": steps_report(count_steps(items, scope, basis)),
+        "duplicates": count_steps(flagged_duplicates(p), scope, basis)["lead"],
     }
     if group_by:
         groups: dict[str, list[Journey]] = {}

@@ -25,7 +25,7 @@ from services.insights.domain.events import parse_day, parse_time
 from services.insights.domain.slicing import Slice, cents
 from services.insights.domain.state import Projection, Record, main_product_line
 
-BUCKETS = ("not_due", "0-30", "31-60", "61-90", "90+")
+BUCKETS = ("not_due", "1-30", "31-60", "61-90", "90+")
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,11 @@ class Thresholds:
 
 
 def bucket(days_past_due: int) -> str:
-    if days_past_due < 0:
+    """An invoice due today is not overdue yet (the overdue rule says the same: due < today)."""
+    if days_past_due <= 0:
         return "not_due"
     if days_past_due <= 30:
-        return "0-30"
+        return "1-30"
     if days_past_due <= 60:
         return "31-60"
     if days_past_due <= 90:

@@ -318,6 +318,15 @@ def _lead_speed_missed(p: Projection, e: Event, applied: Applied) -> None:
     applied.leads.add(e.aggregate_id)
 
 
+@handles("LeadDuplicateFlagged")
+def _lead_duplicate_flagged(p: Projection, e: Event, applied: Applied) -> None:
+    lead = p.edit("lead", e.aggregate_id)
+    lead["duplicate_flagged_at"] = iso(e.occurred_at)
+    matches = e.data.get("matches") or [{}]
+    lead["duplicate_of"] = matches[0].get("owner_id", "")
+    applied.leads.add(e.aggregate_id)
+
+
 @handles("LeadMerged")
 def _lead_merged(p: Projection, e: Event, applied: Applied) -> None:
     p.edit("lead", e.aggregate_id)["merged_into"] = e.data.get("survivor_id", "")

@@ -266,8 +266,8 @@ def _reconciliation(
 def _receivables(
     q: ReceivablesQuery, p: Projection, _: HealthRules, s: ReadModelSettings
 ) -> dict[str, Any]:
-    """Receivables aging buckets (0-30, 31-60, 61-90, 90+ days past due) and DSO
-    Per team or product line, in the currency."""
+    """Receivables aging buckets (not due, 1-30, 31-60, 61-90, 90+ days past due) and DSO
+    Per team or product line, in the currency; an invoice due today is not due yet."""
     return receivables.receivables(p, q.scope(s), s.thresholds, q.group_by)
 
 

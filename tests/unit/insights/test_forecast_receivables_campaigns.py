@@ -12,6 +12,7 @@ from services.insights.domain.forecast import accuracy, pipeline
 from services.insights.domain.health import HealthRules
 from services.insights.domain.receivables import (
     Thresholds,
+    bucket,
     order_rows,
     receivables,
     unmatched_payments,
@@ -200,7 +201,7 @@ def test_aging_buckets_and_dso() -> None:
     # I1: 500 outstanding, due 08-05, 45 days past due on 09-19.
     assert report["total"]["buckets"] == {
         "not_due": "0.00",
-        "0-30": "0.00",
+        "1-30": "0.00",
         "31-60": "500.00",
         "61-90": "0.00",
         "90+": "0.00",
@@ -208,6 +209,15 @@ def test_aging_buckets_and_dso() -> None:
     # 500 receivable ÷ 1000 invoiced in the last 90 days × 90 = 45 days
     assert report["total"]["dso_days"] == 45.0
     assert [g["group"] for g in report["groups"]] == ["north"]
+
+
+def test_an_invoice_due_today_is_current_as_the_overdue_rule_says() -> None:
+    assert bucket(-1) == "not_due"
+    assert bucket(0) == "not_due"  # due on the as-of day: not overdue yet
+    assert bucket(1) == "1-30"
+    assert bucket(30) == "1-30"
+    assert bucket(31) == "31-60"
+    assert bucket(91) == "90+"
 
 
 def _campaign_feed() -> Feed:

@@ -49,6 +49,21 @@ def test_funnel_counts_each_step_once_per_lead_down_to_cash() -> None:
     assert conversions["won"] == 0.5
 
 
+def test_flagged_duplicates_stand_beside_the_funnel_not_in_its_base() -> None:
+    # Given the funnel above, plus two leads flagged as duplicates at capture, one of
+    # which marketing qualified all the same
+    f = _funnel_feed()
+    f.lead("L6", at(2))
+    f.add("LeadDuplicateFlagged", "L6", at(2), matches=[{"owner_kind": "lead", "owner_id": "L1"}])
+    f.lead("L7", at(2), mql=3)
+    f.add("LeadDuplicateFlagged", "L7", at(2), matches=[{"owner_kind": "account", "owner_id": "A"}])
+    report = funnel(f.projection(), Slice())
+    # Then the base is the unique leads (and the qualified one), the other is beside it
+    assert counts(report)["lead"] == 5
+    assert counts(report)["mql"] == 4
+    assert report["duplicates"] == 1
+
+
 def test_funnel_slices_by_dimension_and_period() -> None:
     p = _funnel_feed().projection()
     assert counts(funnel(p, Slice({"channel": "event"})))["lead"] == 2

@@ -16,6 +16,7 @@ def build_api(app: BillingApplication, directory: BillingDirectory | None = None
         "CPQ (catalog, price book, quotes, discount approval), orders and contracts with "
         "credit checks, payment schedules, delivery milestones, invoices, payments, "
         "credit notes, returns and the ERP integration.",
+        max_body_bytes=app.settings.max_body_bytes,
     )
     directory = directory or BillingDirectory(
         app, app.settings.data_dir / "billing-directory.sqlite"

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from l2c.v1 import erp_pb2
 
-from kernel.http import idempotency_key
+from kernel.http import MAX_CURSOR, idempotency_key
 from kernel.kafka import LazyProducer
 from services.billing.adapters.directory import BillingDirectory
 from services.billing.adapters.erp import (
@@ -47,7 +47,7 @@ def routes(
         account: str = "",
         erp_number: str = "",
         overdue: bool = False,
-        cursor: int = Query(0, ge=0),
+        cursor: int = Query(0, ge=0, le=MAX_CURSOR),
         limit: int = Query(50, ge=1, le=500),
     ) -> dict[str, Any]:
         return directory.rows(

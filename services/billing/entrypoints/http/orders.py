@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
-from kernel.http import expected_version, idempotency_key
+from kernel.http import MAX_CURSOR, expected_version, idempotency_key
 from services.billing.adapters.directory import BillingDirectory
 from services.billing.application import BillingApplication, credit_view, order_view
 from services.billing.entrypoints.http.schemas import (
@@ -30,7 +30,7 @@ def routes(app: BillingApplication, directory: BillingDirectory) -> APIRouter:
         deal_id: str = "",
         account: str = "",
         owner_id: str = "",
-        cursor: int = Query(0, ge=0),
+        cursor: int = Query(0, ge=0, le=MAX_CURSOR),
         limit: int = Query(50, ge=1, le=500),
     ) -> dict[str, Any]:
         return directory.rows(

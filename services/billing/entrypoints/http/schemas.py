@@ -7,9 +7,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
-from kernel.http import MoneyModel
+from kernel.http import EventTime, MoneyModel
 from services.billing.domain.pricing import LineRequest
 from services.billing.domain.schedule import InstallmentTerms
 
@@ -93,7 +93,7 @@ class CancelRequest(BaseModel):
 
 class MilestoneRequest(BaseModel):
     status: Literal["delivered", "accepted"]
-    at: AwareDatetime
+    at: EventTime
     by: str = Name
     reference: str = Field("", max_length=200)
 
@@ -134,27 +134,27 @@ class ErpPaymentRequest(BaseModel):
     payment_id: str = Field(min_length=1, max_length=100, description="bank reference")
     invoice_id: uuid.UUID
     amount: MoneyModel
-    received_at: AwareDatetime = Field(description="value date at the bank")
+    received_at: EventTime = Field(description="value date at the bank")
 
 
 class ErpInvoicePostedRequest(BaseModel):
     invoice_id: uuid.UUID
     erp_invoice_number: str = Field(min_length=1, max_length=100)
     amount: MoneyModel
-    posted_at: AwareDatetime
+    posted_at: EventTime
 
 
 class ErpShipmentRequest(BaseModel):
     order_id: uuid.UUID
     shipment_id: str = Field(min_length=1, max_length=100)
     milestone: str = Field("", max_length=100)
-    shipped_at: AwareDatetime
+    shipped_at: EventTime
 
 
 class ErpMilestoneRequest(BaseModel):
     order_id: uuid.UUID
     milestone: str = Field(min_length=1, max_length=100)
     status: Literal["delivered", "accepted"]
-    reported_at: AwareDatetime
+    reported_at: EventTime
     reported_by: str = Field("", max_length=200)
     reference: str = Field("", max_length=200)

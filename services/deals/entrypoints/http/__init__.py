@@ -15,6 +15,7 @@ def build_api(app: DealsApplication, directory: DealDirectory | None = None) -> 
         "L2C deals service",
         "Qualification gates, configurable sales processes, decision maps, activities, "
         "next steps and forecasts of deals opened from converted leads.",
+        max_body_bytes=app.settings.max_body_bytes,
     )
     directory = directory or DealDirectory(app, app.settings.data_dir / "deals-directory.sqlite")
     api.include_router(deals.routes(app, directory))

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 
 from kernel.contracts import envelope_as_dict
-from kernel.http import expected_version, idempotency_key
+from kernel.http import MAX_CURSOR, expected_version, idempotency_key
 from services.deals.adapters.contracts import DEAL_CONTRACTS
 from services.deals.adapters.directory import DealDirectory
 from services.deals.application import DealsApplication, deal_state
@@ -37,7 +37,7 @@ def routes(app: DealsApplication, directory: DealDirectory) -> APIRouter:
         owner_id: str = "",
         company: str = "",
         forecast_category: str = "",
-        cursor: int = Query(0, ge=0),
+        cursor: int = Query(0, ge=0, le=MAX_CURSOR),
         limit: int = Query(50, ge=1, le=500),
     ) -> dict[str, Any]:
         return directory.deals(

@@ -6,9 +6,9 @@ import uuid
 from datetime import date
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
-from kernel.http import MoneyModel
+from kernel.http import EventTime, MoneyModel, PlannedTime
 from services.deals.domain.deal import LossReason
 
 
@@ -87,11 +87,11 @@ class NextStepRequest(BaseModel):
     step_id: str = Field(min_length=1, max_length=64)
     description: str = Field(min_length=1, max_length=500)
     owner: str = Field(min_length=1, max_length=100)
-    due_at: AwareDatetime
+    due_at: PlannedTime
 
 
 class RescheduleRequest(BaseModel):
-    due_at: AwareDatetime
+    due_at: PlannedTime
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -101,10 +101,10 @@ class NoDecisionRequest(BaseModel):
 
 class ActivityRequest(BaseModel):
     kind: str = Field(pattern="^(visit|call|meeting|email|im)$")
-    at: AwareDatetime
+    at: EventTime
     summary: str = Field("", max_length=2000)
     stakeholder_id: str = ""
-    duration_seconds: int = Field(0, ge=0)
+    duration_seconds: int = Field(0, ge=0, le=2**32 - 1)  # uint32 on the wire
 
 
 class BlockerRequest(BaseModel):
@@ -119,11 +119,11 @@ class ResolutionRequest(BaseModel):
 class QuestionRequest(BaseModel):
     question_id: str = Field(min_length=1, max_length=64)
     text: str = Field(min_length=1, max_length=2000)
-    asked_at: AwareDatetime
+    asked_at: EventTime
 
 
 class AnswerRequest(BaseModel):
-    answered_at: AwareDatetime
+    answered_at: EventTime
 
 
 class RelationshipRequest(BaseModel):

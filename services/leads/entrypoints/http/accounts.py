@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
-from kernel.http import idempotency_key
+from kernel.http import MAX_CURSOR, idempotency_key
 from services.leads.entrypoints.http.schemas import (
     AccountRequest,
     ClaimRequest,
@@ -25,7 +25,7 @@ def routes(w: Wiring) -> APIRouter:
         territory: str = "",
         owner: str = "",
         in_public_pool: bool | None = None,
-        cursor: int = Query(0, ge=0),
+        cursor: int = Query(0, ge=0, le=MAX_CURSOR),
         limit: int = Query(50, ge=1, le=500),
     ) -> dict[str, Any]:
         return directory.accounts(

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 
 from kernel.domain import Money
-from kernel.http import idempotency_key
+from kernel.http import MAX_CURSOR, idempotency_key
 from services.leads.adapters.contact_schema import ContactModel
 from services.leads.domain.lead import Channel
 from services.leads.entrypoints.http.schemas import (
@@ -25,7 +25,7 @@ def routes(w: Wiring) -> APIRouter:
     @router.get("/campaigns", tags=["campaigns"])
     def list_campaigns(
         channel_type: str = "",
-        cursor: int = Query(0, ge=0),
+        cursor: int = Query(0, ge=0, le=MAX_CURSOR),
         limit: int = Query(50, ge=1, le=500),
     ) -> dict[str, Any]:
         return directory.campaigns(channel_type=channel_type, after=cursor, limit=limit)

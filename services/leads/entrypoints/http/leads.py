@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Depends, Query
 
 from kernel.contracts import envelope_as_dict
 from kernel.domain import utcnow
-from kernel.http import expected_version, idempotency_key
+from kernel.http import MAX_CURSOR, expected_version, idempotency_key
 from services.leads.adapters.contact_schema import ContactModel
 from services.leads.adapters.contracts import LEAD_CONTRACTS
 from services.leads.adapters.csv_import import parse_csv
@@ -50,7 +50,7 @@ def routes(w: Wiring) -> APIRouter:
         region: str = "",
         duplicate: bool | None = None,
         q: str = Query("", max_length=100),
-        cursor: int = Query(0, ge=0),
+        cursor: int = Query(0, ge=0, le=MAX_CURSOR),
         limit: int = Query(50, ge=1, le=500),
     ) -> dict[str, Any]:
         filters = {

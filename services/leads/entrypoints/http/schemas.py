@@ -6,9 +6,9 @@ import uuid
 from datetime import date
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
-from kernel.http import MoneyModel
+from kernel.http import EventTime, MoneyModel
 from services.leads.adapters.contact_schema import ContactModel
 from services.leads.domain.campaign import ChannelType
 from services.leads.domain.lead import Channel, SalesRejection
@@ -77,7 +77,7 @@ class AccountRequest(BaseModel):
 
 class EngagementRequest(BaseModel):
     kind: EngagementKind
-    occurred_at: AwareDatetime = Field(description="when it happened (event time)")
+    occurred_at: EventTime = Field(description="when it happened (event time)")
     ref: str = Field("", max_length=200, description="the signal's own id; repeats are ignored")
 
 
@@ -99,7 +99,7 @@ class AssignRequest(BaseModel):
 
 class VisitRequest(BaseModel):
     rep_id: str = Field(min_length=1, max_length=100)
-    at: AwareDatetime
+    at: EventTime
 
 
 class ClaimRequest(BaseModel):
@@ -112,9 +112,9 @@ class InboundCallRequest(BaseModel):
     caller_name: str = Field("", max_length=200)
     dialled_number: str = Field("", max_length=40)
     campaign_id: str = Field("", max_length=64)
-    started_at: AwareDatetime
+    started_at: EventTime
     answered: bool = True
-    duration_seconds: int = Field(0, ge=0)
+    duration_seconds: int = Field(0, ge=0, le=2**32 - 1)  # uint32 on the wire
 
 
 class CommandAccepted(BaseModel):
