@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -146,6 +147,11 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     if exc.headers:
         response.headers.update(exc.headers)
     return response
+
+
+async def _broker_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    """A webhook could not hand its message to Kafka: nothing was accepted, retry later."""
+    return _error(503, "broker_unavailable", f"the message was not accepted: {exc}")
 
 
 async def _too_deep(_: Request, exc: Exception) -> JSONResponse:
@@ -296,6 +302,7 @@ def create_api(
     api.add_exception_handler(DomainError, _domain_error)
     api.add_exception_handler(RequestValidationError, _validation_error)
     api.add_exception_handler(RecursionError, _too_deep)
+    api.add_exception_handler(KafkaError, _broker_unavailable)
     api.add_exception_handler(StarletteHTTPException, _http_error)
     api.add_middleware(CommandContextMiddleware)
     api.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, limits=body_limits or {})
