@@ -36,37 +36,27 @@ from services.leads.entrypoints.policies import (
 )
 from tests.kafka_support import eventually, produce, read_topic
 
-Build = Callable[[Settings], tuple[Any, PolicyConsumer]]
+# (application, its policy consumer) for every consumer of a topic
+CONSUMERS: dict[str, Callable[[Settings], tuple[Any, PolicyConsumer]]] = {
+    "leads-enrich": lambda s: _with(
+        LeadsApplication(s), lambda a: enrich_lead_when_captured(a, ReferenceFileProvider(), s)
+    ),
+    "leads-calls": lambda s: _with(
+        LeadsApplication(s), lambda a: capture_lead_when_call_arrives(a, s)
+    ),
+    "deals-open": lambda s: _with(
+        DealsApplication(s), lambda a: open_deal_when_lead_converted(a, s)
+    ),
+    "deals-calls": lambda s: _with(
+        DealsApplication(s), lambda a: attach_conversation_to_deal(a, s)
+    ),
+    "billing-deals": lambda s: _with(BillingApplication(s), lambda a: follow_deals(a, s)),
+    "billing-erp": lambda s: _with(BillingApplication(s), lambda a: handle_erp_inbound(a, s)),
+}
 
 
-def _leads_enrich(s: Settings) -> tuple[Any, PolicyConsumer]:
-    app = LeadsApplication(s)
-    return app, enrich_lead_when_captured(app, ReferenceFileProvider(), s)
-
-
-def _leads_calls(s: Settings) -> tuple[Any, PolicyConsumer]:
-    app = LeadsApplication(s)
-    return app, capture_lead_when_call_arrives(app, s)
-
-
-def _deals_open(s: Settings) -> tuple[Any, PolicyConsumer]:
-    app = DealsApplication(s)
-    return app, open_deal_when_lead_converted(app, s)
-
-
-def _deals_calls(s: Settings) -> tuple[Any, PolicyConsumer]:
-    app = DealsApplication(s)
-    return app, attach_conversation_to_deal(app, s)
-
-
-def _billing_deals(s: Settings) -> tuple[Any, PolicyConsumer]:
-    app = BillingApplication(s)
-    return app, follow_deals(app, s)
-
-
-def _billing_erp(s: Settings) -> tuple[Any, PolicyConsumer]:
-    app = BillingApplication(s)
-    return app, handle_erp_inbound(app, s)
+def _with(app: Any, policy: Callable[[Any], PolicyConsumer]) -> tuple[Any, PolicyConsumer]:
+    return app, policy(app)
 
 
 def poison() -> dict[str, bytes | None]:
@@ -90,17 +80,13 @@ def poison() -> dict[str, bytes | None]:
     }
 
 
-@pytest.mark.parametrize(
-    "build",
-    [_leads_enrich, _leads_calls, _deals_open, _deals_calls, _billing_deals, _billing_erp],
-    ids=lambda b: b.__name__.strip("_"),
-)
+@pytest.mark.parametrize("name", sorted(CONSUMERS))
 async def test_a_consumer_dead_letters_every_poison_record_and_keeps_going(
-    build: Build, kafka_broker: KafkaBroker, tmp_path: Path
+    name: str, kafka_broker: KafkaBroker, tmp_path: Path
 ) -> None:
     settings = Settings(data_dir=tmp_path, kafka_bootstrap=kafka_broker.bootstrap)
     await ensure_topics(settings, ALL_TOPICS)
-    app, consumer = build(settings)
+    app, consumer = CONSUMERS[name](settings)
     topic = consumer.topic
     records = {**poison(), "sentinel": b"\x00 sentinel"}
     keys = {name: f"{name}-{uuid.uuid4().hex}".encode() for name in records}

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from kernel.domain import Money
 from kernel.errors import InvalidCommand
 from kernel.http import add_readiness
 from kernel.relay import Relay
@@ -21,21 +20,7 @@ from kernel.topics import TopicSpec
 from services.deals.__main__ import build
 from services.deals.adapters.contracts import DEAL_CONTRACTS
 from services.deals.application import DealsApplication
-from services.deals.domain.qualification import Qualification
-
-
-def open_deal(app: DealsApplication) -> str:
-    return str(
-        app.open_deal_for_lead(
-            lead_id=uuid.uuid4(),
-            name="Line automation",
-            amount=Money.of("48000", "EUR"),
-            owner_id="rep-7",
-            company="Acme",
-            process_id="",
-            qualification=Qualification(budget="b", authority="a", need="n", timeline="t"),
-        )["deal_id"]
-    )
+from tests.integration.deals.test_processes_api import open_deal
 
 
 def test_an_activity_whose_duration_cannot_be_encoded_is_refused_and_not_stored(
