@@ -134,6 +134,12 @@ def _t(value: str) -> datetime:
     return moment
 
 
+def _open_at(closed_at: str | None, now: datetime) -> bool:
+    """Still open at ``now``: never closed, or closed only later (rules are evaluated as of
+    a moment, which may be before events the projection already holds)."""
+    return closed_at is None or _t(closed_at) > now
+
+
 def _num(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
 
@@ -149,7 +155,14 @@ def _first_time_at_probability(deal: Record, minimum: int) -> datetime | None:
 
 @check("open_blockers_above")
 def _blockers(rule: HealthRule, deal: Record, now: datetime) -> Finding | None:
-    raised = sorted(_t(at) for at in deal.get("blockers", {}).values() if _t(at) <= now)
+    raised = sorted(
+        [_t(at) for at in deal.get("blockers", {}).values() if _t(at) <= now]
+        + [
+            _t(at)
+            for at, resolved in deal.get("resolved_blockers", {}).values()
+            if _t(at) <= now < _t(resolved)
+        ]
+    )
     limit = int(rule.threshold)
     if len(raised) <= limit:
         return None
@@ -161,7 +174,7 @@ def _unanswered(rule: HealthRule, deal: Record, now: datetime) -> Finding | None
     waiting = [
         _t(asked)
         for asked, answered in deal.get("questions", {}).values()
-        if answered is None and (now - _t(asked)) > timedelta(hours=rule.threshold)
+        if _open_at(answered, now) and (now - _t(asked)) > timedelta(hours=rule.threshold)
     ]
     if not waiting:
         return None
@@ -174,8 +187,8 @@ def _unanswered(rule: HealthRule, deal: Record, now: datetime) -> Finding | None
     )
 
 
-def _last_activity(deal: Record) -> datetime:
-    times = [_t(a[0]) for a in deal.get("activities", [])]
+def _last_activity(deal: Record, now: datetime) -> datetime:
+    times = [_t(a[0]) for a in deal.get("activities", []) if _t(a[0]) <= now]
     return max([_t(deal["opened_at"]), *times])
 
 
@@ -191,15 +204,16 @@ def _quiet_since(rule: HealthRule, last: datetime, now: datetime, what: str) -> 
 
 @check("days_without_activity")
 def _idle(rule: HealthRule, deal: Record, now: datetime) -> Finding | None:
-    return _quiet_since(rule, _last_activity(deal), now, "no activity")
+    return _quiet_since(rule, _last_activity(deal, now), now, "no activity")
 
 
 @check("days_in_stage")
 def _stage_too_long(rule: HealthRule, deal: Record, now: datetime) -> Finding | None:
-    stages = deal.get("stages", [])
-    if not stages:
+    # The stay in effect at ``now``: entered by then and not yet left.
+    stays = [s for s in deal.get("stages", []) if _t(s[1]) <= now and _open_at(s[2] or None, now)]
+    if not stays:
         return None
-    stage, entered, _ = stages[-1]
+    stage, entered, _ = stays[-1]
     limit = rule.stage_limits.get(stage, rule.threshold)
     days = (now - _t(entered)).total_seconds() / 86400
     if days <= limit:
@@ -217,7 +231,7 @@ def _next_step(rule: HealthRule, deal: Record, now: datetime) -> Finding | None:
     overdue = sorted(
         _t(due)
         for due, done in deal.get("next_steps", {}).values()
-        if due and done is None and _t(due) + grace < now
+        if due and _open_at(done, now) and _t(due) + grace < now
     )
     if not overdue:
         return None
@@ -377,7 +391,10 @@ def _breach(
 def deal_breaches(
     p: Projection, rules: HealthRules, deal: Record, now: datetime
 ) -> Iterator[Breach]:
-    if deal.get("status") != "open" or not deal.get("opened_at"):
+    if not deal.get("opened_at"):
+        return
+    closed = deal.get("closed_at")
+    if deal.get("status") != "open" and (not closed or _t(closed) <= now):
         return
     if _t(deal["opened_at"]) > now:
         return

@@ -491,7 +491,10 @@ def _blocker_raised(p: Projection, e: Event, applied: Applied) -> None:
 @handles("DealBlockerResolved")
 def _blocker_resolved(p: Projection, e: Event, applied: Applied) -> None:
     deal = _deal(p, e, applied)
-    deal.setdefault("blockers", {}).pop(e.data.get("blocker_id", ""), None)
+    blocker = e.data.get("blocker_id", "")
+    raised = deal.setdefault("blockers", {}).pop(blocker, None)
+    if raised is not None:  # kept with its span, so rules can be evaluated as of any moment
+        deal.setdefault("resolved_blockers", {})[blocker] = [raised, iso(e.occurred_at)]
 
 
 @handles("DealCustomerQuestionAsked")

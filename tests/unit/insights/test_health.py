@@ -130,6 +130,33 @@ def test_conversation_warnings() -> None:
     assert breaches(f, "customer_silent", 28.5)[0]["since"] == at(28).isoformat()
 
 
+def test_rules_evaluated_as_of_an_earlier_moment_ignore_what_happened_later() -> None:
+    # Given a deal whose blockers, question, next step, activity and closing all come
+    # after day 5 (a projection that already folded events beyond the moment asked about)
+    f = Feed()
+    f.deal("D", at(0))
+    for n in range(4):
+        f.add("DealBlockerRaised", "D", at(1), blocker_id=f"b{n}")
+    f.add("DealCustomerQuestionAsked", "D", at(1), question_id="q", asked_at=at(1).isoformat())
+    f.add("DealNextStepAgreed", "D", at(1), step_id="s", due_at=at(2).isoformat())
+    f.add("DealBlockerResolved", "D", at(6), blocker_id="b0")
+    f.add("DealCustomerQuestionAnswered", "D", at(6), question_id="q")
+    f.add("DealNextStepDone", "D", at(6), step_id="s")
+    f.add("DealActivityLogged", "D", at(20), kind="call", at=at(20).isoformat())
+    f.won("D", at(30), "1000.00")
+    # Then as of day 5 each rule sees the deal as it was on day 5
+    assert [b["observed"] for b in breaches(f, "too_many_blockers", 5)] == ["4"]
+    assert [b["observed"] for b in breaches(f, "question_unanswered", 5)] == ["96"]
+    assert [b["observed"] for b in breaches(f, "next_step_overdue", 5)] == ["1"]
+    (idle,) = breaches(f, "no_activity", 16)  # the call on day 20 had not happened yet
+    assert idle["since"] == at(14).isoformat()
+    # And as of day 7 (after the resolutions) and day 31 (after the win) they hold no more
+    assert breaches(f, "too_many_blockers", 7) == []
+    assert breaches(f, "question_unanswered", 7) == []
+    assert breaches(f, "next_step_overdue", 7) == []
+    assert breaches(f, "no_activity", 31) == []
+
+
 def test_closed_deals_have_no_breaches_and_the_engine_announces_and_clears() -> None:
     f = Feed()
     f.deal("D", at(0))
