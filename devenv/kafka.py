@@ -169,6 +169,10 @@ class KafkaBroker:
         self.stop()
         raise BrokerError(f"Kafka did not start within {timeout}s; see {log_path}")
 
+    def exit_code(self) -> int | None:
+        """The broker process's exit code once it has exited, else None."""
+        return self._proc.poll() if self._proc is not None else None
+
     def stop(self, timeout: float = 30.0) -> None:
         """SIGTERM lets the broker shut down cleanly; SIGKILL only if it hangs."""
         proc, self._proc = self._proc, None

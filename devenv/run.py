@@ -88,12 +88,17 @@ def _persisted_broker(data_dir: Path) -> KafkaBroker:
             port, controller = saved["port"], saved["controller_port"]
     broker = KafkaBroker(kafka_dir, port=port, controller_port=controller)
     broker.start()
-    state.write_text(
+    _remember(broker)
+    return broker
+
+
+def _remember(broker: KafkaBroker) -> None:
+    """The broker's ports and pid, for the next run on this data directory (and tests)."""
+    (broker.data_dir / "ports.json").write_text(
         json.dumps(
             {"port": broker.port, "controller_port": broker.controller_port, "pid": broker.pid}
         )
     )
-    return broker
 
 
 def _wait_healthy(procs: list[Proc], timeout: float = 120.0) -> None:
@@ -260,6 +265,20 @@ def main(argv: list[str] | None = None) -> None:
         restart_at: dict[str, float] = {}
         while not stopping:
             now = time.monotonic()
+            code = broker.exit_code() if broker is not None else None
+            if broker is not None and code is not None:
+                # The broker too is restarted, on its ports and data; the services' clients
+                # reconnect by themselves (relays and consumers retry meanwhile).
+                exits["kafka"] = [t for t in exits.get("kafka", []) if now - t < RESTART_WINDOW]
+                exits["kafka"].append(now)
+                if len(exits["kafka"]) > MAX_RESTARTS:
+                    print(f"kafka exited with {code} too often; stopping", flush=True)
+                    stopping, exit_code = True, 1
+                    break
+                print(f"kafka exited with {code}; restarting it", flush=True)
+                broker.start()
+                _remember(broker)
+                print(f"kafka restarted (pid {broker.pid})", flush=True)
             for proc in procs:
                 assert proc.popen is not None
                 if stopping:

@@ -1,6 +1,7 @@
 """Faults under a bounded load: while clients capture, qualify and convert leads through
-the HTTP APIs, processes are killed outright (leads, deals, insights), one after another;
-the launcher restarts them and clients retry with their idempotency keys. Afterwards
+the HTTP APIs, processes are killed outright (leads, deals, the Kafka broker, insights),
+one after another; the launcher restarts them and clients retry with their idempotency
+keys. Afterwards
 nothing is lost and nothing is counted twice: the leads in the store, the distinct lead
 events on the topic, the deals opened by the policy and the insights funnel all agree.
 """
@@ -96,14 +97,17 @@ def call(method: str, url: str, body: dict[str, Any] | None, key: str) -> dict[s
 
 
 def kill(stack: dict[str, Any], name: str) -> None:
-    pid = json.loads(stack["run_file"].read_text())["pids"][name]
+    if name == "kafka":
+        pid = json.loads((stack["run_file"].parent / "kafka" / "ports.json").read_text())["pid"]
+    else:
+        pid = json.loads(stack["run_file"].read_text())["pids"][name]
     os.kill(pid, signal.SIGKILL)
 
 
 def test_killed_processes_lose_nothing_and_count_nothing_twice(stack: dict[str, Any]) -> None:
     leads_url, deals_url = stack["urls"]["leads"], stack["urls"]["deals"]
     gateway = stack["urls"]["gateway"]
-    faults = {8: "leads", 16: "deals", 24: "insights"}
+    faults = {6: "leads", 12: "deals", 18: "kafka", 24: "insights"}
     lead_ids = []
     for i in range(LEADS):
         if i in faults:
