@@ -214,8 +214,11 @@ def main(argv: list[str] | None = None) -> None:
         if not ready:
             raise Interrupted()
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    # Ctrl-C, SIGTERM, a closed terminal (SIGHUP) and the death of whatever started us
+    # (`make`, a test) all stop the stack cleanly.
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    die_with_parent()
 
     broker: KafkaBroker | None = None
     procs: list[Proc] = []
