@@ -29,7 +29,7 @@ from opentelemetry.trace import SpanKind
 from kernel.contracts import decode_envelope, event_time, received_at
 from kernel.domain import CommandContext, command_context
 from kernel.errors import ConcurrencyConflict, ContractError, DomainError
-from kernel.kafka import DeadLetters, consumer, idempotent_producer
+from kernel.kafka import DeadLetters, consumer, dead_letter_reason, idempotent_producer
 from kernel.settings import Settings
 from kernel.telemetry import context_from_kafka_headers, current_trace_headers, tracer
 from kernel.topics import TopicSpec
@@ -74,9 +74,6 @@ TRANSIENT: tuple[type[BaseException], ...] = (
     KafkaError,
 )
 
-
-def _reason(exc: BaseException) -> str:
-    return str(exc) if isinstance(exc, ContractError) else f"{type(exc).__name__}: {exc}"
 
 
 Handler = Callable[[Inbound, str], None]
@@ -140,7 +137,7 @@ class PolicyConsumer:
             try:
                 message = self.decode(record)
             except Exception as exc:  # noqa: BLE001 - whatever a record holds, it cannot stop us
-                await dead.send(record, f"undecodable: {_reason(exc)}")
+                await dead.send(record, f"undecodable: {dead_letter_reason(exc)}")
                 return True
             span.set_attribute("l2c.message_type", message.message_type)
             trace_headers = current_trace_headers()
@@ -175,7 +172,7 @@ class PolicyConsumer:
                     log.exception("%s failed on %s", self.name, message.message_id)
                     if failures >= self.max_attempts:
                         await dead.send(
-                            record, f"handler failed {failures} times: {_reason(exc)}"
+                            record, f"handler failed {failures} times: {dead_letter_reason(exc)}"
                         )
                         return True
                 with contextlib.suppress(asyncio.TimeoutError):

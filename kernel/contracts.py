@@ -29,6 +29,7 @@ from l2c.v1 import (  # noqa: F401 - registers every contract message
 from kernel.domain import Money
 from kernel.errors import ContractError
 from kernel.rules import RuleSet
+from kernel.telemetry import kafka_headers_for
 
 ToPayload = Callable[[Any], message.Message]
 
@@ -48,7 +49,7 @@ def event_record_headers(
         ("event_id", event_id.encode()),
         ("event_type", event_type.encode()),
         ("content-type", content_type.encode()),
-        *((k, v.encode("latin-1")) for k, v in trace.items() if v),
+        *kafka_headers_for(trace),
     ]
 
 

@@ -233,6 +233,9 @@ def _happened(moment: datetime) -> datetime:
     return moment
 
 
+PLAN_YEARS = 20
+
+
 def _planned(moment: datetime) -> datetime:
     latest = datetime.now(UTC) + timedelta(days=366 * PLAN_YEARS)
     if not EARLIEST_EVENT_TIME <= moment <= latest:
@@ -243,7 +246,6 @@ def _planned(moment: datetime) -> datetime:
     return moment
 
 
-PLAN_YEARS = 20
 # When something happened: not before 2000, not more than a day ahead of now (the same
 # bounds every topic consumer applies to event times).
 EventTime = Annotated[AwareDatetime, AfterValidator(_happened)]

@@ -14,6 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.structs import ConsumerRecord
 
+from kernel.errors import ContractError
 from kernel.settings import Settings
 from kernel.topics import TopicSpec
 
@@ -83,6 +84,11 @@ class DeadLetters:
         await self._producer.send_and_wait(
             record.topic + ".dlq", value=record.value, key=record.key, headers=headers
         )
+
+
+def dead_letter_reason(exc: BaseException) -> str:
+    """Why a record was rejected: a contract error says it itself; anything else is named."""
+    return str(exc) if isinstance(exc, ContractError) else f"{type(exc).__name__}: {exc}"
 
 
 def dead_letter_headers(

@@ -29,8 +29,7 @@ from opentelemetry.trace import SpanKind
 
 from kernel import apidocs
 from kernel.contracts import envelope_record_headers
-from kernel.errors import ContractError
-from kernel.kafka import dead_letter_headers
+from kernel.kafka import dead_letter_headers, dead_letter_reason
 from kernel.settings import Settings
 from kernel.telemetry import context_from_kafka_headers, current_trace_headers, tracer
 from kernel.topics import BILLING, DEALS, ERP_INBOUND, INSIGHTS, LEADS
@@ -60,14 +59,11 @@ def _headers(event: faust.types.EventT) -> list[tuple[str, bytes]]:
     return [(k, v if isinstance(v, bytes) else str(v).encode()) for k, v in items]
 
 
-def _received(event: faust.types.EventT) -> datetime | None:
-    """When the record reached the broker (faust gives seconds)."""
+def _received_ms(event: faust.types.EventT) -> int | None:
+    """When the record reached the broker, in ms as Kafka keeps it (faust gives seconds)."""
     seconds = event.message.timestamp
-    return datetime.fromtimestamp(seconds, UTC) if seconds and seconds > 0 else None
+    return int(seconds * 1000) if seconds and seconds > 0 else None
 
-
-def _reason(exc: Exception) -> str:
-    return str(exc) if isinstance(exc, ContractError) else f"{type(exc).__name__}: {exc}"
 
 
 class InsightsWorker:
@@ -183,10 +179,10 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
                     "insights project", context=context_from_kafka_headers(_headers(record))
                 ):
                     try:
-                        event = decode(topic, record.value, _received(record))
+                        event = decode(topic, record.value, _received_ms(record))
                     except Exception as exc:  # noqa: BLE001 - no record may stop the worker
                         if topic != ERP_INBOUND.name:  # billing dead-letters the ERP's
-                            await dead_letter(record, f"undecodable: {_reason(exc)}")
+                            await dead_letter(record, f"undecodable: {dead_letter_reason(exc)}")
                         p.seen_offset(topic, partition, offset)
                         continue
                     if topic != INSIGHTS.name or event.type == "ClockTicked":
@@ -197,7 +193,7 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
                             )
                         except Exception as exc:  # noqa: BLE001 - dead-letter, carry on
                             log.exception("insights could not fold %s", event.event_id)
-                            await dead_letter(record, f"not folded: {_reason(exc)}")
+                            await dead_letter(record, f"not folded: {dead_letter_reason(exc)}")
                             outputs = []
                         outbox += [encode_output(o, now) for o in outputs]
                 p.seen_offset(topic, partition, offset)

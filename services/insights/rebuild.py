@@ -25,7 +25,6 @@ from pathlib import Path
 from aiokafka import ConsumerRecord
 from tqdm import tqdm
 
-from kernel.contracts import received_at
 from kernel.kafka import read_topics
 from kernel.settings import Settings, get_settings
 from kernel.topics import INSIGHTS
@@ -61,7 +60,7 @@ async def read_sources(settings: Settings, progress: bool = True) -> list[list[I
 
 def _item(record: ConsumerRecord) -> Item:
     try:
-        event = decode(record.topic, record.value, received_at(record))
+        event = decode(record.topic, record.value, record.timestamp)
     except Exception:  # noqa: BLE001 - as the live worker: any failure is a dead letter
         event = None  # the live worker dead-lettered it; the offset still counts as read
     if event is not None and record.topic == INSIGHTS.name and event.type != "ClockTicked":

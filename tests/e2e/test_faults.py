@@ -12,9 +12,6 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +22,7 @@ import pytest
 
 from kernel.contracts import decode_envelope
 from kernel.kafka import read_all
+from tests.e2e.support import Launched, l2c_run
 
 REPO = Path(__file__).resolve().parents[2]
 LEADS = 30
@@ -33,45 +31,12 @@ BANT = {"budget": "approved", "authority": "COO", "need": "downtime", "timeline"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launched]:
     data_dir = tmp_path_factory.mktemp("faults")
-    env = {**os.environ}
-    env.pop("L2C_KAFKA_BOOTSTRAP", None)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "services.cli",
-            "--data-dir",
-            str(data_dir),
-            "run",
-            "--ports",
-            "auto",
-            "--no-demo",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: list[str] = []
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
-
-    threading.Thread(target=read, daemon=True).start()
-    deadline = time.monotonic() + 240
-    while not any("ready" in line for line in lines):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            pytest.fail("the system did not start:\n" + "".join(lines))
-        time.sleep(0.2)
-    run = json.loads((data_dir / "run.json").read_text())
-    yield {"run_file": data_dir / "run.json", "urls": run["urls"], "lines": lines, **run}
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(120)
+    launched = Launched(l2c_run(data_dir, "--no-demo"), data_dir)
+    launched.wait_for("ready")
+    yield launched
+    launched.stop(signal.SIGTERM)
 
 
 def call(method: str, url: str, body: dict[str, Any] | None, key: str) -> dict[str, Any]:
@@ -96,17 +61,17 @@ def call(method: str, url: str, body: dict[str, Any] | None, key: str) -> dict[s
         time.sleep(0.3)
 
 
-def kill(stack: dict[str, Any], name: str) -> None:
+def kill(stack: Launched, name: str) -> None:
     if name == "kafka":
-        pid = json.loads((stack["run_file"].parent / "kafka" / "ports.json").read_text())["pid"]
+        pid = json.loads((stack.data_dir / "kafka" / "ports.json").read_text())["pid"]
     else:
-        pid = json.loads(stack["run_file"].read_text())["pids"][name]
+        pid = stack.run_file()["pids"][name]
     os.kill(pid, signal.SIGKILL)
 
 
-def test_killed_processes_lose_nothing_and_count_nothing_twice(stack: dict[str, Any]) -> None:
-    leads_url, deals_url = stack["urls"]["leads"], stack["urls"]["deals"]
-    gateway = stack["urls"]["gateway"]
+def test_killed_processes_lose_nothing_and_count_nothing_twice(stack: Launched) -> None:
+    urls = stack.run_file()["urls"]
+    leads_url, deals_url, gateway = urls["leads"], urls["deals"], urls["gateway"]
     faults = {6: "leads", 12: "deals", 18: "kafka", 24: "insights"}
     lead_ids = []
     for i in range(LEADS):
@@ -140,7 +105,7 @@ def test_killed_processes_lose_nothing_and_count_nothing_twice(stack: dict[str, 
                 f"fault-c-{i}",
             )
     # The launcher restarted every killed process
-    wait_for(lambda: sum("restarted" in line for line in stack["lines"]) >= len(faults), 60)
+    wait_for(lambda: sum("restarted" in line for line in stack.lines) >= len(faults), 60)
 
     # Every converted lead opened exactly one deal
     def deals_opened() -> int:
@@ -153,7 +118,7 @@ def test_killed_processes_lose_nothing_and_count_nothing_twice(stack: dict[str, 
     wait_for(lambda: deals_opened() == CONVERTED)
 
     # The topic holds each captured lead once (by event id, redeliveries aside)
-    records = asyncio.run(read_all(stack["kafka_bootstrap"], "l2c.leads.v1"))
+    records = asyncio.run(read_all(stack.run_file()["kafka_bootstrap"], "l2c.leads.v1"))
     captured = {
         envelope.event_id
         for envelope, _ in (decode_envelope(r.value) for r in records)

@@ -8,10 +8,7 @@ projection.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,47 +19,18 @@ from typing import Any
 import httpx
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.e2e.support import Launched, l2c_run
 
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     data_dir = tmp_path_factory.mktemp("system")
     spans = data_dir / "spans.jsonl"
-    env = {**os.environ, "L2C_OTEL_EXPORTER": "jsonl", "L2C_OTEL_JSONL_PATH": str(spans)}
-    env.pop("L2C_KAFKA_BOOTSTRAP", None)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "devenv.run",
-            "--data-dir",
-            str(data_dir),
-            "--ports",
-            "auto",
-            "--no-demo",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output = []
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 180
-    for line in proc.stdout:
-        output.append(line)
-        if "ready" in line or time.monotonic() > deadline:
-            break
-    if proc.poll() is not None or not (data_dir / "run.json").exists():
-        pytest.fail("the system did not start:\n" + "".join(output))
-    run = json.loads((data_dir / "run.json").read_text())
-    yield {"urls": run["urls"], "spans": spans, "data_dir": data_dir}
-    proc.send_signal(signal.SIGTERM)
-    rest, _ = proc.communicate(timeout=120)
-    assert proc.returncode == 0, rest
-    assert "stopped" in rest
+    env = {"L2C_OTEL_EXPORTER": "jsonl", "L2C_OTEL_JSONL_PATH": str(spans)}
+    launched = Launched(l2c_run(data_dir, "--no-demo"), data_dir, env)
+    launched.wait_for("ready", 180)
+    yield {"urls": launched.run_file()["urls"], "spans": spans, "data_dir": data_dir}
+    launched.stop(signal.SIGTERM)
 
 
 def wait_for(get: Any, timeout: float = 60.0) -> Any:

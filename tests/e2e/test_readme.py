@@ -15,7 +15,6 @@ import re
 import signal
 import sqlite3
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,8 +26,8 @@ import pytest
 from devenv.stack import pid_alive, recorded_pids
 from kernel import apidocs
 from kernel.kafka import read_all
+from tests.e2e.support import REPO, Launched
 
-REPO = Path(__file__).resolve().parents[2]
 DEMO_FUNNEL = {"lead": 4, "mql": 3, "sql": 2, "deal": 2, "won": 1, "invoiced": 1, "paid": 0}
 
 
@@ -41,54 +40,10 @@ def readme_block(heading: str) -> list[str]:
     return [line for line in block.group(1).splitlines() if line.strip()]
 
 
-class MakeRun:
-    """`make run` in the background, its output collected line by line."""
-
-    def __init__(self, data_dir: Path) -> None:
-        env = {**os.environ, "L2C_DATA_DIR": str(data_dir), "PORTS": "auto"}
-        env["L2C_INSIGHTS_TICK_SECONDS"] = "2"
-        env.pop("L2C_KAFKA_BOOTSTRAP", None)
-        self.data_dir = data_dir
-        self.lines: list[str] = []
-        self.proc = subprocess.Popen(
-            ["make", "--no-print-directory", "run"],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    @property
-    def output(self) -> str:
-        return "\n".join(self.lines)
-
-    def wait_for(self, text: str, timeout: float = 240.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not any(text in line for line in self.lines):
-            if self.proc.poll() is not None and not any(text in line for line in self.lines):
-                time.sleep(0.5)  # let the reader take the last lines
-                if not any(text in line for line in self.lines):
-                    pytest.fail(f"make run ended before {text!r}:\n{self.output}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"no {text!r} within {timeout}s:\n{self.output}")
-            time.sleep(0.2)
-
-    def run_file(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads((self.data_dir / "run.json").read_text())
-        return data
-
-    def stop(self) -> None:
-        """Ctrl-C as a user would send it to the launcher; it stops everything cleanly."""
-        os.kill(self.run_file()["pid"], signal.SIGINT)
-        assert self.proc.wait(90) == 0, self.output
-        assert "stopped" in self.output
+def make_run(data_dir: Path) -> Launched:
+    """`make run` itself, free ports (a developer's own stack is not in the way)."""
+    env = {"PORTS": "auto", "L2C_INSIGHTS_TICK_SECONDS": "2"}
+    return Launched(["make", "--no-print-directory", "run"], data_dir, env)
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +106,7 @@ def test_the_readme_works_as_written_and_make_run_survives_being_killed_while_se
     data_dir: Path,
 ) -> None:
     # Given `make run` killed outright half-way through seeding the demo
-    first = MakeRun(data_dir)
+    first = make_run(data_dir)
     first.wait_for("demo: deal advance to quote")
     pids = recorded_pids(data_dir)
     os.kill(first.run_file()["pid"], signal.SIGKILL)
@@ -160,7 +115,7 @@ def test_the_readme_works_as_written_and_make_run_survives_being_killed_while_se
     wait_until(lambda: not any(pid_alive(p) for p in pids), 60)  # its processes died with it
 
     # When it runs again on the same data directory
-    second = MakeRun(data_dir)
+    second = make_run(data_dir)
     second.wait_for("ready", 300)
     # Then seeding completes, and the demo is there exactly once
     assert "demo seeded" in second.output
@@ -208,7 +163,7 @@ def test_the_readme_works_as_written_and_make_run_survives_being_killed_while_se
     before = stored_events(data_dir)
 
     # When `make run` starts a third time
-    third = MakeRun(data_dir)
+    third = make_run(data_dir)
     third.wait_for("ready", 300)
     urls = third.run_file()["urls"]
     assert wait_until(lambda: funnel(urls["gateway"]) == DEMO_FUNNEL)

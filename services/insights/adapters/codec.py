@@ -26,6 +26,7 @@ from kernel.contracts import (
     decode_envelope,
     event_time,
     make_envelope,
+    received_at,
     timestamp,
 )
 from kernel.topics import ERP_INBOUND
@@ -42,12 +43,11 @@ def _as_dict(message: Message) -> dict[str, Any]:
     return json_format.MessageToDict(message, preserving_proto_field_name=True)
 
 
-def decode(topic: str, value: bytes | None, received: datetime | None = None) -> Event:
+def decode(topic: str, value: bytes | None, received_ms: int | None = None) -> Event:
     """One record as a domain event; ContractError when it does not decode or claims an
-    implausible event time (``received``: when the record reached the broker)."""
+    implausible event time (``received_ms``: the record's broker timestamp)."""
+    record = SimpleNamespace(value=value, timestamp=received_ms)
     if topic == ERP_INBOUND.name:
-        millis = int(received.timestamp() * 1000) if received else None
-        record = SimpleNamespace(value=value, timestamp=millis)
         inbound = decode_erp_record(record)  # type: ignore[arg-type]
         body: Message = inbound.body
         data = _as_dict(body)
@@ -66,7 +66,7 @@ def decode(topic: str, value: bytes | None, received: datetime | None = None) ->
         type=payload.DESCRIPTOR.name,
         event_id=envelope.event_id,
         aggregate_id=envelope.aggregate_id,
-        occurred_at=event_time(envelope.occurred_at, received),
+        occurred_at=event_time(envelope.occurred_at, received_at(record)),
         data=_as_dict(payload),
         version=int(envelope.aggregate_version),
     )

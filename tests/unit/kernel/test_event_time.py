@@ -19,6 +19,7 @@ from services.billing.adapters.erp import payment_message
 from services.insights.adapters.codec import decode
 
 RECEIVED = datetime(2026, 11, 20, 12, tzinfo=UTC)
+RECEIVED_MS = int(RECEIVED.timestamp() * 1000)
 
 
 def test_a_time_a_day_ahead_of_receipt_passes_and_beyond_it_is_refused() -> None:
@@ -48,11 +49,11 @@ def test_insights_refuses_an_erp_payment_from_year_9999_as_billing_does() -> Non
         datetime(9999, 12, 31, tzinfo=UTC),
     ).SerializeToString()
     with pytest.raises(ContractError, match="received_at"):
-        decode("l2c.erp.inbound.v1", far, RECEIVED)
+        decode("l2c.erp.inbound.v1", far, RECEIVED_MS)
     on_time = payment_message(
         "m-2", "P-2", uuid.uuid4(), Money(Decimal("10.00"), "EUR"), RECEIVED
     ).SerializeToString()
-    assert decode("l2c.erp.inbound.v1", on_time, RECEIVED).occurred_at == RECEIVED
+    assert decode("l2c.erp.inbound.v1", on_time, RECEIVED_MS).occurred_at == RECEIVED
 
 
 class Happened(BaseModel):
