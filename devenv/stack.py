@@ -101,15 +101,3 @@ def recorded_pids(data_dir: Path) -> list[int]:
         return [int(raw.get("pid", 0)), *(int(p) for p in raw.get("pids", {}).values())]
     except (OSError, ValueError, TypeError, AttributeError):
         return []
-
-
-def point_environment_at(data_dir: Path) -> RunningStack | None:
-    """Fill in the ``L2C_*`` variables that are not set from the stack running on
-    ``data_dir``; None (and nothing changed) when no stack runs there."""
-    try:
-        stack = read_stack(data_dir)
-    except StackNotRunning:
-        return None
-    for key, value in stack.env().items():
-        os.environ.setdefault(key, value)
-    return stack
