@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -23,7 +24,7 @@ from google.protobuf.message import Message
 from l2c.v1 import billing_pb2, common_pb2, deals_pb2, erp_pb2, leads_pb2
 
 from kernel.contracts import make_envelope, timestamp
-from kernel.topics import BILLING, DEALS, ERP_INBOUND, LEADS
+from kernel.topics import BILLING, DEALS, ERP_INBOUND, INSIGHTS, LEADS
 
 Q_START = datetime(2026, 7, 1, tzinfo=UTC)
 Q_END = datetime(2026, 10, 1, tzinfo=UTC)  # exclusive
@@ -92,26 +93,38 @@ class Quarter:
         self.records: list[Record] = []
         self.expected = Expected()
         self._versions: dict[str, int] = {}
+        self._events: list[tuple[datetime, int, str, str, str, Message]] = []
         self._generate(leads)
+        self._publish()
 
     # -- publishing ---------------------------------------------------------------------------
 
     def emit(self, topic: str, aggregate: str, kind: str, at: datetime, payload: Message) -> None:
-        if at >= Q_END:
-            return
-        version = self._versions.get(aggregate, -1) + 1
-        self._versions[aggregate] = version
-        envelope = make_envelope(
-            payload,
-            event_id=str(uuid.uuid4()),
-            aggregate_type=kind,
-            aggregate_id=aggregate,
-            aggregate_version=version,
-            occurred_at=at,
-            recorded_at=at,
-            source=topic.split(".")[1],
-        )
-        self.records.append(Record(at, topic, aggregate, envelope.SerializeToString()))
+        if at < Q_END:
+            self._events.append((at, len(self._events), topic, aggregate, kind, payload))
+
+    def _id(self) -> str:
+        """A random UUID from the seeded generator: the same quarter every time."""
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def _publish(self) -> None:
+        """Envelopes for the emitted events, each aggregate's versions in event-time order
+        (as its store would have recorded them), merged with the ERP's messages."""
+        for at, _, topic, aggregate, kind, payload in sorted(self._events, key=lambda e: e[:2]):
+            version = self._versions.get(aggregate, -1) + 1
+            self._versions[aggregate] = version
+            envelope = make_envelope(
+                payload,
+                event_id=self._id(),
+                aggregate_type=kind,
+                aggregate_id=aggregate,
+                aggregate_version=version,
+                occurred_at=at,
+                recorded_at=at,
+                source=topic.split(".")[1],
+            )
+            self.records.append(Record(at, topic, aggregate, envelope.SerializeToString()))
+        self.records.sort(key=lambda r: r.at)
 
     def erp(self, key: str, at: datetime, message: erp_pb2.ErpInboundMessage) -> None:
         if at < Q_END:
@@ -123,9 +136,7 @@ class Quarter:
         ordered = sorted(self.records, key=lambda r: r.at)
         again = self.rng.sample(ordered, len(ordered) // 30)
         broken = [
-            Record(
-                Q_START + timedelta(days=40), DEALS.name, str(uuid.uuid4()), b"\x00not an envelope"
-            ),
+            Record(Q_START + timedelta(days=40), DEALS.name, self._id(), b"\x00not an envelope"),
             Record(Q_START + timedelta(days=50), ERP_INBOUND.name, "x", b"\x12garbage"),
         ]
         return [*ordered, *again, *broken]
@@ -137,7 +148,7 @@ class Quarter:
         rules = common_pb2.RuleSetPublished(
             name="processes", version=1, document_json=json.dumps(PROCESSES), note="default"
         )
-        self.emit(DEALS.name, str(uuid.uuid4()), "RuleSet", Q_START - timedelta(days=30), rules)
+        self.emit(DEALS.name, self._id(), "RuleSet", Q_START - timedelta(days=30), rules)
         for campaign, cost in CAMPAIGN_COST.items():
             self.emit(
                 LEADS.name,
@@ -152,7 +163,7 @@ class Quarter:
         for _ in range(n_leads):
             lead_ids.append(self._lead(rng.uniform(0, 75)))
         for _ in range(n_leads // 50):  # duplicates, merged into an existing lead
-            dup = str(uuid.uuid4())
+            dup = self._id()
             t = Q_START + timedelta(days=rng.uniform(0, 80))
             self.emit(
                 LEADS.name, dup, "Lead", t, leads_pb2.LeadCaptured(lead_id=dup, source="import")
@@ -167,13 +178,13 @@ class Quarter:
         for _ in range(5):  # the ERP reports payments for invoices we never issued
             x.unknown_payments += 1
             self.erp(
-                str(uuid.uuid4()),
+                self._id(),
                 Q_START + timedelta(days=rng.uniform(10, 80)),
                 erp_pb2.ErpInboundMessage(
-                    message_id=f"erp-{uuid.uuid4()}",
+                    message_id=f"erp-{self._id()}",
                     payment_received=erp_pb2.ErpPaymentReceived(
-                        payment_id=f"bank-{uuid.uuid4()}",
-                        invoice_id=str(uuid.uuid4()),
+                        payment_id=f"bank-{self._id()}",
+                        invoice_id=self._id(),
                         amount=eur("99.00"),
                         received_at=timestamp(Q_START + timedelta(days=rng.uniform(10, 80))),
                     ),
@@ -182,7 +193,7 @@ class Quarter:
 
     def _lead(self, day: float) -> str:
         rng, x = self.rng, self.expected
-        lead = str(uuid.uuid4())
+        lead = self._id()
         t = Q_START + timedelta(days=day)
         channel = rng.choice(list(CHANNELS))
         campaign = rng.choice(CHANNELS[channel])
@@ -258,7 +269,7 @@ class Quarter:
 
     def _deal(self, lead: str, rep: str, t: datetime) -> None:
         rng, x = self.rng, self.expected
-        deal = str(uuid.uuid4())
+        deal = self._id()
         process = rng.choice(PROCESSES["processes"])
         stages = process["stages"]
         amount = Decimal(rng.randrange(50, 500) * 100)
@@ -335,6 +346,7 @@ class Quarter:
                     source="telephony",
                 ),
             )
+            self._question_and_next_step(deal, index, now, stay)
             now += timedelta(days=stay)
         blocked = outcome == "open" and now < Q_END and rng.random() < 0.15
         if blocked:
@@ -371,9 +383,51 @@ class Quarter:
         )
         self._order(deal, rep, amount, now)
 
+    def _question_and_next_step(self, deal: str, stage: int, now: datetime, stay: float) -> None:
+        """A customer question, mostly answered within the day, and a next step, mostly
+        done before it is due: what absence rules watch."""
+        rng = self.rng
+        asked = now + timedelta(days=stay * 0.3)
+        answered = asked + timedelta(hours=rng.choice([2, 6, 20, 23, 30, 60]))
+        question = f"q{stage}"
+        self.emit(
+            DEALS.name,
+            deal,
+            "Deal",
+            asked,
+            deals_pb2.DealCustomerQuestionAsked(
+                deal_id=deal, question_id=question, text="pricing?", asked_at=timestamp(asked)
+            ),
+        )
+        self.emit(
+            DEALS.name,
+            deal,
+            "Deal",
+            answered,
+            deals_pb2.DealCustomerQuestionAnswered(
+                deal_id=deal, question_id=question, answered_at=timestamp(answered)
+            ),
+        )
+        agreed = now + timedelta(days=stay * 0.2)
+        due = agreed + timedelta(days=2)
+        step = f"s{stage}"
+        self.emit(
+            DEALS.name,
+            deal,
+            "Deal",
+            agreed,
+            deals_pb2.DealNextStepAgreed(
+                deal_id=deal, step_id=step, description="demo", owner="rep", due_at=timestamp(due)
+            ),
+        )
+        done = due + timedelta(hours=rng.choice([-40, -20, -3, -1, 5, 30]))
+        self.emit(
+            DEALS.name, deal, "Deal", done, deals_pb2.DealNextStepDone(deal_id=deal, step_id=step)
+        )
+
     def _order(self, deal: str, rep: str, amount: Decimal, t: datetime) -> None:
         x = self.expected
-        order = str(uuid.uuid4())
+        order = self._id()
         half = (amount / 2).quantize(Decimal("0.01"))
         second_due = t + timedelta(days=20)
         self.emit(
@@ -417,7 +471,7 @@ class Quarter:
     def _invoice(self, order: str, number: int, issued: datetime, amount: Decimal) -> bool:
         """Issue, post and maybe pay one invoice; True when it ends up paid in full."""
         rng, x = self.rng, self.expected
-        invoice = str(uuid.uuid4())
+        invoice = self._id()
         due = issued + timedelta(days=30)
         self.emit(
             BILLING.name,
@@ -473,7 +527,7 @@ class Quarter:
             record["posted"] = posted_at < Q_END
         if fate < 0.92:
             message = erp_pb2.ErpInboundMessage(
-                message_id=f"erp-{uuid.uuid4()}",
+                message_id=f"erp-{self._id()}",
                 invoice_posted=erp_pb2.ErpInvoicePosted(
                     invoice_id=invoice,
                     erp_invoice_number=f"E{number}",
@@ -488,7 +542,7 @@ class Quarter:
             return False
         applied = (amount / 2).quantize(Decimal("0.01")) if roll < 0.25 else amount
         excess = Decimal(50) if roll > 0.97 else Decimal(0)
-        payment = f"bank-{uuid.uuid4()}"
+        payment = f"bank-{self._id()}"
         self.emit(
             BILLING.name,
             invoice,
@@ -507,7 +561,7 @@ class Quarter:
             invoice,
             paid_at,
             erp_pb2.ErpInboundMessage(
-                message_id=f"erp-{uuid.uuid4()}",
+                message_id=f"erp-{self._id()}",
                 payment_received=erp_pb2.ErpPaymentReceived(
                     payment_id=payment,
                     invoice_id=invoice,
@@ -520,3 +574,63 @@ class Quarter:
         x.overpayments += excess > 0
         record["paid"] = applied
         return applied >= amount
+
+
+# -- as the broker holds it ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Written:
+    """One record as a partition holds it."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: str
+    value: bytes
+
+
+def tick_times(first_deal_at: datetime) -> list[datetime]:
+    """Weekly ticks (Monday 02:00 from the week after the first deal), then the final one."""
+    monday = first_deal_at - timedelta(days=first_deal_at.weekday())
+    moment = datetime(monday.year, monday.month, monday.day, 2, tzinfo=UTC) + timedelta(days=7)
+    times = []
+    while moment < Q_END:
+        times.append(moment)
+        moment += timedelta(days=7)
+    return [*times, FINAL_TICK]
+
+
+def partition_of(key: str, partitions: int) -> int:
+    return zlib.crc32(key.encode()) % partitions
+
+
+def written(records: list[Record], ticks: list[datetime], partitions: int) -> list[Written]:
+    """``records`` and ``ticks`` in the order a live system would have written them: each
+    record on the partition of its key, each tick (l2c.insights.v1, partition 0) before
+    the first record that is later than it, carrying where every source partition ended
+    at that moment — as the insights worker's own ticks do."""
+    from services.insights.adapters.codec import encode_tick
+
+    sources = [LEADS.name, DEALS.name, BILLING.name, ERP_INBOUND.name]
+    ends = {(topic, p): 0 for topic in sources for p in range(partitions)}
+    ticks_end = 0
+    out: list[Written] = []
+    pending = sorted(ticks)
+
+    def tick(at: datetime) -> None:
+        nonlocal ticks_end
+        key, value = encode_tick(at, dict(ends))
+        out.append(Written(INSIGHTS.name, 0, ticks_end, key, value))
+        ticks_end += 1
+
+    for record in records:
+        while pending and pending[0] < record.at:
+            tick(pending.pop(0))
+        partition = partition_of(record.key, partitions)
+        offset = ends[(record.topic, partition)]
+        ends[(record.topic, partition)] = offset + 1
+        out.append(Written(record.topic, partition, offset, record.key, record.value))
+    for at in pending:
+        tick(at)
+    return out

@@ -136,6 +136,41 @@ class LazyProducer:
             self._producer = None
 
 
+async def partitions_of(reader: AIOKafkaConsumer, topics: Sequence[str]) -> list[TopicPartition]:
+    """The partitions of those of ``topics`` that exist, in order."""
+    existing = await reader.topics()
+    tps: list[TopicPartition] = []
+    for topic in topics:
+        if topic in existing:
+            # The public partitions_for_topic() only knows subscribed topics.
+            partitions = await reader._client._wait_on_metadata(topic)  # noqa: SLF001
+            tps += [TopicPartition(topic, p) for p in sorted(partitions)]
+    return tps
+
+
+class PartitionEnds:
+    """Where topics' partitions end (the next offset to be written), asked of one
+    long-lived consumer that joins no group and reads nothing."""
+
+    def __init__(self, bootstrap: str, topics: Sequence[str]) -> None:
+        self.bootstrap = bootstrap
+        self.topics = list(topics)
+        self.reader: AIOKafkaConsumer | None = None  # made in the loop that uses it
+
+    async def ends(self) -> dict[TopicPartition, int]:
+        if self.reader is None:
+            reader = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+            await reader.start()
+            self.reader = reader
+        tps = await partitions_of(self.reader, self.topics)
+        return dict(await self.reader.end_offsets(tps)) if tps else {}
+
+    async def stop(self) -> None:
+        if self.reader is not None:
+            reader, self.reader = self.reader, None
+            await reader.stop()
+
+
 async def read_topics(
     bootstrap: str,
     topics: Sequence[str],
@@ -152,13 +187,7 @@ async def read_topics(
     )
     await reader.start()
     try:
-        existing = await reader.topics()
-        tps: list[TopicPartition] = []
-        for topic in topics:
-            if topic in existing:
-                # The public partitions_for_topic() only knows subscribed topics.
-                partitions = await reader._client._wait_on_metadata(topic)  # noqa: SLF001
-                tps += [TopicPartition(topic, p) for p in sorted(partitions)]
+        tps = await partitions_of(reader, topics)
         lanes: dict[TopicPartition, list[ConsumerRecord]] = {tp: [] for tp in tps}
         if not tps:
             return lanes

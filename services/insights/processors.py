@@ -29,14 +29,15 @@ from opentelemetry.trace import SpanKind
 
 from kernel import apidocs
 from kernel.contracts import envelope_record_headers
-from kernel.kafka import dead_letter_headers, dead_letter_reason
+from kernel.kafka import PartitionEnds, dead_letter_headers, dead_letter_reason
 from kernel.settings import Settings
 from kernel.telemetry import context_from_kafka_headers, current_trace_headers, tracer
 from kernel.topics import BILLING, DEALS, ERP_INBOUND, INSIGHTS, LEADS
 from services.insights.adapters.codec import decode, encode_output, encode_tick
 from services.insights.adapters.config import load_rules, load_settings
 from services.insights.adapters.store import ReadModelStore
-from services.insights.domain.engine import Engine
+from services.insights.domain.engine import Engine, Output
+from services.insights.domain.events import Event, iso
 from services.insights.entrypoints.queries import QUERIES, QueryError, answer
 from services.insights.entrypoints.routes import WORKER_TITLE, worker_openapi
 
@@ -44,9 +45,9 @@ log = logging.getLogger(__name__)
 
 APP_ID = "l2c-insights"
 SOURCES = (LEADS, DEALS, BILLING, ERP_INBOUND, INSIGHTS)
-# Records behind the partition's end beyond which the worker counts as catching up (and
-# holds back breach announcements until it is current).
-CATCH_UP_LAG = 1000
+# Ticks go to one partition of l2c.insights.v1, so that the watermark knows where to wait
+# for them.
+TICK_PARTITION = 0
 
 
 def store_path(settings: Settings) -> Path:
@@ -63,7 +64,6 @@ def _received_ms(event: faust.types.EventT) -> int | None:
     """When the record reached the broker, in ms as Kafka keeps it (faust gives seconds)."""
     seconds = event.message.timestamp
     return int(seconds * 1000) if seconds and seconds > 0 else None
-
 
 
 class InsightsWorker:
@@ -135,11 +135,11 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
     sources = app.topic(*(t.name for t in SOURCES), **raw)  # type: ignore[arg-type]
     said = app.topic(INSIGHTS.name, **raw)  # type: ignore[arg-type]
 
-    async def say(key: str, value: bytes) -> None:
+    async def say(key: str, value: bytes, partition: int | None = None) -> None:
         """Send one event record with the headers every event topic's records carry."""
         with tracer().start_as_current_span(f"publish {INSIGHTS.name}", kind=SpanKind.PRODUCER):
             headers = envelope_record_headers(value, current_trace_headers())
-            await said.send(key=key.encode(), value=value, headers=headers)
+            await said.send(key=key.encode(), value=value, headers=headers, partition=partition)
 
     async def publish_outbox() -> None:
         while rows := worker.store.pending():
@@ -157,16 +157,37 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
             key=event.key, value=event.value, headers=headers
         )
 
-    def catching_up(record: faust.types.EventT) -> bool:
+    ends = PartitionEnds(settings.kafka_bootstrap, [t.name for t in SOURCES if t is not INSIGHTS])
+
+    async def expect_sources() -> None:
+        """Every source partition there is: the watermark waits for each."""
         try:
-            high = app.consumer.highwater(record.message.tp)
-        except Exception:  # noqa: BLE001 - no fetch yet: assume current
-            return False
-        return high is not None and high - record.message.offset > CATCH_UP_LAG
+            found = await ends.ends()
+        except Exception:  # noqa: BLE001 - ticks name the partitions too
+            log.warning("insights could not list the source partitions", exc_info=True)
+            return
+        expected = [f"{tp.topic}:{tp.partition}" for tp in found]
+        if settings.insights_tick_seconds > 0:
+            expected.append(f"{INSIGHTS.name}:{TICK_PARTITION}")
+        worker.engine.expect(expected)
+
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]
+    async def close_ends(app: faust.App, **kwargs: object) -> None:
+        await ends.stop()
+
+    def where(record: faust.types.EventT) -> str:
+        return f"{record.message.topic}:{record.message.partition}"
+
+    def fold(record: faust.types.EventT, event: Event | None) -> list[Output]:
+        m = record.message
+        if event is None or (m.topic == INSIGHTS.name and event.type != "ClockTicked"):
+            return worker.engine.passed(where(record), m.offset)  # insights' own output
+        return worker.engine.handle(event, where(record), m.offset)
 
     @app.agent(sources)
     async def project(stream: faust.StreamT) -> None:
         await publish_outbox()  # what a crash left unsent
+        await expect_sources()
         async for batch in stream.take_events(500, within=0.2):  # type: ignore[attr-defined]
             outbox: list[tuple[str, bytes]] = []
             p = worker.projection
@@ -178,25 +199,24 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
                 with tracer().start_as_current_span(
                     "insights project", context=context_from_kafka_headers(_headers(record))
                 ):
+                    event: Event | None = None
                     try:
                         event = decode(topic, record.value, _received_ms(record))
                     except Exception as exc:  # noqa: BLE001 - no record may stop the worker
                         if topic != ERP_INBOUND.name:  # billing dead-letters the ERP's
                             await dead_letter(record, f"undecodable: {dead_letter_reason(exc)}")
-                        p.seen_offset(topic, partition, offset)
-                        continue
-                    if topic != INSIGHTS.name or event.type == "ClockTicked":
-                        now = datetime.now(UTC)
+                    now = datetime.now(UTC)
+                    try:
+                        outputs = fold(record, event)
+                    except Exception as exc:  # noqa: BLE001 - dead-letter, carry on
+                        log.exception("insights could not fold %s", where(record))
+                        await dead_letter(record, f"not folded: {dead_letter_reason(exc)}")
                         try:
-                            outputs = worker.engine.handle(
-                                event, announce=not catching_up(record)
-                            )
-                        except Exception as exc:  # noqa: BLE001 - dead-letter, carry on
-                            log.exception("insights could not fold %s", event.event_id)
-                            await dead_letter(record, f"not folded: {dead_letter_reason(exc)}")
+                            outputs = fold(record, None)
+                        except Exception:  # noqa: BLE001 - judging failed: the next record retries
+                            log.exception("insights could not judge after %s", where(record))
                             outputs = []
-                        outbox += [encode_output(o, now) for o in outputs]
-                p.seen_offset(topic, partition, offset)
+                    outbox += [encode_output(o, now) for o in outputs]
             worker.store.commit(p, outbox)
             if outbox:
                 await publish_outbox()
@@ -205,7 +225,14 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
 
         @app.timer(interval=settings.insights_tick_seconds)
         async def tick() -> None:
-            await say(*encode_tick(datetime.now(UTC)))
+            at = datetime.now(UTC)  # first the time, then where the partitions end
+            try:
+                found = await ends.ends()
+            except Exception:  # noqa: BLE001 - no tick this time; the next one tries again
+                log.warning("insights could not read the partitions' ends", exc_info=True)
+                return
+            marks = {(tp.topic, tp.partition): offset for tp, offset in found.items()}
+            await say(*encode_tick(at, marks), partition=TICK_PARTITION)
 
     def view(name: str) -> type[View]:
         class ReadModelView(View):
@@ -227,6 +254,16 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
     @app.page("/healthz")
     class Health(View):
         async def get(self, request: Request) -> Response:
-            return self.json({"status": "ok", "generation": worker.generation})
+            mark = worker.engine.watermark
+            return self.json(
+                {
+                    "status": "ok",
+                    "generation": worker.generation,
+                    "watermark": iso(mark.value) if mark.value else None,
+                    "judged_until": iso(mark.judged) if mark.judged else None,
+                    "late_events": mark.late_events,
+                    "unpublished_outputs": worker.store.unpublished(),
+                }
+            )
 
     return app

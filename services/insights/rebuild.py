@@ -2,9 +2,10 @@
 
 Reads every source topic from its beginning to the end offsets seen at the start, merges
 the partitions by event time (each partition keeps its own order, as the live worker
-sees it), folds everything through the same engine as the live worker and writes a new
-store generation. What was already announced on l2c.insights.v1 stays announced (it is
-copied over, not said again), and so does any output a stopped worker had not sent yet.
+sees it), folds everything through the same engine as the live worker — the watermark
+makes the order across partitions irrelevant — and writes a new store generation. What
+was already announced on l2c.insights.v1 stays announced (it is copied over, not said
+again), and so does any output a stopped worker had not sent yet.
 
 Run it with the worker stopped (or restart the worker afterwards): the new store replaces
 the old file, and the worker's next start reads it and resumes after its offsets.
@@ -39,8 +40,8 @@ from services.insights.processors import SOURCES, store_path
 Item = tuple[datetime, str, int, int, Event | None]
 
 
-async def read_sources(settings: Settings, progress: bool = True) -> list[list[Item]]:
-    """Every source partition's records, decoded, in offset order."""
+async def read_sources(settings: Settings, progress: bool = True) -> dict[str, list[Item]]:
+    """Every source partition's records ("topic:partition" -> decoded, in offset order)."""
     bar = tqdm(desc="reading topics", unit="rec", file=sys.stderr, disable=not progress)
 
     def total(count: int) -> None:
@@ -55,7 +56,10 @@ async def read_sources(settings: Settings, progress: bool = True) -> list[list[I
         stall_timeout=60,
     )
     bar.close()
-    return [[_item(record) for record in records] for records in lanes.values()]
+    return {
+        f"{tp.topic}:{tp.partition}": [_item(record) for record in records]
+        for tp, records in lanes.items()
+    }
 
 
 def _item(record: ConsumerRecord) -> Item:
@@ -74,12 +78,15 @@ def merged(lanes: list[list[Item]]) -> Iterator[Item]:
     return heapq.merge(*lanes, key=lambda item: item[0])
 
 
-def fold(lanes: list[list[Item]], progress: bool = True) -> Projection:
+def fold(lanes: dict[str, list[Item]], progress: bool = True) -> Projection:
+    """Fold every partition's records through the engine; the watermark waits for every
+    partition but those of l2c.insights.v1 (whose ticks join it when read)."""
     projection = Projection()
     engine = Engine(projection, load_rules(), load_settings())
+    engine.expect([where for where in lanes if not where.startswith(INSIGHTS.name + ":")])
     total = sum(len(lane) for lane in lanes)
     for _, topic, partition, offset, event in tqdm(
-        merged(lanes),
+        merged(list(lanes.values())),
         total=total,
         desc="rebuilding read models",
         unit="ev",
@@ -87,8 +94,9 @@ def fold(lanes: list[list[Item]], progress: bool = True) -> Projection:
         disable=not progress,
     ):
         if event is not None:
-            engine.handle(event)
-        projection.seen_offset(topic, partition, offset)
+            engine.handle(event, f"{topic}:{partition}", offset)
+        else:
+            engine.passed(f"{topic}:{partition}", offset)
     return projection
 
 

@@ -143,9 +143,18 @@ def encode_output(output: Output, recorded_at: datetime) -> tuple[str, bytes]:
     return output.key, envelope.SerializeToString()
 
 
-def encode_tick(at: datetime) -> tuple[str, bytes]:
+def encode_tick(at: datetime, marks: dict[tuple[str, int], int] | None = None) -> tuple[str, bytes]:
+    """A ClockTicked of ``at``; ``marks``: (topic, partition) -> end offset when ``at`` was
+    read (see ``domain.watermark``)."""
+    tick = insights_pb2.ClockTicked(
+        at=timestamp(at),
+        marks=[
+            insights_pb2.PartitionMark(topic=topic, partition=partition, offset=offset)
+            for (topic, partition), offset in sorted((marks or {}).items())
+        ],
+    )
     envelope = make_envelope(
-        insights_pb2.ClockTicked(at=timestamp(at)),
+        tick,
         event_id=str(uuid.uuid5(_NAMESPACE, f"tick|{at.isoformat()}")),
         aggregate_type="Clock",
         aggregate_id=str(uuid.uuid5(_NAMESPACE, CLOCK_KEY)),

@@ -92,6 +92,10 @@ class ReadModelStore:
             self.db.execute("SELECT seq, key, value FROM outbox ORDER BY seq LIMIT ?", (limit,))
         )
 
+    def unpublished(self) -> int:
+        """How many outputs are committed but not yet sent."""
+        return int(self.db.execute("SELECT count(*) FROM outbox").fetchone()[0])
+
     def published(self, up_to: int) -> None:
         self.db.execute("DELETE FROM outbox WHERE seq <= ?", (up_to,))
 

@@ -3,10 +3,12 @@
 Both the live processor and the rebuild feed events through ``Engine.handle``. Besides
 folding the event into the records it
 
-* re-evaluates the health rules of the subjects the event touched (all subjects on a
-  tick) and compares them with the breaches already announced: a new breach yields a
-  ``breached`` output, an announced one that no longer holds a ``cleared`` output;
-* on a tick, takes the weekly forecast snapshots that became due.
+* schedules a judgement of the subjects the event touched at the event's time (of every
+  subject at a tick's time) and, once the watermark has passed a scheduled moment,
+  re-evaluates the health rules as of that moment and compares them with the breaches
+  already announced: a new breach yields a ``breached`` output, an announced one that no
+  longer holds a ``cleared`` output;
+* takes the weekly forecast snapshots the watermark has passed.
 
 Outputs are what the processor publishes on l2c.insights.v1. The announced breaches are
 kept as records of kind "announced" (bookkeeping of what was said, not a read model).
@@ -14,17 +16,21 @@ kept as records of kind "announced" (bookkeeping of what was said, not a read mo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from services.insights.domain.events import Event
+from services.insights.domain.events import Event, week_start
 from services.insights.domain.forecast import due_snapshot_weeks, take_snapshot
 from services.insights.domain.health import Breach, HealthRules, breaches_of
 from services.insights.domain.receivables import Thresholds
 from services.insights.domain.state import Projection
+from services.insights.domain.watermark import Watermark, marks_of
 
 ANNOUNCED = "announced"
+# The partition of events handed over without one (tests, tools feeding one stream).
+LOCAL = "local:0"
 
 
 @dataclass(frozen=True)
@@ -49,38 +55,83 @@ class Output:
 
 
 class Engine:
+    """Folds events and judges the health rules at the moments the watermark has passed
+    (see ``watermark``): the announcements depend on the topics' contents, not on the
+    relative speed at which their partitions are read."""
+
     def __init__(self, projection: Projection, rules: HealthRules, settings: ReadModelSettings):
         self.projection = projection
         self.rules = rules
         self.settings = settings
+        self.watermark = Watermark(projection)
+        self._snapshots_checked: datetime | None = None
 
-    def handle(self, event: Event, announce: bool = True) -> list[Output]:
-        """Fold ``event``; with ``announce`` off (catching up on a backlog, when the clock
-        runs ahead of most deals' events) breaches are not evaluated — the first tick
-        after catching up announces what holds then."""
+    def expect(self, partitions: Iterable[str]) -> None:
+        """The source partitions (``topic:partition``) the watermark waits for."""
+        self.watermark.expect(partitions)
+
+    def handle(
+        self, event: Event, partition: str = LOCAL, offset: int | None = None
+    ) -> list[Output]:
+        """Fold ``event``, read from ``partition`` at ``offset``, and judge what became due."""
+        p, w = self.projection, self.watermark
+        w.expect([partition])
+        if event.type == "ClockTicked":
+            p.apply(event)
+            w.ticked(partition, event.occurred_at, marks_of(event.data))
+            w.schedule(event.occurred_at, everything=True)
+        else:
+            late = w.saw(partition, event.occurred_at)
+            applied = p.apply(event)
+            if applied is not None:
+                if late:
+                    w.late()
+                if applied.deals or applied.leads:
+                    w.schedule(event.occurred_at, applied.deals, applied.leads)
+        if offset is not None:
+            w.read(partition, offset)
+        return self._judge()
+
+    def passed(self, partition: str, offset: int) -> list[Output]:
+        """A record that is not folded (undecodable, or insights' own output) was read."""
+        self.watermark.expect([partition])
+        self.watermark.read(partition, offset)
+        return self._judge()
+
+    def _judge(self) -> list[Output]:
         p = self.projection
-        applied = p.apply(event)
-        if applied is None or p.clock is None:
-            return []
         outputs: list[Output] = []
-        if applied.ticked:
-            lateness = timedelta(hours=self.settings.forecast_snapshot_lateness_hours)
-            for monday in due_snapshot_weeks(p, lateness):
-                snapshot = take_snapshot(p, monday)
-                outputs.append(Output("snapshot", snapshot["id"], snapshot))
-            if not announce:
-                return outputs
-            deals = {k for k, d in p.all("deal").items() if d.get("status") == "open"}
-            leads = {k for k, lead in p.all("lead").items() if lead.get("speed_missed_at")}
-            outputs += self._announce(deals, leads, everything=True)
-        elif announce and (applied.deals or applied.leads):
-            outputs += self._announce(applied.deals, applied.leads, everything=False)
+        for moment in self.watermark.due():
+            outputs += self._snapshots(moment.at)
+            if moment.everything:
+                deals = set(p.all("deal"))
+                leads = {k for k, lead in p.all("lead").items() if lead.get("speed_missed_at")}
+            else:
+                deals, leads = set(moment.deals), set(moment.leads)
+            outputs += self._announce(deals, leads, moment.everything, moment.at)
+        mark = self.watermark.value
+        if mark is not None:
+            outputs += self._snapshots(mark - timedelta(microseconds=1))
         return outputs
 
-    def _announce(self, deals: set[str], leads: set[str], everything: bool) -> list[Output]:
+    def _snapshots(self, until: datetime) -> list[Output]:
+        """The weekly forecast snapshots due by ``until`` (Monday + lateness)."""
+        lateness = timedelta(hours=self.settings.forecast_snapshot_lateness_hours)
+        # Only a Monday (+ lateness) passed since the last look can make one due.
+        boundary = week_start(until - lateness)
+        if boundary == self._snapshots_checked:
+            return []
+        self._snapshots_checked = boundary
+        outputs = []
+        for monday in due_snapshot_weeks(self.projection, lateness, until):
+            snapshot = take_snapshot(self.projection, monday)
+            outputs.append(Output("snapshot", snapshot["id"], snapshot))
+        return outputs
+
+    def _announce(
+        self, deals: set[str], leads: set[str], everything: bool, now: datetime
+    ) -> list[Output]:
         p = self.projection
-        now = p.clock
-        assert now is not None
         current = breaches_of(p, self.rules, deals, leads, now)
         subjects = {f"deal:{d}" for d in deals} | {f"lead:{lead}" for lead in leads}
         outputs = []

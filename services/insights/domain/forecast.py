@@ -93,9 +93,12 @@ def pipeline(p: Projection, scope: Slice, grain: str = "quarter") -> dict[str, A
 # -- snapshots ------------------------------------------------------------------------------
 
 
-def due_snapshot_weeks(p: Projection, lateness: timedelta) -> list[datetime]:
-    """Mondays whose snapshot is due (tick clock past Monday + lateness) and not taken."""
-    tick = parse_time(p.meta.get("tick_clock", ""))
+def due_snapshot_weeks(
+    p: Projection, lateness: timedelta, until: datetime | None = None
+) -> list[datetime]:
+    """Mondays whose snapshot is due (Monday + lateness not after ``until``, by default
+    the tick clock) and not taken."""
+    tick = until or parse_time(p.meta.get("tick_clock", ""))
     opened = [parse_time(d["opened_at"]) for d in p.all("deal").values() if d.get("opened_at")]
     if tick is None or not opened:
         return []

@@ -357,10 +357,12 @@ def _red_flag(rule: HealthRule, deal: Record, now: datetime) -> Finding | None:
 
 def _speed_to_lead(rule: HealthRule, lead: Record, now: datetime) -> Finding | None:
     missed = lead.get("speed_missed_at")
-    if not missed or _t(missed) > now or lead.get("merged_into"):
+    if not missed or _t(missed) > now:
         return None
-    worked = lead.get("worked_at")
-    if worked and _t(worked) >= _t(missed):
+    if lead.get("merged_into") and _t(lead.get("merged_at") or missed) <= now:
+        return None
+    worked = lead.get("worked") or ([lead["worked_at"]] if lead.get("worked_at") else [])
+    if any(_t(missed) <= _t(t) <= now for t in worked):
         return None
     deadline = _t(lead.get("speed_deadline") or missed)
     hours = (now - deadline).total_seconds() / 3600
@@ -417,8 +419,10 @@ def lead_breaches(
         found = _speed_to_lead(rule, lead, now)
         if found is not None:
             dims = {"rep": lead.get("rep", ""), "team": lead.get("team", "")}
-            deal = p.deal_of_lead(lead["id"])
-            yield _breach(rule, "lead", lead["id"], (deal or {}).get("id", ""), dims, found)
+            deal = p.deal_of_lead(lead["id"]) or {}
+            opened = deal.get("opened_at")
+            deal_id = deal.get("id", "") if opened and _t(opened) <= now else ""
+            yield _breach(rule, "lead", lead["id"], deal_id, dims, found)
 
 
 def open_breaches(p: Projection, rules: HealthRules, now: datetime | None = None) -> list[Breach]:

@@ -15,6 +15,7 @@ from services.insights.domain.receivables import order_rows, receivables, unmatc
 from services.insights.domain.slicing import Slice
 from services.insights.domain.state import Projection
 from services.insights.domain.velocity import velocity
+from services.insights.domain.watermark import DUE
 
 
 def full_report(p: Projection, rules: HealthRules, settings: ReadModelSettings) -> dict[str, Any]:
@@ -44,5 +45,9 @@ def full_report(p: Projection, rules: HealthRules, settings: ReadModelSettings) 
 
 
 def comparable_records(p: Projection) -> dict[str, Any]:
-    """The records that must not depend on arrival order (what was announced may)."""
-    return {kind: records for kind, records in sorted(p.records.items()) if kind != ANNOUNCED}
+    """The records that must not depend on arrival order: all but the bookkeeping of what
+    was announced and of the judgements still due (which depend on how far the
+    watermark got)."""
+    return {
+        kind: records for kind, records in sorted(p.records.items()) if kind not in (ANNOUNCED, DUE)
+    }

@@ -274,11 +274,18 @@ def _lead_mql(p: Projection, e: Event, applied: Applied) -> None:
     lead.setdefault("mql_at", iso(e.occurred_at))
 
 
+def _worked(lead: Record, e: Event) -> None:
+    """The lead was worked: ``worked_at`` is the latest time, ``worked`` every time (the
+    speed-to-lead rule asks whether it had been worked by a moment)."""
+    lead["worked_at"] = iso(e.occurred_at)
+    lead.setdefault("worked", []).append(iso(e.occurred_at))
+
+
 @handles("LeadSalesAccepted", "LeadConverted")
 def _lead_sql(p: Projection, e: Event, applied: Applied) -> None:
     lead = p.edit("lead", e.aggregate_id)
     lead.setdefault("sql_at", iso(e.occurred_at))
-    lead["worked_at"] = iso(e.occurred_at)
+    _worked(lead, e)
     if e.type == "LeadConverted":
         lead["converted_at"] = iso(e.occurred_at)
     applied.leads.add(e.aggregate_id)
@@ -287,7 +294,7 @@ def _lead_sql(p: Projection, e: Event, applied: Applied) -> None:
 @handles("LeadSalesRejected", "LeadReturnedToNurture")
 def _lead_worked(p: Projection, e: Event, applied: Applied) -> None:
     lead = p.edit("lead", e.aggregate_id)
-    lead["worked_at"] = iso(e.occurred_at)
+    _worked(lead, e)
     if e.type == "LeadSalesRejected":
         lead["rejected_at"] = iso(e.occurred_at)
     applied.leads.add(e.aggregate_id)
@@ -329,7 +336,9 @@ def _lead_duplicate_flagged(p: Projection, e: Event, applied: Applied) -> None:
 
 @handles("LeadMerged")
 def _lead_merged(p: Projection, e: Event, applied: Applied) -> None:
-    p.edit("lead", e.aggregate_id)["merged_into"] = e.data.get("survivor_id", "")
+    lead = p.edit("lead", e.aggregate_id)
+    lead.update(merged_into=e.data.get("survivor_id", ""), merged_at=iso(e.occurred_at))
+    applied.leads.add(e.aggregate_id)
 
 
 @handles("LeadMergeUndone")

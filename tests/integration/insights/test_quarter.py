@@ -124,7 +124,10 @@ async def caught_up(worker: Worker, bootstrap: str, timeout: float = 240) -> Non
     async def check() -> bool:
         target = await end_offsets(bootstrap)
         body = worker.get("/insights/funnel")
-        return body is not None and body["as_of"]["offsets"] == target
+        if body is None or body["as_of"]["offsets"] != target:
+            return False
+        health = worker.get("/healthz")  # and what that produced is on the topic
+        return health is not None and health["unpublished_outputs"] == 0
 
     await eventually(check, timeout=timeout, interval=1.0)
 

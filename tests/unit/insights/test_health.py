@@ -163,25 +163,18 @@ def test_closed_deals_have_no_breaches_and_the_engine_announces_and_clears() -> 
     for n in range(4):
         f.add("DealBlockerRaised", "D", at(1), blocker_id=f"b{n}")
     engine = Engine(Projection(), only("too_many_blockers"), ReadModelSettings())
-    outputs = [o for e in f.events for o in engine.handle(e)]
-    assert [(o.kind, o.key) for o in outputs] == [("breached", "too_many_blockers|deal:D")]
+    # Nothing is judged until the watermark has passed it: day 1 is not passed yet.
+    assert [o for e in f.events for o in engine.handle(e)] == []
     closing = f.add("DealLost", "D", at(2))
-    (cleared,) = engine.handle(closing)
+    (breached,) = engine.handle(closing)  # passes day 1, when four blockers were open
+    assert (breached.kind, breached.key) == ("breached", "too_many_blockers|deal:D")
+    assert breached.data["detected_at"] == at(1).isoformat()
+    (cleared,) = engine.handle(f.tick(at(3)))  # passes day 2, the loss
     assert (cleared.kind, cleared.data["observed"]) == ("cleared", "4")
+    assert cleared.data["cleared_at"] == at(2).isoformat()
     assert engine.handle(closing) == []  # redelivered
 
 
 def test_the_rule_schema_rejects_unknown_kinds() -> None:
     with pytest.raises(ValueError, match="kind"):
         HealthRules.model_validate({"rules": [{"id": "x", "kind": "vibes"}]})
-
-
-def test_catching_up_holds_announcements_until_a_tick() -> None:
-    f = Feed()
-    f.deal("D", at(0))
-    for n in range(4):
-        f.add("DealBlockerRaised", "D", at(1), blocker_id=f"b{n}")
-    engine = Engine(Projection(), only("too_many_blockers"), ReadModelSettings())
-    assert [o for e in f.events for o in engine.handle(e, announce=False)] == []
-    (announced,) = engine.handle(f.tick(at(2)))
-    assert (announced.kind, announced.data["since"]) == ("breached", at(1).isoformat())
