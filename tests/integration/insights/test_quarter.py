@@ -8,128 +8,31 @@ read models are rebuilt from the topics and compared with the incrementally buil
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from fastapi.testclient import TestClient
 from l2c.v1 import insights_pb2
 
 from devenv.kafka import KafkaBroker
-from devenv.ports import free_port
 from devenv.quarter import FINAL_TICK, Q_END, Quarter, Record
 from kernel.contracts import decode_envelope
 from kernel.kafka import ensure_topics
 from kernel.settings import Settings
-from kernel.topics import ALL_TOPICS, BILLING, DEALS, ERP_INBOUND, INSIGHTS, LEADS
+from kernel.topics import ALL_TOPICS, DEALS, INSIGHTS
 from services.gateway.app import build_gateway
 from services.insights.adapters.codec import encode_tick
 from services.insights.adapters.config import load_rules, load_settings
 from services.insights.adapters.store import ReadModelStore
 from services.insights.domain.events import week_start
 from services.insights.domain.reports import comparable_records, full_report
+from tests.integration.insights.support import Worker, caught_up, produce
 from tests.kafka_support import eventually, read_topic
-
-SOURCES = (LEADS, DEALS, BILLING, ERP_INBOUND, INSIGHTS)
-
-
-@pytest.fixture(scope="module")
-def quiet_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
-    broker = KafkaBroker(tmp_path_factory.mktemp("insights-kafka")).start()
-    yield broker
-    broker.stop()
-
-
-class Worker:
-    def __init__(self, broker: KafkaBroker, data_dir: Path) -> None:
-        self.port = free_port()
-        self.data_dir = data_dir
-        self.env = {
-            **os.environ,
-            "L2C_KAFKA_BOOTSTRAP": broker.bootstrap,
-            "L2C_DATA_DIR": str(data_dir),
-            "L2C_INSIGHTS_TICK_SECONDS": "0",  # the test says when time passes
-        }
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.log = data_dir / "insights.log"
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "services.insights", "--port", str(self.port)],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    def stop(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=60)
-
-    def get(self, path: str, **params: Any) -> dict[str, Any] | None:
-        try:
-            response = httpx.get(f"http://127.0.0.1:{self.port}{path}", params=params, timeout=10)
-        except httpx.HTTPError:
-            return None
-        return response.json() if response.status_code == 200 else None
-
-    @property
-    def store(self) -> Path:
-        return self.data_dir / "insights" / "read_models.sqlite3"
-
-
-async def produce(bootstrap: str, records: list[Record]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
-    await producer.start()
-    try:
-        for r in records:
-            await producer.send(r.topic, value=r.value, key=r.key.encode())
-        await producer.flush()
-    finally:
-        await producer.stop()
-
-
-async def end_offsets(bootstrap: str) -> dict[str, dict[str, int]]:
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await reader.start()
-    try:
-        tps = []
-        for spec in SOURCES:
-            partitions = await reader._client._wait_on_metadata(spec.name)  # noqa: SLF001
-            tps += [TopicPartition(spec.name, p) for p in partitions]
-        ends = await reader.end_offsets(tps)
-    finally:
-        await reader.stop()
-    found: dict[str, dict[str, int]] = {}
-    for tp, offset in ends.items():
-        if offset:
-            found.setdefault(tp.topic, {})[str(tp.partition)] = offset
-    return found
-
-
-async def caught_up(worker: Worker, bootstrap: str, timeout: float = 240) -> None:
-    """Until the worker has applied every record there is, including what it said itself
-    (which it reads back and passes over)."""
-
-    async def check() -> bool:
-        target = await end_offsets(bootstrap)
-        body = worker.get("/insights/funnel")
-        if body is None or body["as_of"]["offsets"] != target:
-            return False
-        health = worker.get("/healthz")  # and what that produced is on the topic
-        return health is not None and health["unpublished_outputs"] == 0
-
-    await eventually(check, timeout=timeout, interval=1.0)
 
 
 def ticks(first_deal_week: Any) -> list[Record]:
