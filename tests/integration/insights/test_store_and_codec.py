@@ -23,6 +23,7 @@ def test_committed_records_positions_and_outbox_survive_a_reopen(tmp_path: Path)
     f.deal("D", at(0))
     for n in range(4):
         f.add("DealBlockerRaised", "D", at(1), blocker_id=f"b{n}")
+    f.tick(at(2))  # the watermark passes day 1
     engine = Engine(p, only("too_many_blockers"), ReadModelSettings())
     outputs = [o for e in f.events for o in engine.handle(e)]
     p.seen_offset("l2c.deals.v1", 2, 41)
@@ -32,7 +33,8 @@ def test_committed_records_positions_and_outbox_survive_a_reopen(tmp_path: Path)
     again = ReadModelStore(tmp_path / "rm.sqlite3")
     loaded = again.load()
     assert loaded.records == p.records
-    assert loaded.position("l2c.deals.v1", 2) == 42 and loaded.clock == at(1)
+    assert loaded.position("l2c.deals.v1", 2) == 42 and loaded.clock == at(2)
+    assert loaded.meta["watermark"] == p.meta["watermark"]  # progress, marks, what is due
     ((seq, key, value),) = again.pending()
     assert key == "too_many_blockers|deal:D"
     envelope, payload = decode_envelope(value)
@@ -50,7 +52,9 @@ def test_committed_records_positions_and_outbox_survive_a_reopen(tmp_path: Path)
 
     # A clearing deletes the announced record, in the store too.
     engine = Engine(loaded, only("too_many_blockers"), ReadModelSettings())
-    (cleared,) = engine.handle(f.add("DealLost", "D", at(3)))
+    assert engine.watermark.value == at(2)
+    assert engine.handle(f.add("DealLost", "D", at(3))) == []  # day 3 not passed yet
+    (cleared,) = engine.handle(f.tick(at(4)))
     assert cleared.kind == "cleared"
     again.commit(loaded)
     assert again.load().all("announced") == {}
