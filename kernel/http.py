@@ -291,6 +291,52 @@ def webhook_producer(api: FastAPI, settings: Settings, client_id: str) -> LazyPr
     return producer
 
 
+class ErrorBody(BaseModel):
+    """What every error answers, whatever its status."""
+
+    error: str = Field(description="a stable code: invalid_request, not_found, rule_violation ...")
+    message: str = Field(description="what went wrong, for people")
+    details: Any = Field(None, description="per-field problems or the error's own facts")
+
+
+ERROR_DESCRIPTION = (
+    "An error, always in this shape: 400 unreadable body, 404 not found, 409 conflict "
+    "(a business rule, or the aggregate changed), 412 If-Match does not match, 413 body "
+    "too large, 422 invalid values, 503 the broker is unavailable."
+)
+
+
+def document_errors(api: FastAPI) -> None:
+    """Make the OpenAPI document say what errors really look like: FastAPI documents 422
+    as its own ``{"detail": [...]}``, which this platform never answers. Every operation's
+    422 and a ``default`` response (any other error status) get ``ErrorBody``."""
+    build = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is not None:
+            return api.openapi_schema
+        document = build()
+        components = document.setdefault("components", {}).setdefault("schemas", {})
+        components["ErrorBody"] = ErrorBody.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        error = {
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        }
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                if "422" in responses:
+                    responses["422"] = {"description": "Invalid values", **error}
+                responses.setdefault("default", {"description": ERROR_DESCRIPTION, **error})
+        api.openapi_schema = document
+        return document
+
+    api.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_api(
     title: str,
     description: str,
@@ -308,6 +354,7 @@ def create_api(
     api.add_exception_handler(StarletteHTTPException, _http_error)
     api.add_middleware(CommandContextMiddleware)
     api.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, limits=body_limits or {})
+    document_errors(api)
 
     @api.get("/healthz", tags=["probes"], summary="Liveness")
     def healthz() -> dict[str, str]:

@@ -1,6 +1,7 @@
 """Schema-driven fuzzing of every HTTP API (schemathesis over each service's own OpenAPI):
-whatever a client sends, the answer is never a 5xx, and every error is in the documented
-shape ``{"error", "message"}``.
+whatever a client sends, the answer is never a 5xx, every answer conforms to what the
+document says of it (status, content type, body schema), and every error is in the
+documented shape ``{"error", "message"}``.
 
 Bounded: a fixed number of examples per operation, derandomized so a run is repeatable.
 The services run in-process on SQLite with the session's real Kafka broker behind their
@@ -17,6 +18,11 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from devenv.kafka import KafkaBroker
 from kernel.settings import Settings
@@ -72,9 +78,14 @@ def gateway_schema(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return _schema(build_gateway(settings_))
 
 
+CONFORMANCE = [status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
 def check(case: Any, allowed_5xx: tuple[str, ...] = ()) -> None:
     response = case.call()
     where = f"{case.method} {case.formatted_path}"
+    # Every answer, success or error, matches what the OpenAPI document says of it.
+    case.validate_response(response, checks=CONFORMANCE)
     body: Any = None
     if response.status_code >= 400:
         try:
