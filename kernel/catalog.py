@@ -28,6 +28,8 @@ def proto_files() -> tuple[str, ...]:
     for name in names:
         importlib.import_module(name.removesuffix(".proto").replace("/", ".") + "_pb2")
     return names
+
+
 DEAD_LETTER_HEADERS = (
     "dlq.reason",
     "dlq.consumer",

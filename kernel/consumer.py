@@ -21,7 +21,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from aiokafka.errors import CommitFailedError, IllegalGenerationError, KafkaError
+from aiokafka.errors import (
+    CommitFailedError,
+    IllegalGenerationError,
+    IllegalStateError,
+    KafkaError,
+)
 from aiokafka.structs import ConsumerRecord
 from eventsourcing.persistence import InterfaceError, OperationalError
 from opentelemetry.trace import SpanKind
@@ -75,7 +80,6 @@ TRANSIENT: tuple[type[BaseException], ...] = (
 )
 
 
-
 Handler = Callable[[Inbound, str], None]
 """``handler(message, idempotency_key)``; raises DomainError to refuse the message."""
 
@@ -115,11 +119,21 @@ class PolicyConsumer:
                             return  # stopping: leave the rest uncommitted
                         try:
                             await kafka_consumer.commit({partition: record.offset + 1})
-                        except (CommitFailedError, IllegalGenerationError) as exc:
-                            # A rebalance moved the partition to another member: it
-                            # re-reads from the last commit and the idempotency key
-                            # makes the repeat a no-op. Drop the rest of this batch.
+                        except (
+                            CommitFailedError,
+                            IllegalGenerationError,
+                            IllegalStateError,
+                        ) as exc:
+                            # The group moved on without us (a rebalance, or this batch
+                            # took longer than the poll interval) or the partition is no
+                            # longer ours (IllegalStateError): whoever owns the
+                            # partition now re-reads from the last commit, and the
+                            # idempotency key makes the repeat a no-op. Drop the rest of
+                            # this batch; should the partition still be ours, read it
+                            # again from the record after this one.
                             log.info("%s: partitions moved (%s); carrying on", self.name, exc)
+                            if partition in kafka_consumer.assignment():
+                                kafka_consumer.seek(partition, record.offset + 1)
                             break
         finally:
             await kafka_consumer.stop()

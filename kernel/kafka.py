@@ -43,6 +43,7 @@ def consumer(settings: Settings, group_id: str, *topics: str) -> AIOKafkaConsume
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         isolation_level="read_committed",
+        max_poll_interval_ms=int(settings.kafka_max_poll_interval_seconds * 1000),
     )
 
 

@@ -20,6 +20,12 @@ class Settings(BaseSettings):
         description="prefix of every consumer group id: deployments sharing a cluster stay apart",
     )
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="host:port[,host:port]")
+    kafka_max_poll_interval_seconds: float = Field(
+        300,
+        ge=1,
+        description="longest a consumer may spend on one batch before the group hands its "
+        "partitions to another member (its next commit then fails and it re-reads)",
+    )
     topic_partitions: int = Field(3, ge=1)
     topic_replication_factor: int = Field(1, ge=1)
 

@@ -117,4 +117,3 @@ def _readiness_api(relay: Relay) -> object:
     api = create_api("t", "t")
     add_readiness(api, relay.readiness)
     return api
-
