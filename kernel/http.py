@@ -10,23 +10,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kernel.contracts import EARLIEST_EVENT_TIME, check_event_time
-from kernel.domain import CommandContext, Money, command_context
+from kernel.domain import CommandContext, command_context
 from kernel.errors import (
     ConcurrencyConflict,
-    ContractError,
     DomainError,
     IdempotencyKeyReused,
     InvalidCommand,
@@ -225,44 +221,6 @@ def expected_version(
     return int(raw)
 
 
-def _happened(moment: datetime) -> datetime:
-    try:
-        check_event_time(moment)
-    except ContractError as exc:
-        raise ValueError(str(exc)) from None
-    return moment
-
-
-PLAN_YEARS = 20
-
-
-def _planned(moment: datetime) -> datetime:
-    latest = datetime.now(UTC) + timedelta(days=366 * PLAN_YEARS)
-    if not EARLIEST_EVENT_TIME <= moment <= latest:
-        raise ValueError(
-            f"{moment.isoformat()} is not between {EARLIEST_EVENT_TIME:%Y-%m-%d} and "
-            f"{PLAN_YEARS} years from now"
-        )
-    return moment
-
-
-# When something happened: not before 2000, not more than a day ahead of now (the same
-# bounds every topic consumer applies to event times).
-EventTime = Annotated[AwareDatetime, AfterValidator(_happened)]
-# When something is due or planned: within 2000 .. 20 years from now.
-PlannedTime = Annotated[AwareDatetime, AfterValidator(_planned)]
-
-
-class MoneyModel(BaseModel):
-    """An exact, positive amount of money in a request body."""
-
-    amount: Decimal = Field(gt=0, max_digits=18, decimal_places=4, examples=["48000.00"])
-    currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])
-
-    def to_domain(self) -> Money:
-        return Money(self.amount, self.currency)
-
-
 def add_readiness(api: FastAPI, check: Callable[[], dict[str, Any]]) -> None:
     """``/readyz``: 200 with the check's facts, or 503 with the error that made it fail."""
 
@@ -301,7 +259,7 @@ class ErrorBody(BaseModel):
 
 ERROR_DESCRIPTION = (
     "An error, always in this shape: 400 unreadable body, 404 not found, 409 conflict "
-    "(a business rule, or the aggregate changed), 412 If-Match does not match, 413 body "
+    "(a business rule, or the aggregate changed since If-Match), 413 body "
     "too large, 422 invalid values, 503 the broker is unavailable."
 )
 

@@ -17,12 +17,13 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol, event
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
+from kernel.commands import Catalog, Command
 from kernel.domain import L2CAggregate, Money
 from kernel.errors import ConcurrencyConflict, IdempotencyKeyReused, InvalidCommand, NotFound
 from kernel.settings import Settings
@@ -114,7 +115,10 @@ def persistence_env(settings: Settings, app_name: str) -> dict[str, str]:
 
 
 class ServiceApplication(Application[uuid.UUID]):
-    """Base application of a command-side service; subclasses add use cases."""
+    """Base application of a command-side service; subclasses add use cases and declare
+    their commands (``commands``, see ``kernel.commands``)."""
+
+    commands: ClassVar[Catalog | None] = None
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -267,6 +271,45 @@ class ServiceApplication(Application[uuid.UUID]):
             idempotency_key=idempotency_key,
             fingerprint=fingerprint_of(name, aggregate_id, *request),
             retries=2 if expected_version is None else 0,
+        )
+
+    def dispatch(
+        self,
+        command: Command,
+        *,
+        idempotency_key: str | None = None,
+        expected_version: int | None = None,
+    ) -> Result:
+        """Run a command of this service's catalog (``commands``): load the aggregate it
+        names (``expected_version``: the caller's ``If-Match``), run its handler or use
+        case, append atomically with the idempotency record, answer. Without
+        ``expected_version`` a lost race is decided again on the new state."""
+        if self.commands is None:
+            raise TypeError(f"{type(self).__name__} declares no commands")
+        spec = self.commands.spec_of(command)
+        fingerprint = fingerprint_of(spec.name, command.model_dump(mode="json"))
+        retries = spec.retries if spec.retries is not None else 2 if expected_version is None else 0
+        if spec.use_case is not None:
+            use_case = spec.use_case
+
+            def decide() -> tuple[Sequence[L2CAggregate], Result]:
+                return use_case(self, command, expected_version)
+
+        else:
+            handler = spec.handler
+            assert handler is not None
+
+            def decide() -> tuple[Sequence[L2CAggregate], Result]:
+                aggregate = self.load(spec.aggregate, spec.aggregate_id(command), expected_version)
+                handler(aggregate, command)
+                return [aggregate], spec.answer(aggregate)
+
+        return self.execute(
+            spec.name,
+            decide,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+            retries=retries,
         )
 
     def _save_all(self, aggregates: list[L2CAggregate]) -> None:

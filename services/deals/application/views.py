@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from pydantic import BaseModel
+
 from services.deals.domain.deal import Deal
+
+
+class DealState(BaseModel):
+    deal_id: uuid.UUID
+    status: str
+    stage: str
+    win_probability_percent: int
+    process: dict[str, Any]
+    actions_done: list[str]
+    key_events: list[str]
+    meddic_completeness: float
+    close_date: str | None
+    amount: str
+    forecast_category: str
+    next_steps: list[dict[str, Any]]
+    activities: int
+    open_blockers: int
+    version: int
 
 
 def deal_state(deal: Deal) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from dataclasses import replace
 from google.protobuf import json_format
 from l2c.v1 import leads_pb2, telephony_pb2
 
+from kernel.commands import build
 from kernel.consumer import Inbound, PolicyConsumer
 from kernel.contracts import money_from_proto
 from kernel.domain import command_context, current_context, utcnow
@@ -16,6 +17,7 @@ from kernel.settings import Settings
 from kernel.telephony import decode_telephony_record
 from kernel.topics import LEADS, TELEPHONY_INBOUND
 from services.deals.application import DealsApplication
+from services.deals.domain.commands import RecordCall
 from services.deals.domain.qualification import Qualification
 
 
@@ -51,16 +53,15 @@ def attach_conversation_to_deal(app: DealsApplication, settings: Settings) -> Po
         at = message.occurred_at or utcnow()
         with command_context(replace(current_context(), occurred_at=at)):
             if isinstance(body, telephony_pb2.CallRecorded):
-                app.log_activity(
-                    _deal_of(app, body.deal_id, body.contact_number),
-                    kind="call",
+                call = build(
+                    RecordCall,
+                    deal_id=_deal_of(app, body.deal_id, body.contact_number),
                     at=at,
                     duration_seconds=body.duration_seconds,
                     rep_talk_ratio=body.rep_talk_ratio,
-                    source="telephony",
-                    ref=f"call:{body.call_id}",
-                    idempotency_key=idempotency_key,
+                    call_id=body.call_id,
                 )
+                app.dispatch(call, idempotency_key=idempotency_key)
             elif isinstance(body, telephony_pb2.KeyEventDetected):
                 app.record_key_event(
                     _deal_of(app, body.deal_id, body.contact_number),

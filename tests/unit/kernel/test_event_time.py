@@ -11,10 +11,10 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import BaseModel, ValidationError
 
+from kernel.commands import EventTime, PlannedTime
 from kernel.contracts import check_event_time, event_time, from_timestamp
 from kernel.domain import Money
 from kernel.errors import ContractError
-from kernel.http import EventTime, PlannedTime
 from services.billing.adapters.erp import payment_message
 from services.insights.adapters.codec import decode
 

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from kernel.http import EventTime, MoneyModel
+from kernel.commands import EventTime, MoneyModel
 from services.billing.domain.pricing import LineRequest
 from services.billing.domain.schedule import InstallmentTerms
 

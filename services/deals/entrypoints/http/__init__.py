@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from kernel.command_routes import command_routes
 from kernel.http import create_api
 from services.deals.adapters.directory import DealDirectory
 from services.deals.application import DealsApplication
-from services.deals.entrypoints.http import accounts_and_rules, activities, buyers, deals
+from services.deals.application.catalog import DEALS
+from services.deals.entrypoints.http import accounts_and_rules, buyers, deals
 
 
 def build_api(app: DealsApplication, directory: DealDirectory | None = None) -> FastAPI:
@@ -19,6 +21,7 @@ def build_api(app: DealsApplication, directory: DealDirectory | None = None) -> 
     )
     directory = directory or DealDirectory(app, app.settings.data_dir / "deals-directory.sqlite")
     api.include_router(deals.routes(app, directory))
-    for concern in (buyers, activities, accounts_and_rules):
+    for concern in (buyers, accounts_and_rules):
         api.include_router(concern.routes(app))
+    api.include_router(command_routes(app, DEALS))
     return api

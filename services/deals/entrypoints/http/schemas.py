@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from kernel.http import EventTime, MoneyModel, PlannedTime
+from kernel.commands import EventTime, MoneyModel, PlannedTime
+from services.deals.application.views import DealState
 from services.deals.domain.deal import LossReason
 
 
@@ -145,24 +146,6 @@ class LoseRequest(BaseModel):
     reason: LossReason
     competitor: str = Field("", max_length=200)
     note: str = Field("", max_length=2000)
-
-
-class DealState(BaseModel):
-    deal_id: uuid.UUID
-    status: str
-    stage: str
-    win_probability_percent: int
-    process: dict[str, Any]
-    actions_done: list[str]
-    key_events: list[str]
-    meddic_completeness: float
-    close_date: str | None
-    amount: str
-    forecast_category: str
-    next_steps: list[dict[str, Any]]
-    activities: int
-    open_blockers: int
-    version: int
 
 
 class DealView(DealState):

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from kernel.http import EventTime, MoneyModel
+from kernel.commands import EventTime, MoneyModel
 from services.leads.adapters.contact_schema import ContactModel
 from services.leads.domain.campaign import ChannelType
 from services.leads.domain.lead import Channel, SalesRejection

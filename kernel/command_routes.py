@@ -1,0 +1,117 @@
+"""HTTP routes made from a service's command catalog (``kernel.commands``).
+
+For each command with a route: the path parameters are the command's fields named in the
+path, the JSON body holds its other fields (its schema, ``<Command>Body`` unless the
+route names it, is derived from the command so the two cannot drift apart), the
+``Idempotency-Key`` and ``If-Match`` headers are read, and the answer and every error
+status it can give (404, 409, 413, 422, 503 in the ``ErrorBody`` shape) are documented.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError, create_model
+
+from kernel.commands import Catalog, CommandSpec
+from kernel.http import ErrorBody, expected_version, idempotency_key
+from kernel.store import Result, ServiceApplication
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "The aggregate the command names does not exist"},
+    409: {
+        "model": ErrorBody,
+        "description": "A business rule refuses the command, or the aggregate moved past "
+        "the version given in If-Match",
+    },
+    413: {"model": ErrorBody, "description": "The body is larger than the service accepts"},
+    422: {
+        "model": ErrorBody,
+        "description": "Invalid values, or an Idempotency-Key reused for another request",
+    },
+    503: {"model": ErrorBody, "description": "The broker is unavailable (webhooks)"},
+}
+
+
+def body_model(spec: CommandSpec) -> type[BaseModel] | None:
+    """The JSON body of a command's route: its fields that are not path parameters."""
+    assert spec.route is not None
+    path = set(spec.route.path_fields)
+    fields = {
+        name: (info.annotation, info)
+        for name, info in spec.message.model_fields.items()
+        if name not in path
+    }
+    if not fields:
+        return None
+    name = spec.route.body_name or f"{spec.message.__name__}Body"
+    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+        name, __doc__=spec.message.__doc__, **fields
+    )
+    return model
+
+
+def _endpoint(app: ServiceApplication, spec: CommandSpec) -> Any:
+    assert spec.route is not None
+    path_fields = spec.route.path_fields
+    body = body_model(spec)
+
+    def endpoint(**kwargs: Any) -> Result:
+        values = {name: kwargs[name] for name in path_fields}
+        given = kwargs.get("body")
+        if given is not None:
+            values.update({name: getattr(given, name) for name in type(given).model_fields})
+        try:
+            command = spec.message.model_validate(values)
+        except ValidationError as exc:
+            raise RequestValidationError(exc.errors()) from None
+        return app.dispatch(
+            command,
+            idempotency_key=kwargs["idempotency_key_"],
+            expected_version=kwargs["expected_version_"],
+        )
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    parameters = [
+        inspect.Parameter(name, keyword, annotation=spec.message.model_fields[name].annotation)
+        for name in path_fields
+    ]
+    if body is not None:
+        parameters.append(inspect.Parameter("body", keyword, annotation=body))
+    parameters += [
+        inspect.Parameter(
+            "idempotency_key_", keyword, annotation=str | None, default=Depends(idempotency_key)
+        ),
+        inspect.Parameter(
+            "expected_version_", keyword, annotation=int | None, default=Depends(expected_version)
+        ),
+    ]
+    endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    endpoint.__name__ = spec.name
+    endpoint.__doc__ = spec.message.__doc__
+    return endpoint
+
+
+def command_routes(app: ServiceApplication, catalog: Catalog) -> APIRouter:
+    """One route per command of ``catalog`` that has one."""
+    router = APIRouter()
+    for spec in catalog:
+        if spec.route is None:
+            continue
+        route = spec.route
+        router.add_api_route(
+            route.path,
+            _endpoint(app, spec),
+            methods=[route.method],
+            status_code=route.status,
+            response_model=spec.response_model,
+            responses=ERRORS,
+            tags=list(route.tags),
+            summary=route.summary or None,
+            name=spec.name,
+            operation_id=spec.name,
+        )
+    return router

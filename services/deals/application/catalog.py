@@ -1,0 +1,146 @@
+"""The deals service's command catalog: every command, the deal it changes, its handler,
+the route it is offered on and its policy facts. The HTTP routes and their OpenAPI are
+made from it (``kernel.command_routes``); policies send the same messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from kernel.commands import Catalog, Command, Facts, Route
+from services.deals.application.views import DealState, deal_state
+from services.deals.domain import commands as c
+from services.deals.domain.deal import Deal
+
+DEALS = Catalog("deals", answer=deal_state, response_model=DealState)
+REPS = ("rep", "manager")
+
+
+def _deal(
+    name: str,
+    message: type[Command],
+    handler: Callable[[Deal, Any], object],
+    route: Route | None,
+    roles: tuple[str, ...] = REPS,
+    **facts: bool,
+) -> None:
+    """A command that changes one deal, named by its ``deal_id``."""
+    DEALS.command(
+        name,
+        message,
+        Deal,
+        "deal_id",
+        handler=handler,
+        route=route,
+        facts=Facts(roles=roles, **facts),
+    )
+
+
+# Activities, blockers and questions
+_deal(
+    "log_activity",
+    c.LogActivity,
+    c.log_activity,
+    Route(
+        "POST",
+        "/deals/{deal_id}/activities",
+        201,
+        ("activities",),
+        "A rep's visit, call, meeting or email",
+        "ActivityRequest",
+    ),
+    backdated=True,
+)
+_deal(
+    "record_call",
+    c.RecordCall,
+    c.record_call,
+    None,
+    roles=("telephony",),
+    backdated=True,
+    external_id=True,
+)
+_deal(
+    "raise_blocker",
+    c.RaiseBlocker,
+    c.raise_blocker,
+    Route("POST", "/deals/{deal_id}/blockers", 201, ("activities",), body_name="BlockerRequest"),
+)
+_deal(
+    "resolve_blocker",
+    c.ResolveBlocker,
+    c.resolve_blocker,
+    Route(
+        "POST",
+        "/deals/{deal_id}/blockers/{blocker_id}/resolve",
+        200,
+        ("activities",),
+        body_name="ResolutionRequest",
+    ),
+)
+_deal(
+    "ask_question",
+    c.AskQuestion,
+    c.ask_question,
+    Route(
+        "POST",
+        "/deals/{deal_id}/questions",
+        201,
+        ("activities",),
+        "A customer question, and when it was asked",
+        "QuestionRequest",
+    ),
+    backdated=True,
+)
+_deal(
+    "answer_question",
+    c.AnswerQuestion,
+    c.answer_question,
+    Route(
+        "POST",
+        "/deals/{deal_id}/questions/{question_id}/answer",
+        200,
+        ("activities",),
+        body_name="AnswerRequest",
+    ),
+    backdated=True,
+)
+# Next steps and the forecast
+_deal(
+    "agree_next_step",
+    c.AgreeNextStep,
+    c.agree_next_step,
+    Route("POST", "/deals/{deal_id}/next-steps", 201, ("next steps",), body_name="NextStepRequest"),
+)
+_deal(
+    "complete_next_step",
+    c.CompleteNextStep,
+    c.complete_next_step,
+    Route("POST", "/deals/{deal_id}/next-steps/{step_id}/done", 200, ("next steps",)),
+)
+_deal(
+    "reschedule_next_step",
+    c.RescheduleNextStep,
+    c.reschedule_next_step,
+    Route(
+        "POST",
+        "/deals/{deal_id}/next-steps/{step_id}/reschedule",
+        200,
+        ("next steps",),
+        body_name="RescheduleRequest",
+    ),
+    reason_required=True,
+)
+_deal(
+    "plan_close",
+    c.PlanClose,
+    c.plan_close,
+    Route(
+        "PUT",
+        "/deals/{deal_id}/forecast",
+        200,
+        ("forecast",),
+        "Close date, amount, forecast category (each change an event)",
+        "ForecastRequest",
+    ),
+)

@@ -1,0 +1,151 @@
+"""The deals service's commands: what each one says, and what it does to a deal.
+
+Each command is a message (``kernel.commands.Command``) with its validation; each handler
+is a plain function ``(deal, command)`` calling the deal's methods, which record the
+events. Where a command is offered and who may send it is declared in the catalog
+(``application/catalog.py``); nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from pydantic import Field
+
+from kernel.commands import Command, EventTime, MoneyModel, PlannedTime
+from services.deals.domain.deal import Deal
+
+# -- activities, blockers, questions ----------------------------------------------------------
+
+
+class LogActivity(Command):
+    """A rep's visit, call, meeting, email or message."""
+
+    deal_id: uuid.UUID
+    kind: str = Field(pattern="^(visit|call|meeting|email|im)$")
+    at: EventTime
+    summary: str = Field("", max_length=2000)
+    stakeholder_id: str = Field("", max_length=64)
+    duration_seconds: int = Field(0, ge=0, le=2**32 - 1)  # uint32 on the wire
+
+
+def log_activity(deal: Deal, c: LogActivity) -> None:
+    deal.log_activity(c.kind, c.at, c.summary, c.stakeholder_id, c.duration_seconds)
+
+
+class RecordCall(Command):
+    """A call as telephony recorded it: duration, the rep's share of talk, its call id."""
+
+    deal_id: uuid.UUID
+    at: EventTime
+    duration_seconds: int = Field(0, ge=0, le=2**32 - 1)
+    rep_talk_ratio: float = Field(ge=0, le=1)
+    call_id: str = Field(min_length=1, max_length=200)
+
+
+def record_call(deal: Deal, c: RecordCall) -> None:
+    deal.log_activity(
+        "call",
+        c.at,
+        duration_seconds=c.duration_seconds,
+        rep_talk_ratio=c.rep_talk_ratio,
+        source="telephony",
+        ref=f"call:{c.call_id}",
+    )
+
+
+class RaiseBlocker(Command):
+    deal_id: uuid.UUID
+    blocker_id: str = Field(min_length=1, max_length=64)
+    description: str = Field(min_length=1, max_length=1000)
+
+
+def raise_blocker(deal: Deal, c: RaiseBlocker) -> None:
+    deal.raise_blocker(c.blocker_id, c.description)
+
+
+class ResolveBlocker(Command):
+    deal_id: uuid.UUID
+    blocker_id: str = Field(min_length=1, max_length=64)
+    resolution: str = Field(min_length=1, max_length=1000)
+
+
+def resolve_blocker(deal: Deal, c: ResolveBlocker) -> None:
+    deal.resolve_blocker(c.blocker_id, c.resolution)
+
+
+class AskQuestion(Command):
+    """A customer question, and when it was asked."""
+
+    deal_id: uuid.UUID
+    question_id: str = Field(min_length=1, max_length=64)
+    text: str = Field(min_length=1, max_length=2000)
+    asked_at: EventTime
+
+
+def ask_question(deal: Deal, c: AskQuestion) -> None:
+    deal.ask_question(c.question_id, c.text, c.asked_at)
+
+
+class AnswerQuestion(Command):
+    deal_id: uuid.UUID
+    question_id: str = Field(min_length=1, max_length=64)
+    answered_at: EventTime
+
+
+def answer_question(deal: Deal, c: AnswerQuestion) -> None:
+    deal.answer_question(c.question_id, c.answered_at)
+
+
+# -- next steps and the forecast -----------------------------------------------------------
+
+
+class AgreeNextStep(Command):
+    deal_id: uuid.UUID
+    step_id: str = Field(min_length=1, max_length=64)
+    description: str = Field(min_length=1, max_length=500)
+    owner: str = Field(min_length=1, max_length=100)
+    due_at: PlannedTime
+
+
+def agree_next_step(deal: Deal, c: AgreeNextStep) -> None:
+    deal.agree_next_step(c.step_id, c.description, c.owner, c.due_at)
+
+
+class CompleteNextStep(Command):
+    deal_id: uuid.UUID
+    step_id: str = Field(min_length=1, max_length=64)
+
+
+def complete_next_step(deal: Deal, c: CompleteNextStep) -> None:
+    deal.complete_next_step(c.step_id)
+
+
+class RescheduleNextStep(Command):
+    deal_id: uuid.UUID
+    step_id: str = Field(min_length=1, max_length=64)
+    due_at: PlannedTime
+    reason: str = Field(min_length=1, max_length=500)
+
+
+def reschedule_next_step(deal: Deal, c: RescheduleNextStep) -> None:
+    deal.reschedule_next_step(c.step_id, c.due_at, c.reason)
+
+
+class PlanClose(Command):
+    """Close date, amount, forecast category (each change an event)."""
+
+    deal_id: uuid.UUID
+    close_date: date | None = None
+    amount: MoneyModel | None = None
+    forecast_category: str = Field("", description="pipeline, best_case or commit")
+
+
+def plan_close(deal: Deal, c: PlanClose) -> None:
+    if c.close_date is not None:
+        deal.plan_close(c.close_date)
+    if c.amount is not None:
+        deal.change_amount(c.amount.to_domain())
+    if c.forecast_category:
+        deal.categorise(c.forecast_category)

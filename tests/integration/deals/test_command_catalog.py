@@ -1,0 +1,137 @@
+"""Walks the deals command catalog: every command is offered (a route, or a system that
+sends it), documented with its answer and errors, idempotent, guarded by If-Match, and
+its events carry the caller's metadata. A command added to the catalog without an
+example here fails the walk."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kernel.settings import Settings
+from services.deals.application import DealsApplication
+from services.deals.application.catalog import DEALS
+from services.deals.domain.deal import Deal
+from services.deals.entrypoints.http import build_api
+from tests.integration.deals.test_processes_api import open_deal
+
+# In catalog order, each valid on the deal the previous ones left: (path values, body).
+EXAMPLES: dict[str, tuple[dict[str, str], dict[str, Any] | None]] = {
+    "log_activity": ({}, {"kind": "call", "at": "2026-11-20T10:00:00Z", "duration_seconds": 60}),
+    "raise_blocker": ({}, {"blocker_id": "b1", "description": "legal review"}),
+    "resolve_blocker": ({"blocker_id": "b1"}, {"resolution": "signed off"}),
+    "ask_question": (
+        {},
+        {"question_id": "q1", "text": "Which SLA?", "asked_at": "2026-11-20T10:00:00Z"},
+    ),
+    "answer_question": ({"question_id": "q1"}, {"answered_at": "2026-11-20T12:00:00Z"}),
+    "agree_next_step": (
+        {},
+        {"step_id": "s1", "description": "demo", "owner": "ann", "due_at": "2027-01-10T10:00:00Z"},
+    ),
+    "complete_next_step": ({"step_id": "s1"}, None),
+    "reschedule_next_step": (
+        {"step_id": "s2"},
+        {"due_at": "2027-01-12T10:00:00Z", "reason": "holiday"},
+    ),
+    "plan_close": ({}, {"close_date": "2027-02-01", "forecast_category": "commit"}),
+}
+# What only systems send (no route): its roles say who.
+SYSTEM_ROLES = {"telephony", "policy", "erp"}
+
+
+@pytest.fixture(scope="module")
+def deals() -> tuple[DealsApplication, TestClient]:
+    app = DealsApplication(Settings(data_dir=Path(tempfile.mkdtemp()), store="sqlite"))
+    return app, TestClient(build_api(app))
+
+
+def test_every_command_is_offered_and_has_an_example() -> None:
+    for spec in DEALS:
+        if spec.route is None:
+            assert spec.facts.roles and set(spec.facts.roles) <= SYSTEM_ROLES, spec.name
+        else:
+            assert spec.name in EXAMPLES, f"{spec.name}: add an example to this walk"
+
+
+def test_every_route_documents_its_answer_and_errors(
+    deals: tuple[DealsApplication, TestClient],
+) -> None:
+    _, http = deals
+    document = http.get("/openapi.json").json()
+    operations = {
+        op["operationId"]: (path, method, op)
+        for path, ops in document["paths"].items()
+        for method, op in ops.items()
+    }
+    for spec in DEALS:
+        if spec.route is None:
+            continue
+        path, method, op = operations[spec.name]
+        assert (path, method.upper()) == (spec.route.path, spec.route.method)
+        responses = op["responses"]
+        ok = responses[str(spec.route.status)]["content"]["application/json"]["schema"]
+        assert ok == {"$ref": "#/components/schemas/DealState"}, spec.name
+        for status in ("404", "409", "422"):
+            schema = responses[status]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (spec.name, status)
+        names = {p["name"] for p in op.get("parameters", [])}
+        assert {"Idempotency-Key", "If-Match"} <= names, spec.name
+
+
+def test_every_command_is_idempotent_guarded_and_stamped(
+    deals: tuple[DealsApplication, TestClient],
+) -> None:
+    app, http = deals
+    deal_id = open_deal(app)
+    # A second open step, for the reschedule example.
+    http.post(
+        f"/deals/{deal_id}/next-steps",
+        json={
+            "step_id": "s2",
+            "description": "pilot",
+            "owner": "ann",
+            "due_at": "2027-01-05T10:00:00Z",
+        },
+    ).raise_for_status()
+    for spec in DEALS:
+        if spec.route is None:
+            continue
+        values, body = EXAMPLES[spec.name]
+        url = spec.route.path.format(deal_id=deal_id, **values)
+        version = app.load(Deal, uuid.UUID(deal_id)).version
+        before = app.recorder.max_notification_id()
+
+        def send(**headers: str) -> Any:
+            return http.request(spec.route.method, url, json=body, headers=headers)  # type: ignore[union-attr]
+
+        stale = send(**{"If-Match": str(version - 1), "Idempotency-Key": f"stale-{spec.name}"})
+        assert stale.status_code == 409, (spec.name, stale.text)
+        assert app.recorder.max_notification_id() == before  # refused: nothing written
+
+        key, correlation = f"key-{spec.name}", str(uuid.uuid4())
+        headers = {
+            "If-Match": str(version),
+            "Idempotency-Key": key,
+            "X-Correlation-Id": correlation,
+            "X-Actor-Id": "ann",
+        }
+        first = send(**headers)
+        assert first.status_code == spec.route.status, (spec.name, first.text)
+        assert first.json()["version"] > version
+        written = app.recorder.max_notification_id()
+        again = send(**headers)
+        assert (again.status_code, again.json()) == (first.status_code, first.json()), spec.name
+        assert app.recorder.max_notification_id() == written  # the repeat wrote nothing
+
+        events = app.history(Deal, uuid.UUID(deal_id))[version + 1 :]
+        assert events, spec.name
+        for event in events:
+            meta = event.metadata  # type: ignore[attr-defined]
+            assert (meta["correlation_id"], meta["actor_id"]) == (correlation, "ann"), spec.name
+            assert meta["event_id"] and meta["occurred_at"]
