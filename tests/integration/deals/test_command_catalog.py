@@ -107,8 +107,10 @@ def test_every_command_is_idempotent_guarded_and_stamped(
         version = app.load(Deal, uuid.UUID(deal_id)).version
         before = app.recorder.max_notification_id()
 
-        def send(**headers: str) -> Any:
-            return http.request(spec.route.method, url, json=body, headers=headers)  # type: ignore[union-attr]
+        method = spec.route.method
+
+        def send(method: str = method, url: str = url, body: Any = body, **headers: str) -> Any:
+            return http.request(method, url, json=body, headers=headers)
 
         stale = send(**{"If-Match": str(version - 1), "Idempotency-Key": f"stale-{spec.name}"})
         assert stale.status_code == 409, (spec.name, stale.text)
