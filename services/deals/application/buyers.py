@@ -1,4 +1,5 @@
-"""MEDDIC, the decision map, contacts by phone, and account relationships."""
+"""Contacts by phone and account relationships; the stakeholder use case (MEDDIC and the
+decision map are commands of the catalog: ``domain/commands.py``)."""
 
 from __future__ import annotations
 
@@ -12,69 +13,24 @@ from kernel.phones import normalise_phone
 from kernel.store import Result, fingerprint_of
 from services.deals.application.process import ProcessUseCases
 from services.deals.application.views import deal_state
+from services.deals.domain import commands
 from services.deals.domain.contacts import ContactPhone
 from services.deals.domain.deal import Deal, DealStatus
 from services.deals.domain.relationship import AccountRelationship
 
 
+def add_stakeholder(
+    app: BuyerUseCases, c: commands.AddStakeholder, expected_version: int | None
+) -> tuple[list[Any], Result]:
+    """The stakeholder joins the deal's decision map; their phone number, if given, is
+    linked to the deal so that telephony can find it."""
+    deal = app.load(Deal, c.deal_id, expected_version)
+    commands.add_stakeholder(deal, c)
+    linked = app._link_phone(c.phone, c.deal_id) if c.phone else []
+    return [deal, *linked], deal_state(deal)
+
+
 class BuyerUseCases(ProcessUseCases):
-    def update_meddic(
-        self,
-        deal_id: uuid.UUID,
-        values: dict[str, str],
-        *,
-        idempotency_key: str | None = None,
-        expected_version: int | None = None,
-    ) -> Result:
-        return self.update(
-            "update_meddic",
-            Deal,
-            deal_id,
-            lambda deal: deal.update_meddic(values),
-            deal_state,
-            idempotency_key=idempotency_key,
-            expected_version=expected_version,
-            request=[values],
-        )
-
-    def add_stakeholder(
-        self,
-        deal_id: uuid.UUID,
-        *,
-        stakeholder_id: str,
-        name: str,
-        level: str,
-        department: str,
-        role: str,
-        attitude: str,
-        phone: str = "",
-        idempotency_key: str | None = None,
-        expected_version: int | None = None,
-    ) -> Result:
-        def decide() -> tuple[list[Any], Result]:
-            deal = self.load(Deal, deal_id, expected_version)
-            deal.add_stakeholder(stakeholder_id, name, level, department, role, attitude, phone)
-            linked = self._link_phone(phone, deal_id) if phone else []
-            return [deal, *linked], deal_state(deal)
-
-        return self.execute(
-            "add_stakeholder",
-            decide,
-            idempotency_key=idempotency_key,
-            retries=2 if expected_version is None else 0,
-            fingerprint=fingerprint_of(
-                "add_stakeholder",
-                deal_id,
-                stakeholder_id,
-                name,
-                level,
-                department,
-                role,
-                attitude,
-                phone,
-            ),
-        )
-
     def _link_phone(self, phone: str, deal_id: uuid.UUID) -> list[ContactPhone]:
         number = normalise_phone(phone)
         try:
@@ -98,50 +54,6 @@ class BuyerUseCases(ProcessUseCases):
                 "the message must name the deal"
             )
         return open_deals[0]
-
-    def change_stakeholder(
-        self,
-        deal_id: uuid.UUID,
-        stakeholder_id: str,
-        *,
-        role: str = "",
-        attitude: str = "",
-        note: str = "",
-        idempotency_key: str | None = None,
-        expected_version: int | None = None,
-    ) -> Result:
-        return self.update(
-            "change_stakeholder",
-            Deal,
-            deal_id,
-            lambda deal: deal.change_stakeholder(
-                stakeholder_id, role=role, attitude=attitude, note=note
-            ),
-            deal_state,
-            idempotency_key=idempotency_key,
-            expected_version=expected_version,
-            request=[stakeholder_id, role, attitude, note],
-        )
-
-    def record_contact(
-        self,
-        deal_id: uuid.UUID,
-        stakeholder_id: str,
-        channel: str,
-        *,
-        idempotency_key: str | None = None,
-        expected_version: int | None = None,
-    ) -> Result:
-        return self.update(
-            "record_contact",
-            Deal,
-            deal_id,
-            lambda deal: deal.record_contact(stakeholder_id, channel),
-            deal_state,
-            idempotency_key=idempotency_key,
-            expected_version=expected_version,
-            request=[stakeholder_id, channel],
-        )
 
     def assess_relationship(
         self,

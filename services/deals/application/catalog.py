@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kernel.commands import Catalog, Command, Facts, Route
+from services.deals.application.buyers import add_stakeholder
 from services.deals.application.views import DealState, deal_state
 from services.deals.domain import commands as c
 from services.deals.domain.deal import Deal
@@ -142,5 +143,60 @@ _deal(
         ("forecast",),
         "Close date, amount, forecast category (each change an event)",
         "ForecastRequest",
+    ),
+)
+
+# Qualification and the decision map
+_deal(
+    "update_meddic",
+    c.UpdateMeddic,
+    c.update_meddic,
+    Route(
+        "PUT",
+        "/deals/{deal_id}/meddic",
+        200,
+        ("qualification",),
+        "Set MEDDIC elements (only those sent change)",
+        "MeddicRequest",
+    ),
+)
+DEALS.command(
+    "add_stakeholder",
+    c.AddStakeholder,
+    Deal,
+    "deal_id",
+    use_case=add_stakeholder,  # type: ignore[arg-type]
+    route=Route(
+        "POST",
+        "/deals/{deal_id}/stakeholders",
+        201,
+        ("decision map",),
+        body_name="StakeholderRequest",
+    ),
+    facts=Facts(roles=REPS),
+)
+_deal(
+    "change_stakeholder",
+    c.ChangeStakeholder,
+    c.change_stakeholder,
+    Route(
+        "PATCH",
+        "/deals/{deal_id}/stakeholders/{stakeholder_id}",
+        200,
+        ("decision map",),
+        "A stakeholder's role or attitude changed",
+        "StakeholderChange",
+    ),
+)
+_deal(
+    "record_contact",
+    c.RecordContact,
+    c.record_contact,
+    Route(
+        "POST",
+        "/deals/{deal_id}/stakeholders/{stakeholder_id}/contacts",
+        200,
+        ("decision map",),
+        body_name="ContactRequest",
     ),
 )

@@ -149,3 +149,66 @@ def plan_close(deal: Deal, c: PlanClose) -> None:
         deal.change_amount(c.amount.to_domain())
     if c.forecast_category:
         deal.categorise(c.forecast_category)
+
+
+# -- qualification and the decision map ------------------------------------------------------
+
+
+class UpdateMeddic(Command):
+    """Set MEDDIC elements (only those sent change)."""
+
+    deal_id: uuid.UUID
+    metrics: str | None = Field(None, max_length=10_000)
+    economic_buyer: str | None = Field(None, max_length=10_000)
+    decision_criteria: str | None = Field(None, max_length=10_000)
+    decision_process: str | None = Field(None, max_length=10_000)
+    identified_pain: str | None = Field(None, max_length=10_000)
+    champion: str | None = Field(None, max_length=10_000)
+
+
+def update_meddic(deal: Deal, c: UpdateMeddic) -> None:
+    sent = c.model_dump(exclude={"deal_id"}, exclude_none=True)
+    deal.update_meddic(sent)
+
+
+class AddStakeholder(Command):
+    deal_id: uuid.UUID
+    stakeholder_id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    level: str = Field(
+        max_length=40, examples=["vp"], description="staff, manager, director, vp, c_level"
+    )
+    department: str = Field("", max_length=100)
+    role: str = Field(max_length=40, examples=["power_sponsor"])
+    attitude: str = Field("neutral", max_length=40, examples=["neutral"])
+    phone: str = Field("", max_length=40, description="lets telephony find the deal")
+
+
+def add_stakeholder(deal: Deal, c: AddStakeholder) -> None:
+    deal.add_stakeholder(
+        c.stakeholder_id, c.name, c.level, c.department, c.role, c.attitude, c.phone
+    )
+
+
+class ChangeStakeholder(Command):
+    """A stakeholder's role or attitude changed."""
+
+    deal_id: uuid.UUID
+    stakeholder_id: str = Field(min_length=1, max_length=64)
+    role: str = Field("", max_length=40)
+    attitude: str = Field("", max_length=40)
+    note: str = Field("", max_length=500)
+
+
+def change_stakeholder(deal: Deal, c: ChangeStakeholder) -> None:
+    deal.change_stakeholder(c.stakeholder_id, role=c.role, attitude=c.attitude, note=c.note)
+
+
+class RecordContact(Command):
+    deal_id: uuid.UUID
+    stakeholder_id: str = Field(min_length=1, max_length=64)
+    channel: str = Field(pattern="^(visit|call|meeting|email|im)$")
+
+
+def record_contact(deal: Deal, c: RecordContact) -> None:
+    deal.record_contact(c.stakeholder_id, c.channel)

@@ -40,6 +40,19 @@ EXAMPLES: dict[str, tuple[dict[str, str], dict[str, Any] | None]] = {
         {"due_at": "2027-01-12T10:00:00Z", "reason": "holiday"},
     ),
     "plan_close": ({}, {"close_date": "2027-02-01", "forecast_category": "commit"}),
+    "update_meddic": ({}, {"metrics": "downtime -30%", "champion": "plant manager"}),
+    "add_stakeholder": (
+        {},
+        {
+            "stakeholder_id": "p1",
+            "name": "Ada Park",
+            "level": "vp",
+            "role": "economic_buyer",
+            "phone": "+49 30 1234567",
+        },
+    ),
+    "change_stakeholder": ({"stakeholder_id": "p1"}, {"attitude": "supporter"}),
+    "record_contact": ({"stakeholder_id": "p1"}, {"channel": "visit"}),
 }
 # What only systems send (no route): its roles say who.
 SYSTEM_ROLES = {"telephony", "policy", "erp"}

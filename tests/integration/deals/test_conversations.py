@@ -15,6 +15,7 @@ from kernel.kafka import ensure_topics
 from kernel.settings import Settings
 from kernel.topics import ALL_TOPICS, TELEPHONY_INBOUND
 from services.deals.application import DealsApplication
+from services.deals.domain.commands import AddStakeholder
 from services.deals.domain.deal import Deal
 from services.deals.domain.qualification import Qualification
 from services.deals.entrypoints.policies import attach_conversation_to_deal
@@ -48,15 +49,17 @@ async def test_calls_and_key_events_attach_to_deals_and_the_rest_is_dead_lettere
             )["deal_id"]
         )
     )
-    app.add_stakeholder(
-        deal_id,
-        stakeholder_id="coo",
-        name="COO",
-        level="c_level",
-        department="Ops",
-        role="economic_buyer",
-        attitude="neutral",
-        phone=phone,
+    app.dispatch(
+        AddStakeholder(
+            deal_id=deal_id,
+            stakeholder_id="coo",
+            name="COO",
+            level="c_level",
+            department="Ops",
+            role="economic_buyer",
+            attitude="neutral",
+            phone=phone,
+        )
     )
     key = run.encode()
 
