@@ -9,6 +9,7 @@ from typing import Any
 
 from kernel.commands import Catalog, Command, Facts, Route
 from services.deals.application.buyers import add_stakeholder
+from services.deals.application.process import migrate_deal
 from services.deals.application.views import DealState, deal_state
 from services.deals.domain import commands as c
 from services.deals.domain.deal import Deal
@@ -198,5 +199,82 @@ _deal(
         200,
         ("decision map",),
         body_name="ContactRequest",
+    ),
+)
+
+# The sales process and closing
+_deal(
+    "advance_deal",
+    c.AdvanceDeal,
+    c.advance_deal,
+    Route("POST", "/deals/{deal_id}/advance", body_name="AdvanceRequest"),
+)
+_deal(
+    "move_deal_back",
+    c.MoveDealBack,
+    c.move_deal_back,
+    Route(
+        "POST",
+        "/deals/{deal_id}/move-back",
+        summary="Move the deal to an earlier stage, saying why",
+        body_name="MoveBackRequest",
+    ),
+    reason_required=True,
+)
+_deal(
+    "complete_action",
+    c.CompleteAction,
+    c.complete_action,
+    Route(
+        "POST",
+        "/deals/{deal_id}/actions",
+        summary="A standard action (exit criterion) of the deal's process is done",
+        body_name="ActionRequest",
+    ),
+)
+_deal(
+    "record_key_event",
+    c.RecordKeyEvent,
+    c.record_key_event,
+    Route(
+        "POST",
+        "/deals/{deal_id}/key-events",
+        summary="Record a key event of the sales conversation",
+        body_name="KeyEventRequest",
+    ),
+    roles=(*REPS, "telephony"),
+    external_id=True,
+)
+DEALS.command(
+    "migrate_deal",
+    c.MigrateDeal,
+    Deal,
+    "deal_id",
+    use_case=migrate_deal,  # type: ignore[arg-type]
+    route=Route(
+        "POST",
+        "/deals/{deal_id}/migrate",
+        summary="Move the deal onto the current version of a process",
+        body_name="MigrateRequest",
+    ),
+    facts=Facts(roles=("manager",)),
+)
+_deal("win_deal", c.WinDeal, c.win_deal, Route("POST", "/deals/{deal_id}/win"))
+_deal(
+    "lose_deal",
+    c.LoseDeal,
+    c.lose_deal,
+    Route("POST", "/deals/{deal_id}/lose", body_name="LoseRequest"),
+    reason_required=True,
+)
+_deal(
+    "close_without_decision",
+    c.CloseWithoutDecision,
+    c.close_without_decision,
+    Route(
+        "POST",
+        "/deals/{deal_id}/no-decision",
+        summary="Close the deal: the customer decided nothing",
+        body_name="NoDecisionRequest",
     ),
 )

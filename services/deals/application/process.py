@@ -1,4 +1,5 @@
-"""Opening (behind the qualification gate), the sales process, and closing."""
+"""Opening (behind the qualification gate) and process versions; migrating a deal (the
+stage, action, key-event and closing commands are the catalog's: ``domain/commands.py``)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,19 @@ from kernel.errors import InvalidCommand, RuleViolation
 from kernel.store import Result, fingerprint_of
 from services.deals.application.base import DealsBase
 from services.deals.application.views import deal_state
+from services.deals.domain import commands
 from services.deals.domain.deal import Deal
 from services.deals.domain.pipeline import Pipeline
 from services.deals.domain.qualification import Qualification
+
+
+def migrate_deal(
+    app: ProcessUseCases, c: commands.MigrateDeal, expected_version: int | None
+) -> tuple[list[Deal], Result]:
+    """Move a deal onto the current version of its process (or another process)."""
+    deal = app.load(Deal, c.deal_id, expected_version)
+    deal.migrate_to(app.process(c.process_id or deal.pipeline_definition.id))
+    return [deal], deal_state(deal)
 
 
 class ProcessUseCases(DealsBase):
@@ -51,169 +62,6 @@ class ProcessUseCases(DealsBase):
             fingerprint=fingerprint_of(
                 "open", lead_id, name, str(amount), owner_id, company, process_id, qualification
             ),
-        )
-
-    def complete_action(
-        self,
-        deal_id: uuid.UUID,
-        action: str,
-        note: str = "",
-        *,
-        idempotency_key: str | None = None,
-        expected_version: int | None = None,
-    ) -> Result:
-        return self.update(
-            "complete_action",
-            Deal,
-            deal_id,
-            lambda deal: deal.complete_action(action, note),
-            deal_state,
-            idempotency_key=idempotency_key,
-            expected_version=expected_version,
-            request=[action, note],
-        )
-
-    def record_key_event(
-        self,
-        deal_id: uuid.UUID,
-        kind: str,
-        source: str,
-        ref: str = "",
-        *,
-        idempotency_key: str | None = None,
-        expected_version: int | None = None,
-    ) -> Result:
-        return self.update(
-            "record_key_event",
-            Deal,
-            deal_id,
-            lambda deal: deal.record_key_event(kind, source, ref),
-            deal_state,
-            idempotency_key=idempotency_key,
-            expected_version=expected_version,
-            request=[kind, source, ref],
-        )
-
-    def advance_deal(
-        self,
-        deal_id: uuid.UUID,
-        stage: str,
-        *,
-        override_by: str = "",
-        override_reason: str = "",
-        idempotency_key: str | None = None,
-        expected_version: int | None = None,
-    ) -> Result:
-        return self.update(
-            "advance_deal",
-            Deal,
-            deal_id,
-            lambda deal: deal.advance_to(stage, override_by, override_reason),
-            deal_state,
-            idempotency_key=idempotency_key,
-            expected_version=expected_version,
-            request=[stage, override_by, override_reason],
-        )
-
-    def move_deal_back(
-        self,
-        deal_id: uuid.UUID,
-        stage: str,
-        reason: str,
-        *,
-        idempotency_key: str | None = None,
-        expected_version: int | None = None,
-    ) -> Result:
-        return self.update(
-            "move_deal_back",
-            Deal,
-            deal_id,
-            lambda deal: deal.move_back_to(stage, reason),
-            deal_state,
-            idempotency_key=idempotency_key,
-            expected_version=expected_version,
-            request=[stage, reason],
-        )
-
-    def migrate_deal(
-        self,
-        deal_id: uuid.UUID,
-        process_id: str = "",
-        *,
-        idempotency_key: str | None = None,
-        expected_version: int | None = None,
-    ) -> Result:
-        """Move a deal onto the current version of its process (or another process)."""
-
-        def change(deal: Deal) -> None:
-            deal.migrate_to(self.process(process_id or deal.pipeline_definition.id))
-
-        return self.update(
-            "migrate_deal",
-            Deal,
-            deal_id,
-            change,
-            deal_state,
-            idempotency_key=idempotency_key,
-            expected_version=expected_version,
-            request=[process_id],
-        )
-
-    def win_deal(
-        self,
-        deal_id: uuid.UUID,
-        *,
-        idempotency_key: str | None = None,
-        expected_version: int | None = None,
-    ) -> Result:
-        return self.update(
-            "win_deal",
-            Deal,
-            deal_id,
-            lambda deal: deal.win(),
-            deal_state,
-            idempotency_key=idempotency_key,
-            expected_version=expected_version,
-        )
-
-    def lose_deal(
-        self,
-        deal_id: uuid.UUID,
-        *,
-        reason: str,
-        competitor: str = "",
-        note: str = "",
-        idempotency_key: str | None = None,
-        expected_version: int | None = None,
-    ) -> Result:
-        return self.update(
-            "lose_deal",
-            Deal,
-            deal_id,
-            lambda deal: deal.lose(reason, competitor, note),
-            deal_state,
-            idempotency_key=idempotency_key,
-            expected_version=expected_version,
-            request=[reason, competitor, note],
-        )
-
-    def close_without_decision(
-        self,
-        deal_id: uuid.UUID,
-        note: str,
-        *,
-        idempotency_key: str | None = None,
-        expected_version: int | None = None,
-    ) -> Result:
-        return self.update(
-            "close_without_decision",
-            Deal,
-            deal_id,
-            lambda deal: deal.close_without_decision(note),
-            deal_state,
-            idempotency_key=idempotency_key,
-            expected_version=expected_version,
-            request=[note],
         )
 
     def get_deal(self, deal_id: uuid.UUID) -> Deal:

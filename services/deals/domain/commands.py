@@ -11,10 +11,10 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from kernel.commands import Command, EventTime, MoneyModel, PlannedTime
-from services.deals.domain.deal import Deal
+from services.deals.domain.deal import Deal, LossReason
 
 # -- activities, blockers, questions ----------------------------------------------------------
 
@@ -212,3 +212,102 @@ class RecordContact(Command):
 
 def record_contact(deal: Deal, c: RecordContact) -> None:
     deal.record_contact(c.stakeholder_id, c.channel)
+
+
+# -- the sales process and closing ----------------------------------------------------------
+
+
+class Override(BaseModel):
+    by: str = Field(min_length=1, max_length=100, description="the manager who overrides")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class AdvanceDeal(Command):
+    deal_id: uuid.UUID
+    stage: str = Field(min_length=1, max_length=40, examples=["product_understanding"])
+    override: Override | None = Field(
+        None, description="advance without the exit criteria (recorded with who and why)"
+    )
+
+
+def advance_deal(deal: Deal, c: AdvanceDeal) -> None:
+    override = c.override
+    deal.advance_to(c.stage, override.by if override else "", override.reason if override else "")
+
+
+class MoveDealBack(Command):
+    """Move the deal to an earlier stage, saying why."""
+
+    deal_id: uuid.UUID
+    stage: str = Field(min_length=1, max_length=40)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+def move_deal_back(deal: Deal, c: MoveDealBack) -> None:
+    deal.move_back_to(c.stage, c.reason)
+
+
+class CompleteAction(Command):
+    """A standard action (exit criterion) of the deal's process is done."""
+
+    deal_id: uuid.UUID
+    action: str = Field(min_length=1, max_length=60, examples=["need_confirmed"])
+    note: str = Field("", max_length=2000)
+
+
+def complete_action(deal: Deal, c: CompleteAction) -> None:
+    deal.complete_action(c.action, c.note)
+
+
+class RecordKeyEvent(Command):
+    """Record a key event of the sales conversation."""
+
+    deal_id: uuid.UUID
+    kind: str = Field(min_length=1, max_length=40, examples=["customer_approval"])
+    source: str = Field("rep", max_length=40)
+    ref: str = Field("", max_length=200)
+
+
+def record_key_event(deal: Deal, c: RecordKeyEvent) -> None:
+    deal.record_key_event(c.kind, c.source, c.ref)
+
+
+class MigrateDeal(Command):
+    """Move the deal onto the current version of a process."""
+
+    deal_id: uuid.UUID
+    process_id: str = Field(
+        "",
+        max_length=64,
+        description="another process; empty: the current version of the deal's own",
+    )
+
+
+class WinDeal(Command):
+    deal_id: uuid.UUID
+
+
+def win_deal(deal: Deal, c: WinDeal) -> None:
+    deal.win()
+
+
+class LoseDeal(Command):
+    deal_id: uuid.UUID
+    reason: LossReason
+    competitor: str = Field("", max_length=200)
+    note: str = Field("", max_length=2000)
+
+
+def lose_deal(deal: Deal, c: LoseDeal) -> None:
+    deal.lose(c.reason.value, c.competitor, c.note)
+
+
+class CloseWithoutDecision(Command):
+    """Close the deal: the customer decided nothing."""
+
+    deal_id: uuid.UUID
+    note: str = Field("", max_length=2000)
+
+
+def close_without_decision(deal: Deal, c: CloseWithoutDecision) -> None:
+    deal.close_without_decision(c.note)

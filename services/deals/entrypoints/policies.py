@@ -17,7 +17,7 @@ from kernel.settings import Settings
 from kernel.telephony import decode_telephony_record
 from kernel.topics import LEADS, TELEPHONY_INBOUND
 from services.deals.application import DealsApplication
-from services.deals.domain.commands import RecordCall
+from services.deals.domain.commands import RecordCall, RecordKeyEvent
 from services.deals.domain.qualification import Qualification
 
 
@@ -63,13 +63,14 @@ def attach_conversation_to_deal(app: DealsApplication, settings: Settings) -> Po
                 )
                 app.dispatch(call, idempotency_key=idempotency_key)
             elif isinstance(body, telephony_pb2.KeyEventDetected):
-                app.record_key_event(
-                    _deal_of(app, body.deal_id, body.contact_number),
-                    body.kind,
-                    "conversation_intelligence",
-                    f"detection:{body.detection_id}",
-                    idempotency_key=idempotency_key,
+                detected = build(
+                    RecordKeyEvent,
+                    deal_id=_deal_of(app, body.deal_id, body.contact_number),
+                    kind=body.kind,
+                    source="conversation_intelligence",
+                    ref=f"detection:{body.detection_id}",
                 )
+                app.dispatch(detected, idempotency_key=idempotency_key)
 
     return PolicyConsumer(
         "deals.attach-conversation-to-deal",

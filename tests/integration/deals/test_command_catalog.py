@@ -53,7 +53,20 @@ EXAMPLES: dict[str, tuple[dict[str, str], dict[str, Any] | None]] = {
     ),
     "change_stakeholder": ({"stakeholder_id": "p1"}, {"attitude": "supporter"}),
     "record_contact": ({"stakeholder_id": "p1"}, {"channel": "visit"}),
+    "complete_action": ({}, {"action": "need_confirmed"}),
+    "record_key_event": ({}, {"kind": "customer_approval"}),
+    "advance_deal": (
+        {},
+        {"stage": "quote", "override": {"by": "kim", "reason": "customer pushed the timeline"}},
+    ),
+    "move_deal_back": ({}, {"stage": "product_understanding", "reason": "champion left"}),
+    "migrate_deal": ({}, {"process_id": "solution-sale"}),
+    "win_deal": ({}, None),
+    "lose_deal": ({}, {"reason": "competitor", "competitor": "Rival GmbH"}),
+    "close_without_decision": ({}, {"note": "budget frozen"}),
 }
+# Commands that close the deal: each gets a deal of its own.
+CLOSING = {"win_deal", "lose_deal", "close_without_decision"}
 # What only systems send (no route): its roles say who.
 SYSTEM_ROLES = {"telephony", "policy", "erp"}
 
@@ -116,8 +129,9 @@ def test_every_command_is_idempotent_guarded_and_stamped(
         if spec.route is None:
             continue
         values, body = EXAMPLES[spec.name]
-        url = spec.route.path.format(deal_id=deal_id, **values)
-        version = app.load(Deal, uuid.UUID(deal_id)).version
+        target = open_deal(app) if spec.name in CLOSING else deal_id
+        url = spec.route.path.format(deal_id=target, **values)
+        version = app.load(Deal, uuid.UUID(target)).version
         before = app.recorder.max_notification_id()
 
         method = spec.route.method
@@ -125,7 +139,7 @@ def test_every_command_is_idempotent_guarded_and_stamped(
         def send(method: str = method, url: str = url, body: Any = body, **headers: str) -> Any:
             return http.request(method, url, json=body, headers=headers)
 
-        stale = send(**{"If-Match": str(version - 1), "Idempotency-Key": f"stale-{spec.name}"})
+        stale = send(**{"If-Match": str(version + 7), "Idempotency-Key": f"stale-{spec.name}"})
         assert stale.status_code == 409, (spec.name, stale.text)
         assert app.recorder.max_notification_id() == before  # refused: nothing written
 
@@ -144,7 +158,7 @@ def test_every_command_is_idempotent_guarded_and_stamped(
         assert (again.status_code, again.json()) == (first.status_code, first.json()), spec.name
         assert app.recorder.max_notification_id() == written  # the repeat wrote nothing
 
-        events = app.history(Deal, uuid.UUID(deal_id))[version + 1 :]
+        events = app.history(Deal, uuid.UUID(target))[version + 1 :]
         assert events, spec.name
         for event in events:
             meta = event.metadata  # type: ignore[attr-defined]

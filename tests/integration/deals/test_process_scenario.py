@@ -13,6 +13,16 @@ from kernel.domain import Money
 from kernel.errors import RuleViolation
 from kernel.settings import Settings
 from services.deals.application import DealsApplication
+from services.deals.domain.commands import (
+    AdvanceDeal,
+    CloseWithoutDecision,
+    CompleteAction,
+    LoseDeal,
+    MoveDealBack,
+    Override,
+    RecordKeyEvent,
+    WinDeal,
+)
 from services.deals.domain.deal import Deal
 from services.deals.domain.qualification import Qualification
 
@@ -42,34 +52,41 @@ def run_deal(app: DealsApplication, rng: random.Random, process_id: str) -> uuid
         stage = stages[position]
         for action in stage.exit_criteria:
             if rng.random() < 0.9:
-                app.complete_action(deal_id, action)
+                app.dispatch(CompleteAction(deal_id=deal_id, action=action))
         for kind in stage.required_key_events:
             if rng.random() < 0.8:
-                app.record_key_event(deal_id, kind, "conversation_intelligence")
+                app.dispatch(
+                    RecordKeyEvent(deal_id=deal_id, kind=kind, source="conversation_intelligence")
+                )
         target = stages[position + 1].name
         try:
-            app.advance_deal(deal_id, target)
+            app.dispatch(AdvanceDeal(deal_id=deal_id, stage=target))
         except RuleViolation:
             if rng.random() < 0.5:
-                app.advance_deal(
-                    deal_id,
-                    target,
-                    override_by="manager-kim",
-                    override_reason="customer pushed the timeline",
+                app.dispatch(
+                    AdvanceDeal(
+                        deal_id=deal_id,
+                        stage=target,
+                        override=Override(by="manager-kim", reason="customer pushed the timeline"),
+                    )
                 )
             else:
                 break
         position += 1
         if position > 1 and rng.random() < 0.1:
-            app.move_deal_back(deal_id, stages[position - 1].name, "champion left")
+            app.dispatch(
+                MoveDealBack(
+                    deal_id=deal_id, stage=stages[position - 1].name, reason="champion left"
+                )
+            )
             position -= 1
     roll = rng.random()
     if roll < 0.4:
-        app.win_deal(deal_id)
+        app.dispatch(WinDeal(deal_id=deal_id))
     elif roll < 0.7:
-        app.lose_deal(deal_id, reason="competitor", competitor="Rival GmbH")
+        app.dispatch(LoseDeal(deal_id=deal_id, reason="competitor", competitor="Rival GmbH"))
     elif roll < 0.8:
-        app.close_without_decision(deal_id, "budget frozen")
+        app.dispatch(CloseWithoutDecision(deal_id=deal_id, note="budget frozen"))
     return deal_id
 
 
