@@ -115,7 +115,7 @@ class CommandSpec:
     name: str
     message: type[Command]
     aggregate: type[Any]
-    target: str  # the field holding the id of the aggregate it changes
+    target: str  # the field holding the id of the aggregate it changes ("": a use case finds it)
     answer: Callable[[Any], Result]
     handler: Callable[[Any, Any], object] | None = None
     use_case: UseCase | None = None
@@ -132,7 +132,9 @@ class CommandSpec:
     def __post_init__(self) -> None:
         if (self.handler is None) == (self.use_case is None):
             raise TypeError(f"{self.name}: give a handler or a use case, not both or neither")
-        if self.target not in self.message.model_fields:
+        if self.handler is not None and not self.target:
+            raise TypeError(f"{self.name}: a handler needs the field naming its aggregate")
+        if self.target and self.target not in self.message.model_fields:
             raise TypeError(f"{self.name}: {self.message.__name__} has no field {self.target}")
         if self.route is not None:
             missing = set(self.route.path_fields) - set(self.message.model_fields)

@@ -8,9 +8,9 @@ from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 
-from kernel.errors import InvalidCommand, NotFound
+from kernel.errors import ConcurrencyConflict, InvalidCommand, NotFound
 from kernel.phones import normalise_phone
-from kernel.store import Result, fingerprint_of
+from kernel.store import Result
 from services.deals.application.process import ProcessUseCases
 from services.deals.application.views import deal_state
 from services.deals.domain import commands
@@ -28,6 +28,25 @@ def add_stakeholder(
     commands.add_stakeholder(deal, c)
     linked = app._link_phone(c.phone, c.deal_id) if c.phone else []
     return [deal, *linked], deal_state(deal)
+
+
+def assess_relationship(
+    app: BuyerUseCases, c: commands.AssessRelationship, expected_version: int | None
+) -> tuple[list[AccountRelationship], Result]:
+    """Relationship level and customer quadrant of an account (created on first use)."""
+    try:
+        held: AccountRelationship = app.repository.get(AccountRelationship.create_id(c.account))
+    except AggregateNotFoundError:
+        if not c.account.strip():
+            raise InvalidCommand("name the account") from None
+        held = AccountRelationship(account=c.account)
+    if expected_version is not None and held.version != expected_version:
+        raise ConcurrencyConflict(
+            f"the relationship with {c.account} is at version {held.version}, "
+            f"not {expected_version}"
+        )
+    held.assess(c.level, c.relationship, c.potential)
+    return [held], held.view()
 
 
 class BuyerUseCases(ProcessUseCases):
@@ -54,37 +73,6 @@ class BuyerUseCases(ProcessUseCases):
                 "the message must name the deal"
             )
         return open_deals[0]
-
-    def assess_relationship(
-        self,
-        account: str,
-        *,
-        level: str = "",
-        relationship: str = "",
-        potential: str = "",
-        idempotency_key: str | None = None,
-    ) -> Result:
-        """Relationship level and customer quadrant of an account (created on first use)."""
-
-        def decide() -> tuple[list[AccountRelationship], Result]:
-            try:
-                held: AccountRelationship = self.repository.get(
-                    AccountRelationship.create_id(account)
-                )
-            except AggregateNotFoundError:
-                if not account.strip():
-                    raise InvalidCommand("name the account") from None
-                held = AccountRelationship(account=account)
-            held.assess(level, relationship, potential)
-            return [held], held.view()
-
-        return self.execute(
-            "assess_relationship",
-            decide,
-            idempotency_key=idempotency_key,
-            retries=2,
-            fingerprint=fingerprint_of("relationship", account, level, relationship, potential),
-        )
 
     def relationship_of(self, account: str) -> dict[str, str]:
         return self.load(AccountRelationship, AccountRelationship.create_id(account)).view()

@@ -8,11 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 from kernel.commands import Catalog, Command, Facts, Route
-from services.deals.application.buyers import add_stakeholder
+from kernel.rule_commands import publish_rules_command
+from services.deals.application.buyers import add_stakeholder, assess_relationship
 from services.deals.application.process import migrate_deal
-from services.deals.application.views import DealState, deal_state
+from services.deals.application.views import DealState, RelationshipView, deal_state
 from services.deals.domain import commands as c
 from services.deals.domain.deal import Deal
+from services.deals.domain.relationship import AccountRelationship
 
 DEALS = Catalog("deals", answer=deal_state, response_model=DealState)
 REPS = ("rep", "manager")
@@ -277,4 +279,33 @@ _deal(
         summary="Close the deal: the customer decided nothing",
         body_name="NoDecisionRequest",
     ),
+)
+
+# Accounts and the sales processes
+DEALS.command(
+    "assess_relationship",
+    c.AssessRelationship,
+    AccountRelationship,
+    "",
+    use_case=assess_relationship,  # type: ignore[arg-type]
+    route=Route(
+        "PUT",
+        "/relationships/{account}",
+        200,
+        ("accounts",),
+        "Relationship level and customer quadrant (relationship x potential)",
+        "RelationshipRequest",
+    ),
+    facts=Facts(roles=REPS),
+    answer=lambda held: held.view(),
+    response_model=RelationshipView,
+    retries=2,
+)
+publish_rules_command(
+    DEALS,
+    "processes",
+    lambda app: app.processes,
+    "/rules/processes",
+    ("processes",),
+    "Publish a new version of the processes (open deals keep theirs)",
 )

@@ -28,6 +28,14 @@ class DealState(BaseModel):
     version: int
 
 
+class RelationshipView(BaseModel):
+    account: str
+    level: str
+    relationship: str
+    potential: str
+    strategy: str
+
+
 def deal_state(deal: Deal) -> dict[str, Any]:
     process = deal.pipeline_definition
     return {

@@ -311,3 +311,20 @@ class CloseWithoutDecision(Command):
 
 def close_without_decision(deal: Deal, c: CloseWithoutDecision) -> None:
     deal.close_without_decision(c.note)
+
+
+# -- accounts ----------------------------------------------------------------------------------
+
+
+class AssessRelationship(Command):
+    """Relationship level and customer quadrant (relationship x potential)."""
+
+    account: str = Field(min_length=1, max_length=200)
+    level: str = Field(
+        "",
+        max_length=40,
+        description="vendor, preferred_vendor, solution_consultant, "
+        "strategic_contributor, trusted_partner",
+    )
+    relationship: str = Field("", max_length=10, description="good or bad")
+    potential: str = Field("", max_length=10, description="big or small")
