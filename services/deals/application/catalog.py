@@ -10,7 +10,7 @@ from typing import Any
 from kernel.commands import Catalog, Command, Facts, Route
 from kernel.rule_commands import publish_rules_command
 from services.deals.application.buyers import add_stakeholder, assess_relationship
-from services.deals.application.process import migrate_deal
+from services.deals.application.process import migrate_deal, open_deal
 from services.deals.application.views import DealState, RelationshipView, deal_state
 from services.deals.domain import commands as c
 from services.deals.domain.deal import Deal
@@ -308,4 +308,15 @@ publish_rules_command(
     "/rules/processes",
     ("processes",),
     "Publish a new version of the processes (open deals keep theirs)",
+)
+
+# Opening: only the lead-converted policy opens deals
+DEALS.command(
+    "open_deal",
+    c.OpenDealForLead,
+    Deal,
+    "",
+    use_case=open_deal,  # type: ignore[arg-type]
+    facts=Facts(roles=("policy",)),
+    retries=0,
 )

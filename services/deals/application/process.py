@@ -5,15 +5,33 @@ from __future__ import annotations
 
 import uuid
 
+from kernel.commands import build
 from kernel.domain import Money
 from kernel.errors import InvalidCommand, RuleViolation
-from kernel.store import Result, fingerprint_of
+from kernel.store import Result
 from services.deals.application.base import DealsBase
 from services.deals.application.views import deal_state
 from services.deals.domain import commands
 from services.deals.domain.deal import Deal
 from services.deals.domain.pipeline import Pipeline
 from services.deals.domain.qualification import Qualification
+
+
+def open_deal(
+    app: ProcessUseCases, c: commands.OpenDealForLead, expected_version: int | None
+) -> tuple[list[Deal], Result]:
+    if app.exists(Deal.create_id(c.lead_id)):
+        raise RuleViolation(f"lead {c.lead_id} already has a deal")
+    deal = Deal.open(
+        c.lead_id,
+        c.name,
+        c.amount.to_domain(),
+        c.owner_id,
+        c.company,
+        app.process(c.process_id),
+        c.qualification,
+    )
+    return [deal], deal_state(deal)
 
 
 def migrate_deal(
@@ -47,22 +65,18 @@ class ProcessUseCases(DealsBase):
         qualification: Qualification | None = None,
         idempotency_key: str | None = None,
     ) -> Result:
-        def decide() -> tuple[list[Deal], Result]:
-            if self.exists(Deal.create_id(lead_id)):
-                raise RuleViolation(f"lead {lead_id} already has a deal")
-            deal = Deal.open(
-                lead_id, name, amount, owner_id, company, self.process(process_id), qualification
-            )
-            return [deal], deal_state(deal)
-
-        return self.execute(
-            "open_deal",
-            decide,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint_of(
-                "open", lead_id, name, str(amount), owner_id, company, process_id, qualification
-            ),
+        """``OpenDealForLead`` from domain values (what the lead-converted policy sends)."""
+        command = build(
+            commands.OpenDealForLead,
+            lead_id=lead_id,
+            name=name,
+            amount={"amount": amount.amount, "currency": amount.currency},
+            owner_id=owner_id,
+            company=company,
+            process_id=process_id,
+            qualification=qualification,
         )
+        return self.dispatch(command, idempotency_key=idempotency_key)
 
     def get_deal(self, deal_id: uuid.UUID) -> Deal:
         return self.load(Deal, deal_id)

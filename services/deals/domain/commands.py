@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from kernel.commands import Command, EventTime, MoneyModel, PlannedTime
 from services.deals.domain.deal import Deal, LossReason
+from services.deals.domain.qualification import Qualification
 
 # -- activities, blockers, questions ----------------------------------------------------------
 
@@ -328,3 +329,18 @@ class AssessRelationship(Command):
     )
     relationship: str = Field("", max_length=10, description="good or bad")
     potential: str = Field("", max_length=10, description="big or small")
+
+
+# -- opening -----------------------------------------------------------------------------------
+
+
+class OpenDealForLead(Command):
+    """A converted lead becomes a deal, behind its process's qualification gate."""
+
+    lead_id: uuid.UUID
+    name: str = Field(max_length=200)
+    amount: MoneyModel
+    owner_id: str = Field(max_length=100)
+    company: str = Field(max_length=200)
+    process_id: str = Field("", max_length=64)
+    qualification: Qualification | None = None
