@@ -28,7 +28,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from kernel.contracts import EARLIEST_EVENT_TIME, check_event_time
 from kernel.domain import Money
-from kernel.errors import ContractError, InvalidCommand
+from kernel.errors import ContractError, InvalidCommand, problems_of
 
 if TYPE_CHECKING:
     from kernel.store import Result, ServiceApplication
@@ -229,7 +229,5 @@ def build(message: type[C], **values: Any) -> C:
     try:
         return message.model_validate(values)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
+        problems = problems_of(exc.errors())
         raise InvalidCommand(f"{message.__name__}: {problems}") from None

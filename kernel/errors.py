@@ -1,6 +1,10 @@
 """Typed errors. Each maps to one HTTP status (kernel.http) and to a dead-letter reason
 (kernel.consumer) in one place."""
 
+from __future__ import annotations
+
+from typing import Any
+
 
 class DomainError(Exception):
     """A command was refused; the message says why in words a caller can act on.
@@ -35,3 +39,8 @@ class IdempotencyKeyReused(DomainError):
 
 class ContractError(Exception):
     """A message does not decode or does not satisfy its protobuf contract."""
+
+
+def problems_of(errors: list[Any]) -> str:
+    """Pydantic validation errors (``exc.errors()``) as one line: ``where: what; ...``."""
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)

@@ -18,7 +18,7 @@ from eventsourcing.domain import event
 from pydantic import BaseModel, ValidationError
 
 from kernel.domain import L2CAggregate
-from kernel.errors import InvalidCommand, NotFound
+from kernel.errors import InvalidCommand, NotFound, problems_of
 
 _NAMESPACE = uuid.UUID("9b2e61c4-0a57-4e0c-bb8e-63f1f6c0d2a7")
 
@@ -62,9 +62,7 @@ class RuleCatalog(Generic[M]):
         try:
             return self.schema.model_validate(document)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-            )
+            problems = problems_of(exc.errors())
             raise InvalidCommand(f"{self.name} rules are invalid: {problems}") from None
 
     def ensure_published(self) -> None:
