@@ -6,6 +6,7 @@ enrichment, score) <- capture (channels, import, duplicates, campaigns) <- terri
 """
 
 from services.leads.application.base import CONFIG_DIR
+from services.leads.application.catalog import LEADS  # noqa: I001 - after the use cases
 from services.leads.application.ports import (
     Firmographics,
     FirmographicsProvider,
@@ -17,6 +18,7 @@ from services.leads.application.territories import TerritoryUseCases
 
 class LeadsApplication(TerritoryUseCases):
     name = "leads"
+    commands = LEADS
 
 
 __all__ = [

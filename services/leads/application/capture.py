@@ -20,10 +20,35 @@ from services.leads.application.views import (
     campaign_view,
     lead_view,
 )
+from services.leads.domain import commands
 from services.leads.domain.campaign import Campaign
 from services.leads.domain.identity import IdentityKey
 from services.leads.domain.lead import Contact, DuplicateMatch, Lead
 from services.leads.domain.matching import MatchKey, match_keys
+
+
+def merge_leads(
+    app: Any, c: commands.MergeLeads, expected_version: int | None
+) -> tuple[list[Lead], Result]:
+    """The duplicate is folded into the survivor (``lead_id``; If-Match is its version)."""
+    survivor = app.load(Lead, c.lead_id, expected_version)
+    duplicate = app.load(Lead, c.duplicate_id)
+    duplicate.merge_into(survivor)
+    return [duplicate, survivor], {"survivor": lead_view(survivor), "merged": lead_view(duplicate)}
+
+
+def undo_merge(
+    app: Any, c: commands.UndoMerge, expected_version: int | None
+) -> tuple[list[Lead], Result]:
+    duplicate = app.load(Lead, c.lead_id, expected_version)
+    if duplicate.merged_into is None:
+        raise InvalidCommand(f"lead {c.lead_id} is not merged")
+    survivor = app.load(Lead, duplicate.merged_into)
+    duplicate.undo_merge(survivor)
+    return [duplicate, survivor], {
+        "survivor": lead_view(survivor),
+        "restored": lead_view(duplicate),
+    }
 
 
 class CaptureUseCases(ScoringUseCases):
@@ -160,47 +185,6 @@ class CaptureUseCases(ScoringUseCases):
             index.claim(owner_kind, owner_id)
             claimed.append(index)
         return claimed, matches
-
-    def merge_leads(
-        self,
-        survivor_id: uuid.UUID,
-        duplicate_id: uuid.UUID,
-        *,
-        idempotency_key: str | None = None,
-    ) -> Result:
-        def decide() -> tuple[list[Lead], Result]:
-            survivor, duplicate = self.load(Lead, survivor_id), self.load(Lead, duplicate_id)
-            duplicate.merge_into(survivor)
-            return [duplicate, survivor], {
-                "survivor": lead_view(survivor),
-                "merged": lead_view(duplicate),
-            }
-
-        return self.execute(
-            "merge_leads",
-            decide,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint_of("merge", survivor_id, duplicate_id),
-        )
-
-    def undo_merge(self, duplicate_id: uuid.UUID, *, idempotency_key: str | None = None) -> Result:
-        def decide() -> tuple[list[Lead], Result]:
-            duplicate = self.load(Lead, duplicate_id)
-            if duplicate.merged_into is None:
-                raise InvalidCommand(f"lead {duplicate_id} is not merged")
-            survivor = self.load(Lead, duplicate.merged_into)
-            duplicate.undo_merge(survivor)
-            return [duplicate, survivor], {
-                "survivor": lead_view(survivor),
-                "restored": lead_view(duplicate),
-            }
-
-        return self.execute(
-            "undo_merge",
-            decide,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint_of("unmerge", duplicate_id),
-        )
 
     def launch_campaign(
         self,

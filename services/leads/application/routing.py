@@ -5,22 +5,105 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 
-from kernel.domain import L2CAggregate, Money, command_context, current_context, utcnow
+from kernel.domain import L2CAggregate, command_context, current_context, utcnow
 from kernel.errors import InvalidCommand, RuleViolation
 from kernel.store import Result, fingerprint_of
 from services.leads.application.base import LeadsBase
-from services.leads.application.views import (
-    lead_view,
-    routed_view,
-)
+from services.leads.domain import commands
 from services.leads.domain.lead import Lead, LeadStatus
 from services.leads.domain.routing import RoutingRules, TeamDesk
+
+Change = Callable[["RoutingUseCases", Lead, Any], "list[L2CAggregate] | None"]
+
+
+@dataclass(frozen=True)
+class _LeadRef:
+    lead_id: uuid.UUID
+
+
+def lead_use_case(change: Change, answer: Callable[[Lead], Result]) -> Any:
+    """A command on one lead: load it (checking If-Match), apply ``change`` (which returns
+    the team desks it touched), route the lead if it just qualified, save all together."""
+
+    def use_case(
+        app: RoutingUseCases, c: Any, expected_version: int | None
+    ) -> tuple[list[L2CAggregate], Result]:
+        lead = app.load(Lead, c.lead_id, expected_version)
+        extra = list(change(app, lead, c) or [])
+        extra += [d for d in app._route_if_due(lead, extra) if d not in extra]
+        return [lead, *extra], answer(lead)
+
+    return use_case
+
+
+# -- what each command does to a lead and its team desks -------------------------------------
+
+
+def qualify(app: RoutingUseCases, lead: Lead, c: commands.QualifyLead) -> None:
+    lead.qualify_as_mql(c.note)
+
+
+def accept(app: RoutingUseCases, lead: Lead, c: commands.AcceptLead) -> list[L2CAggregate]:
+    lead.accept_as_sql(c.note)
+    if not lead.team:
+        return []
+    desk = app._desk(lead.team)
+    desk.touched(lead.id)  # the first touch came in time: stop the clock
+    return [desk]
+
+
+def reject(app: RoutingUseCases, lead: Lead, c: commands.RejectLead) -> list[L2CAggregate]:
+    lead.reject_by_sales(c.reason.value, c.note)
+    return app._release(lead, f"rejected by sales: {c.reason.value}")
+
+
+def convert(app: RoutingUseCases, lead: Lead, c: commands.ConvertLead) -> list[L2CAggregate]:
+    lead.convert(
+        c.deal_name,
+        c.expected_amount.to_domain(),
+        c.owner_id,
+        c.qualification.model_dump(),
+        c.process_id,
+    )
+    return app._release(lead, "converted")
+
+
+def reject_assignment(
+    app: RoutingUseCases, lead: Lead, c: commands.RejectAssignment
+) -> list[L2CAggregate]:
+    released = app._release(lead, f"rejected by {c.rep_id}: {c.reason}")
+    lead.reject_assignment(c.rep_id, c.reason)
+    return released
+
+
+def return_lead(app: RoutingUseCases, lead: Lead, c: commands.ReturnLead) -> list[L2CAggregate]:
+    released = app._release(lead, f"returned by {c.rep_id}: {c.reason}")
+    lead.return_to_nurture(c.rep_id, c.reason)
+    return released
+
+
+def assign(app: RoutingUseCases, lead: Lead, c: commands.AssignLead) -> list[L2CAggregate]:
+    """Route a lead by hand: to a rep of the team, with a fresh first-touch deadline."""
+    rules = app.current_routing()
+    if c.team not in rules.teams or c.rep_id not in rules.teams[c.team].reps:
+        raise InvalidCommand(f"{c.rep_id!r} is not a rep of team {c.team!r}")
+    if lead.status is not LeadStatus.MQL:
+        raise RuleViolation(f"lead {lead.id} is {lead.status.value}; only MQLs are routed")
+    released = app._release(lead, f"reassigned to {c.rep_id}")
+    desk = next(
+        (d for d in released if isinstance(d, TeamDesk) and d.team == c.team), None
+    ) or app._desk(c.team)
+    now = current_context().occurred_at or utcnow()
+    deadline = now + timedelta(minutes=rules.minutes_to_first_touch(lead.score.get("grade", "")))
+    desk.assign(lead.id, c.rep_id, deadline)
+    lead.route_to(c.team, c.rep_id, f"assigned manually: {c.note}".strip(), deadline)
+    return [*released, desk] if desk not in released else released
 
 
 class RoutingUseCases(LeadsBase):
@@ -76,91 +159,13 @@ class RoutingUseCases(LeadsBase):
     ) -> Result:
         """Change one lead (and whatever desks it touches), then route it if it just
         qualified; all in one transaction."""
-
-        def decide() -> tuple[list[L2CAggregate], Result]:
-            lead = self.load(Lead, lead_id, expected_version)
-            extra = change(lead) or []
-            extra += [d for d in self._route_if_due(lead, extra) if d not in extra]
-            return [lead, *extra], answer(lead)
-
+        decide = lead_use_case(lambda app, lead, _: change(lead), answer)
         return self.execute(
             name,
-            decide,
+            lambda: decide(self, _LeadRef(lead_id), expected_version),
             idempotency_key=idempotency_key,
             fingerprint=fingerprint_of(name, lead_id, *request),
             retries=2 if expected_version is None else 0,
-        )
-
-    def reject_assignment(
-        self, lead_id: uuid.UUID, rep: str, reason: str, *, idempotency_key: str | None = None
-    ) -> Result:
-        def change(lead: Lead) -> list[L2CAggregate]:
-            released = self._release(lead, f"rejected by {rep}: {reason}")
-            lead.reject_assignment(rep, reason)
-            return released
-
-        return self._update_lead(
-            "reject_assignment",
-            lead_id,
-            change,
-            routed_view,
-            idempotency_key=idempotency_key,
-            request=[rep, reason],
-        )
-
-    def return_lead(
-        self, lead_id: uuid.UUID, rep: str, reason: str, *, idempotency_key: str | None = None
-    ) -> Result:
-        def change(lead: Lead) -> list[L2CAggregate]:
-            released = self._release(lead, f"returned by {rep}: {reason}")
-            lead.return_to_nurture(rep, reason)
-            return released
-
-        return self._update_lead(
-            "return_lead",
-            lead_id,
-            change,
-            routed_view,
-            idempotency_key=idempotency_key,
-            request=[rep, reason],
-        )
-
-    def assign_lead(
-        self,
-        lead_id: uuid.UUID,
-        team: str,
-        rep: str,
-        note: str,
-        *,
-        idempotency_key: str | None = None,
-    ) -> Result:
-        """Manual routing (the manual queue, or a manager moving a lead)."""
-        rules = self.current_routing()
-        if team not in rules.teams or rep not in rules.teams[team].reps:
-            raise InvalidCommand(f"{rep!r} is not a rep of team {team!r}")
-
-        def change(lead: Lead) -> list[L2CAggregate]:
-            if lead.status is not LeadStatus.MQL:
-                raise RuleViolation(f"lead {lead.id} is {lead.status.value}; only MQLs are routed")
-            released = self._release(lead, f"reassigned to {rep}")
-            desk = next(
-                (d for d in released if isinstance(d, TeamDesk) and d.team == team), None
-            ) or self._desk(team)
-            now = current_context().occurred_at or utcnow()
-            deadline = now + timedelta(
-                minutes=rules.minutes_to_first_touch(lead.score.get("grade", ""))
-            )
-            desk.assign(lead.id, rep, deadline)
-            lead.route_to(team, rep, f"assigned manually: {note}".strip(), deadline)
-            return [*released, desk] if desk not in released else released
-
-        return self._update_lead(
-            "assign_lead",
-            lead_id,
-            change,
-            routed_view,
-            idempotency_key=idempotency_key,
-            request=[team, rep, note],
         )
 
     def flag_missed_deadlines(self, now: datetime) -> list[str]:
@@ -200,99 +205,6 @@ class RoutingUseCases(LeadsBase):
                 idempotency_key=f"speed-to-lead:{lead_id}:{deadline.isoformat()}",
             )
         return bool(result["missed"])
-
-    def qualify_lead(
-        self,
-        lead_id: uuid.UUID,
-        note: str,
-        *,
-        idempotency_key: str | None = None,
-        expected_version: int | None = None,
-    ) -> Result:
-        return self._update_lead(
-            "qualify_lead",
-            lead_id,
-            lambda lead: lead.qualify_as_mql(note),
-            routed_view,
-            idempotency_key=idempotency_key,
-            expected_version=expected_version,
-            request=[note],
-        )
-
-    def accept_lead(
-        self,
-        lead_id: uuid.UUID,
-        note: str,
-        *,
-        idempotency_key: str | None = None,
-        expected_version: int | None = None,
-    ) -> Result:
-        def change(lead: Lead) -> list[L2CAggregate]:
-            lead.accept_as_sql(note)
-            if not lead.team:
-                return []
-            desk = self._desk(lead.team)
-            desk.touched(lead.id)  # the first touch came in time: stop the clock
-            return [desk]
-
-        return self._update_lead(
-            "accept_lead",
-            lead_id,
-            change,
-            lead_view,
-            idempotency_key=idempotency_key,
-            expected_version=expected_version,
-            request=[note],
-        )
-
-    def reject_lead(
-        self,
-        lead_id: uuid.UUID,
-        reason: str,
-        note: str,
-        *,
-        idempotency_key: str | None = None,
-        expected_version: int | None = None,
-    ) -> Result:
-        def change(lead: Lead) -> list[L2CAggregate]:
-            lead.reject_by_sales(reason, note)
-            return self._release(lead, f"rejected by sales: {reason}")
-
-        return self._update_lead(
-            "reject_lead",
-            lead_id,
-            change,
-            lead_view,
-            idempotency_key=idempotency_key,
-            expected_version=expected_version,
-            request=[reason, note],
-        )
-
-    def convert_lead(
-        self,
-        lead_id: uuid.UUID,
-        *,
-        deal_name: str,
-        expected_amount: Money,
-        owner_id: str,
-        qualification: dict[str, str] | None = None,
-        process_id: str = "",
-        idempotency_key: str | None = None,
-        expected_version: int | None = None,
-    ) -> Result:
-        def change(lead: Lead) -> list[L2CAggregate]:
-            lead.convert(deal_name, expected_amount, owner_id, qualification, process_id)
-            return self._release(lead, "converted")
-
-        return self._update_lead(
-            "convert_lead",
-            lead_id,
-            change,
-            lead_view,
-            idempotency_key=idempotency_key,
-            expected_version=expected_version,
-            request=[deal_name, str(expected_amount), owner_id, qualification, process_id],
-        )
 
     def get_lead(self, lead_id: uuid.UUID) -> Lead:
         return self.load(Lead, lead_id)

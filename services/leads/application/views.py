@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
+
+from pydantic import BaseModel
+
 from kernel.store import Result
 from services.leads.domain.account import Account
 from services.leads.domain.campaign import Campaign
 from services.leads.domain.lead import Lead
+
+
+class CommandAccepted(BaseModel):
+    lead_id: uuid.UUID
+    version: int
+    status: str
 
 
 def lead_view(lead: Lead) -> Result:

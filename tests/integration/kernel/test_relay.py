@@ -17,6 +17,7 @@ from kernel.settings import Settings
 from kernel.topics import TopicSpec
 from services.leads.adapters.contracts import LEAD_CONTRACTS
 from services.leads.application import LeadsApplication
+from services.leads.domain.commands import QualifyLead
 from services.leads.domain.lead import Contact
 from tests.kafka_support import eventually, read_topic
 
@@ -40,7 +41,7 @@ def record_leads(app: LeadsApplication, count: int, batch: str = "a") -> list[uu
             )
         )
         if i % 2 == 0:
-            app.qualify_lead(lead_id, "")
+            app.dispatch(QualifyLead(lead_id=lead_id, note=""))
         ids.append(lead_id)
     return ids
 

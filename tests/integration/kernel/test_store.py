@@ -11,6 +11,7 @@ from kernel.domain import Money
 from kernel.errors import ConcurrencyConflict, IdempotencyKeyReused
 from kernel.settings import Settings
 from services.leads.application import LeadsApplication
+from services.leads.domain.commands import AcceptLead, QualifyLead
 from services.leads.domain.lead import Contact, Lead
 
 BANT_OK = {"budget": "approved", "authority": "COO", "need": "downtime", "timeline": "Q3"}
@@ -31,7 +32,7 @@ def test_aggregates_round_trip_through_the_store_starting_at_version_0(
 ) -> None:
     app = LeadsApplication(store_settings)
     lead_id = uuid.UUID(capture(app))
-    app.qualify_lead(lead_id, "webinar")
+    app.dispatch(QualifyLead(lead_id=lead_id, note="webinar"))
     lead = LeadsApplication(store_settings).get_lead(lead_id)
     assert (lead.version, lead.status.value, lead.full_name) == (2, "mql", "Ann")
     history = [(e.originator_version, type(e).__name__) for e in app.history(Lead, lead_id)]
@@ -46,8 +47,8 @@ def test_a_retried_command_with_the_same_idempotency_key_appends_once(
     again = capture(app, key="import-row-17")
     assert first == again
     lead_id = uuid.UUID(first)
-    app.qualify_lead(lead_id, "x", idempotency_key="q-1")
-    app.qualify_lead(lead_id, "x", idempotency_key="q-1")
+    app.dispatch(QualifyLead(lead_id=lead_id, note="x"), idempotency_key="q-1")
+    app.dispatch(QualifyLead(lead_id=lead_id, note="x"), idempotency_key="q-1")
     assert [type(e).__name__ for e in app.history(Lead, lead_id)] == [
         "Captured",
         "MarketingQualified",
@@ -74,8 +75,8 @@ def test_two_replicas_racing_on_one_aggregate_one_wins_the_other_conflicts(
     """Both load version 2, both decide, both save: the store lets exactly one through."""
     setup = LeadsApplication(store_settings)
     lead_id = uuid.UUID(capture(setup))
-    setup.qualify_lead(lead_id, "")
-    setup.accept_lead(lead_id, "")
+    setup.dispatch(QualifyLead(lead_id=lead_id, note=""))
+    setup.dispatch(AcceptLead(lead_id=lead_id, note=""))
     replicas = [LeadsApplication(store_settings), LeadsApplication(store_settings)]
     both_loaded = threading.Barrier(2)
     outcomes: list[str] = []

@@ -11,6 +11,7 @@ from kernel.domain import CommandContext, command_context
 from kernel.settings import Settings
 from services.leads.adapters.firmographics import ReferenceFileProvider
 from services.leads.application import LeadsApplication
+from services.leads.domain.commands import AcceptLead, QualifyLead, ReturnLead
 from services.leads.domain.lead import Contact, Lead
 from services.leads.entrypoints.http import build_api
 
@@ -28,12 +29,12 @@ def test_qualified_leads_go_to_the_team_of_the_first_matching_rule_in_turn(
         lead_id = capture(
             app, f"Lead {i}", f"l{i}@firm{i}.cn", region="APAC", product_interest="automation"
         )
-        routed = app.qualify_lead(lead_id, "webinar")
+        routed = app.dispatch(QualifyLead(lead_id=lead_id, note="webinar"))
         assert (routed["status"], routed["team"]) == ("mql", "apac")
         reps.append(routed["rep"])
     assert reps == ["apac-chen", "apac-li", "apac-sato", "apac-chen"]
     other = capture(app, "Nobody Special", "n@somewhere.org")
-    assert app.qualify_lead(other, "")["team"] == "inside-sales"
+    assert app.dispatch(QualifyLead(lead_id=other, note=""))["team"] == "inside-sales"
     routed = [e for e in app.history(Lead, other) if type(e).__name__ == "Routed"][0]
     assert routed.reason == "no rule matched: default queue (routing rules v1)"
 
@@ -43,7 +44,7 @@ def test_a_rejected_lead_is_rerouted_and_lands_in_the_manual_queue_when_no_rep_i
 ) -> None:
     http = TestClient(build_api(app := LeadsApplication(store_settings)))
     lead_id = capture(app, "Omar", "omar@shop.example")  # default queue: is-ana, is-tom
-    first = app.qualify_lead(lead_id, "")["rep"]
+    first = app.dispatch(QualifyLead(lead_id=lead_id, note=""))["rep"]
     second = http.post(
         f"/leads/{lead_id}/assignment/reject",
         json={"rep_id": first, "reason": "consumer, not business"},
@@ -74,7 +75,7 @@ def test_a_returned_lead_waits_in_nurture_until_engagement_requalifies_and_rerou
     app.enrich_from(lead_id, ReferenceFileProvider(), as_of=datetime.now(UTC))
     lead = app.get_lead(lead_id)  # 62 points: MQL, routed to apac
     assert (lead.status.value, lead.team) == ("mql", "apac")
-    app.return_lead(lead_id, lead.rep, "evaluating next year")
+    app.dispatch(ReturnLead(lead_id=lead_id, rep_id=lead.rep, reason="evaluating next year"))
     assert (app.get_lead(lead_id).status.value, app.get_lead(lead_id).pool) == ("nurturing", "warm")
     app.record_engagement(lead_id, "event_attended", datetime.now(UTC), ref="expo-17")
     back = app.get_lead(lead_id)
@@ -92,10 +93,10 @@ def test_a_lead_not_touched_by_its_deadline_gets_a_speed_to_lead_missed_event(
     long_ago = datetime(2026, 1, 5, 9, tzinfo=UTC)
     with command_context(CommandContext(occurred_at=long_ago)):
         late = capture(app, "Late", "late@x.org")
-        app.qualify_lead(late, "")
+        app.dispatch(QualifyLead(lead_id=late, note=""))
         touched = capture(app, "Touched", "t@y.org")
-        app.qualify_lead(touched, "")
-    app.accept_lead(touched, "called within the hour")
+        app.dispatch(QualifyLead(lead_id=touched, note=""))
+    app.dispatch(AcceptLead(lead_id=touched, note="called within the hour"))
     assert app.flag_missed_deadlines(datetime.now(UTC)) == [str(late)]
     assert app.flag_missed_deadlines(datetime.now(UTC)) == []  # once only
     missed = [e for e in app.history(Lead, late) if type(e).__name__ == "SpeedToLeadMissed"][0]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from kernel.command_routes import command_routes
 from kernel.http import create_api, webhook_producer
 from services.leads.adapters.directory import LeadDirectory
 from services.leads.adapters.firmographics import ReferenceFileProvider
 from services.leads.application import FirmographicsProvider, LeadsApplication
+from services.leads.application.catalog import LEADS
 from services.leads.entrypoints.http import accounts, campaigns, integrations, leads, rules
 from services.leads.entrypoints.http.wiring import Wiring
 
@@ -28,4 +30,5 @@ def build_api(
     wiring = Wiring(app, provider or ReferenceFileProvider(), directory, producer)
     for concern in (leads, campaigns, accounts, rules, integrations):
         api.include_router(concern.routes(wiring))
+    api.include_router(command_routes(app, LEADS))
     return api

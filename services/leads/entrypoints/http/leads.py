@@ -9,22 +9,15 @@ from fastapi import APIRouter, Body, Depends, Query
 
 from kernel.contracts import envelope_as_dict
 from kernel.domain import utcnow
-from kernel.http import MAX_CURSOR, expected_version, idempotency_key
+from kernel.http import MAX_CURSOR, idempotency_key
 from services.leads.adapters.contact_schema import ContactModel
 from services.leads.adapters.contracts import LEAD_CONTRACTS
 from services.leads.adapters.csv_import import parse_csv
 from services.leads.domain.lead import Lead
 from services.leads.entrypoints.http.schemas import (
-    AssignRequest,
     CaptureAccepted,
     CaptureLeadRequest,
-    CommandAccepted,
-    ConvertLeadRequest,
     EngagementRequest,
-    MergeRequest,
-    NoteRequest,
-    RejectRequest,
-    RepDecision,
 )
 from services.leads.entrypoints.http.wiring import Wiring
 
@@ -113,93 +106,6 @@ def routes(w: Wiring) -> APIRouter:
     def get_lead(lead_id: uuid.UUID) -> dict[str, Any]:
         return app.get_lead(lead_id).snapshot()
 
-    @router.post(
-        "/leads/{lead_id}/qualify",
-        response_model=CommandAccepted,
-        tags=["leads"],
-        summary="Marketing qualifies the lead (MQL)",
-    )
-    def qualify_lead(
-        lead_id: uuid.UUID,
-        body: NoteRequest,
-        key: str | None = Depends(idempotency_key),
-        version: int | None = Depends(expected_version),
-    ) -> dict[str, Any]:
-        return app.qualify_lead(lead_id, body.note, idempotency_key=key, expected_version=version)
-
-    @router.post(
-        "/leads/{lead_id}/accept",
-        response_model=CommandAccepted,
-        tags=["leads"],
-        summary="Sales accepts the lead (SQL)",
-    )
-    def accept_lead(
-        lead_id: uuid.UUID,
-        body: NoteRequest,
-        key: str | None = Depends(idempotency_key),
-        version: int | None = Depends(expected_version),
-    ) -> dict[str, Any]:
-        return app.accept_lead(lead_id, body.note, idempotency_key=key, expected_version=version)
-
-    @router.post(
-        "/leads/{lead_id}/reject",
-        response_model=CommandAccepted,
-        tags=["leads"],
-        summary="Sales rejects the MQL, with a reason",
-    )
-    def reject_lead(
-        lead_id: uuid.UUID,
-        body: RejectRequest,
-        key: str | None = Depends(idempotency_key),
-        version: int | None = Depends(expected_version),
-    ) -> dict[str, Any]:
-        return app.reject_lead(
-            lead_id, body.reason.value, body.note, idempotency_key=key, expected_version=version
-        )
-
-    @router.post(
-        "/leads/{lead_id}/convert",
-        response_model=CommandAccepted,
-        tags=["leads"],
-        summary="Convert the lead; the deals service opens a deal from the event",
-    )
-    def convert_lead(
-        lead_id: uuid.UUID,
-        body: ConvertLeadRequest,
-        key: str | None = Depends(idempotency_key),
-        version: int | None = Depends(expected_version),
-    ) -> dict[str, Any]:
-        return app.convert_lead(
-            lead_id,
-            deal_name=body.deal_name,
-            expected_amount=body.expected_amount.to_domain(),
-            owner_id=body.owner_id,
-            qualification=body.qualification.model_dump(),
-            process_id=body.process_id,
-            idempotency_key=key,
-            expected_version=version,
-        )
-
-    @router.post(
-        "/leads/{lead_id}/merges",
-        tags=["duplicates"],
-        summary="Merge a duplicate into this lead (both keep their histories)",
-    )
-    def merge_leads(
-        lead_id: uuid.UUID, body: MergeRequest, key: str | None = Depends(idempotency_key)
-    ) -> dict[str, Any]:
-        return app.merge_leads(lead_id, body.duplicate_id, idempotency_key=key)
-
-    @router.post(
-        "/leads/{lead_id}/unmerge",
-        tags=["duplicates"],
-        summary="Undo the merge of this lead (compensating events)",
-    )
-    def undo_merge(
-        lead_id: uuid.UUID, key: str | None = Depends(idempotency_key)
-    ) -> dict[str, Any]:
-        return app.undo_merge(lead_id, idempotency_key=key)
-
     @router.get(
         "/leads/{lead_id}/events",
         tags=["leads"],
@@ -239,35 +145,5 @@ def routes(w: Wiring) -> APIRouter:
     )
     def explain_score(lead_id: uuid.UUID) -> dict[str, Any]:
         return app.explain_score(lead_id)
-
-    @router.post(
-        "/leads/{lead_id}/assignment/reject",
-        tags=["routing"],
-        summary="The rep rejects a mismatched lead: it is routed again without them",
-    )
-    def reject_assignment(
-        lead_id: uuid.UUID, body: RepDecision, key: str | None = Depends(idempotency_key)
-    ) -> dict[str, Any]:
-        return app.reject_assignment(lead_id, body.rep_id, body.reason, idempotency_key=key)
-
-    @router.post(
-        "/leads/{lead_id}/return",
-        tags=["routing"],
-        summary="The rep returns an immature lead: it goes back to a nurture pool",
-    )
-    def return_lead(
-        lead_id: uuid.UUID, body: RepDecision, key: str | None = Depends(idempotency_key)
-    ) -> dict[str, Any]:
-        return app.return_lead(lead_id, body.rep_id, body.reason, idempotency_key=key)
-
-    @router.post(
-        "/leads/{lead_id}/assign",
-        tags=["routing"],
-        summary="Route a lead by hand (manual queue, or a manager moving it)",
-    )
-    def assign_lead(
-        lead_id: uuid.UUID, body: AssignRequest, key: str | None = Depends(idempotency_key)
-    ) -> dict[str, Any]:
-        return app.assign_lead(lead_id, body.team, body.rep_id, body.note, idempotency_key=key)
 
     return router

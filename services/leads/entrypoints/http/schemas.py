@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from kernel.commands import EventTime, MoneyModel
 from services.leads.adapters.contact_schema import ContactModel
+from services.leads.application.views import CommandAccepted
 from services.leads.domain.campaign import ChannelType
 from services.leads.domain.lead import Channel, SalesRejection
 from services.leads.domain.scoring import EngagementKind
@@ -115,12 +116,6 @@ class InboundCallRequest(BaseModel):
     started_at: EventTime
     answered: bool = True
     duration_seconds: int = Field(0, ge=0, le=2**32 - 1)  # uint32 on the wire
-
-
-class CommandAccepted(BaseModel):
-    lead_id: uuid.UUID
-    version: int
-    status: str
 
 
 class CaptureAccepted(CommandAccepted):

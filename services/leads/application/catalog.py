@@ -1,0 +1,192 @@
+"""The leads service's command catalog: every command, the lead it changes, how it is
+carried out, the route it is offered on and its policy facts. The HTTP routes and their
+OpenAPI are made from it (``kernel.command_routes``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from kernel.commands import Catalog, Command, Facts, Route
+from kernel.store import Result
+from services.leads.application import capture, routing
+from services.leads.application.views import CommandAccepted, lead_view, routed_view
+from services.leads.domain import commands as c
+from services.leads.domain.lead import Lead
+
+LEADS = Catalog("leads")
+MARKETING, SALES = ("marketing", "manager"), ("rep", "manager")
+
+
+def _lead(
+    name: str,
+    message: type[Command],
+    change: routing.Change,
+    answer: Callable[[Lead], Result],
+    route: Route,
+    roles: tuple[str, ...],
+    response_model: Any = None,
+    **facts: bool,
+) -> None:
+    """A command on one lead (``lead_id``) and the team desks it touches."""
+    LEADS.command(
+        name,
+        message,
+        Lead,
+        "lead_id",
+        use_case=routing.lead_use_case(change, answer),
+        route=route,
+        facts=Facts(roles=roles, **facts),
+        answer=answer,
+        response_model=response_model,
+    )
+
+
+# Qualification and conversion
+_lead(
+    "qualify_lead",
+    c.QualifyLead,
+    routing.qualify,
+    routed_view,
+    Route(
+        "POST",
+        "/leads/{lead_id}/qualify",
+        200,
+        ("leads",),
+        "Marketing qualifies the lead (MQL)",
+        "NoteRequest",
+    ),
+    MARKETING,
+    CommandAccepted,
+)
+_lead(
+    "accept_lead",
+    c.AcceptLead,
+    routing.accept,
+    lead_view,
+    Route(
+        "POST",
+        "/leads/{lead_id}/accept",
+        200,
+        ("leads",),
+        "Sales accepts the lead (SQL)",
+        "AcceptRequest",
+    ),
+    SALES,
+    CommandAccepted,
+)
+_lead(
+    "reject_lead",
+    c.RejectLead,
+    routing.reject,
+    lead_view,
+    Route(
+        "POST",
+        "/leads/{lead_id}/reject",
+        200,
+        ("leads",),
+        "Sales rejects the MQL, with a reason",
+        "RejectRequest",
+    ),
+    SALES,
+    CommandAccepted,
+    reason_required=True,
+)
+_lead(
+    "convert_lead",
+    c.ConvertLead,
+    routing.convert,
+    lead_view,
+    Route(
+        "POST",
+        "/leads/{lead_id}/convert",
+        200,
+        ("leads",),
+        "Convert the lead; the deals service opens a deal from the event",
+        "ConvertLeadRequest",
+    ),
+    SALES,
+    CommandAccepted,
+)
+# Routing decisions
+_lead(
+    "reject_assignment",
+    c.RejectAssignment,
+    routing.reject_assignment,
+    routed_view,
+    Route(
+        "POST",
+        "/leads/{lead_id}/assignment/reject",
+        200,
+        ("routing",),
+        "The rep rejects a mismatched lead: it is routed again without them",
+        "RepDecision",
+    ),
+    SALES,
+    reason_required=True,
+)
+_lead(
+    "return_lead",
+    c.ReturnLead,
+    routing.return_lead,
+    routed_view,
+    Route(
+        "POST",
+        "/leads/{lead_id}/return",
+        200,
+        ("routing",),
+        "The rep returns an immature lead: it goes back to a nurture pool",
+        "ReturnRequest",
+    ),
+    SALES,
+    reason_required=True,
+)
+_lead(
+    "assign_lead",
+    c.AssignLead,
+    routing.assign,
+    routed_view,
+    Route(
+        "POST",
+        "/leads/{lead_id}/assign",
+        200,
+        ("routing",),
+        "Route a lead by hand (manual queue, or a manager moving it)",
+        "AssignRequest",
+    ),
+    ("manager",),
+)
+# Duplicates
+LEADS.command(
+    "merge_leads",
+    c.MergeLeads,
+    Lead,
+    "lead_id",
+    use_case=capture.merge_leads,
+    route=Route(
+        "POST",
+        "/leads/{lead_id}/merges",
+        200,
+        ("duplicates",),
+        "Merge a duplicate into this lead (both keep their histories)",
+        "MergeRequest",
+    ),
+    facts=Facts(roles=MARKETING),
+    answer=lead_view,
+)
+LEADS.command(
+    "undo_merge",
+    c.UndoMerge,
+    Lead,
+    "lead_id",
+    use_case=capture.undo_merge,
+    route=Route(
+        "POST",
+        "/leads/{lead_id}/unmerge",
+        200,
+        ("duplicates",),
+        "Undo the merge of this lead (compensating events)",
+    ),
+    facts=Facts(roles=MARKETING),
+    answer=lead_view,
+)

@@ -1,0 +1,106 @@
+"""The leads service's commands: what each one says.
+
+Each command is a message (``kernel.commands.Command``) validated wherever it comes from.
+Where it is offered, who may send it and how it is carried out (a lead's change plus the
+team desks it touches, then routing when it just qualified) is declared in the catalog
+(``application/catalog.py``); nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import BaseModel, Field
+
+from kernel.commands import Command, MoneyModel
+from services.leads.domain.lead import SalesRejection
+
+# -- qualification and conversion --------------------------------------------------------------
+
+
+class QualifyLead(Command):
+    """Marketing qualifies the lead (MQL)."""
+
+    lead_id: uuid.UUID
+    note: str = Field("", max_length=2000)
+
+
+class AcceptLead(Command):
+    """Sales accepts the lead (SQL)."""
+
+    lead_id: uuid.UUID
+    note: str = Field("", max_length=2000)
+
+
+class RejectLead(Command):
+    """Sales rejects the MQL, with a reason."""
+
+    lead_id: uuid.UUID
+    reason: SalesRejection
+    note: str = Field("", max_length=2000)
+
+
+class QualificationModel(BaseModel):
+    """BANT (and, for processes that ask for BANTCC, company situation and competitors)."""
+
+    budget: str = Field("", max_length=500)
+    authority: str = Field("", max_length=500, description="who decides and who takes part")
+    need: str = Field("", max_length=1000, description="the business problem to solve")
+    timeline: str = Field("", max_length=200, description="when they must buy")
+    company_situation: str = Field("", max_length=1000)
+    competitors: str = Field("", max_length=500)
+
+
+class ConvertLead(Command):
+    """Convert the lead; the deals service opens a deal from the event."""
+
+    lead_id: uuid.UUID
+    deal_name: str = Field(min_length=1, max_length=200)
+    expected_amount: MoneyModel
+    owner_id: str = Field(min_length=1, max_length=100)
+    qualification: QualificationModel = Field(default_factory=QualificationModel)
+    process_id: str = Field("", max_length=64, description="sales process (empty: default)")
+
+
+# -- routing decisions ------------------------------------------------------------------------
+
+
+class RejectAssignment(Command):
+    """The rep rejects a mismatched lead: it is routed again without them."""
+
+    lead_id: uuid.UUID
+    rep_id: str = Field(min_length=1, max_length=100, description="the rep the lead is with")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ReturnLead(Command):
+    """The rep returns an immature lead: it goes back to a nurture pool."""
+
+    lead_id: uuid.UUID
+    rep_id: str = Field(min_length=1, max_length=100, description="the rep the lead is with")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class AssignLead(Command):
+    """Route a lead by hand (manual queue, or a manager moving it)."""
+
+    lead_id: uuid.UUID
+    team: str = Field(min_length=1, max_length=80)
+    rep_id: str = Field(min_length=1, max_length=100)
+    note: str = Field("", max_length=500)
+
+
+# -- duplicates ------------------------------------------------------------------------------------
+
+
+class MergeLeads(Command):
+    """Merge a duplicate into this lead (both keep their histories)."""
+
+    lead_id: uuid.UUID = Field(description="the lead that survives")
+    duplicate_id: uuid.UUID = Field(description="the lead to fold into this one")
+
+
+class UndoMerge(Command):
+    """Undo the merge of this lead (compensating events)."""
+
+    lead_id: uuid.UUID
