@@ -71,7 +71,7 @@ def _endpoint(app: ServiceApplication, spec: CommandSpec) -> Any:
         return app.dispatch(
             command,
             idempotency_key=kwargs["idempotency_key_"],
-            expected_version=kwargs["expected_version_"],
+            expected_version=kwargs.get("expected_version_"),
         )
 
     keyword = inspect.Parameter.KEYWORD_ONLY
@@ -81,14 +81,20 @@ def _endpoint(app: ServiceApplication, spec: CommandSpec) -> Any:
     ]
     if body is not None:
         parameters.append(inspect.Parameter("body", keyword, annotation=body))
-    parameters += [
+    parameters.append(
         inspect.Parameter(
             "idempotency_key_", keyword, annotation=str | None, default=Depends(idempotency_key)
-        ),
-        inspect.Parameter(
-            "expected_version_", keyword, annotation=int | None, default=Depends(expected_version)
-        ),
-    ]
+        )
+    )
+    if spec.route.if_match:
+        parameters.append(
+            inspect.Parameter(
+                "expected_version_",
+                keyword,
+                annotation=int | None,
+                default=Depends(expected_version),
+            )
+        )
     endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     endpoint.__name__ = spec.name
     endpoint.__doc__ = spec.message.__doc__

@@ -31,9 +31,9 @@ from kernel.domain import Money
 from kernel.errors import ContractError, InvalidCommand, problems_of
 
 if TYPE_CHECKING:
-    from kernel.store import Result, ServiceApplication
+    from kernel.store import Result
 
-    UseCase = Callable[[ServiceApplication, Any, int | None], tuple[Sequence[Any], Result]]
+    UseCase = Callable[[Any, Any, int | None], tuple[Sequence[Any], Result]]
 
 
 def _happened(moment: datetime) -> datetime:
@@ -94,6 +94,7 @@ class Route:
     tags: tuple[str, ...] = ()
     summary: str = ""
     body_name: str = ""  # the body's schema name in OpenAPI (default: <Command>Body)
+    if_match: bool = True  # False for commands that create what they change
 
     @property
     def path_fields(self) -> tuple[str, ...]:

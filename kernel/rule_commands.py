@@ -34,7 +34,8 @@ def publish_rules_command(
     summary: str,
 ) -> CommandSpec:
     """Declare the publishing of one rule set (``rules_of(app)``) as a command of
-    ``catalog``, offered as ``PUT path`` with ``{"document", "note"}``."""
+    ``catalog``, offered as ``PUT path`` with ``{"document", "note"}`` (no route when
+    ``path`` is empty: a use case of the service sends it)."""
     message = type(f"Publish{name.title().replace('_', '')}Rules", (PublishRules,), {})
 
     def use_case(app: Any, c: PublishRules, expected_version: int | None) -> Any:
@@ -54,7 +55,9 @@ def publish_rules_command(
         RuleSet,
         "",
         use_case=use_case,
-        route=Route("PUT", path, 200, tags, summary, body_name="PublishRulesRequest"),
+        route=Route("PUT", path, 200, tags, summary, body_name="PublishRulesRequest")
+        if path
+        else None,
         facts=Facts(roles=("admin",)),
         answer=lambda rules: {"name": rules.name, "version": rules.current},
         response_model=RulesAnswer,

@@ -168,7 +168,7 @@ DEALS.command(
     c.AddStakeholder,
     Deal,
     "deal_id",
-    use_case=add_stakeholder,  # type: ignore[arg-type]
+    use_case=add_stakeholder,
     route=Route(
         "POST",
         "/deals/{deal_id}/stakeholders",
@@ -252,7 +252,7 @@ DEALS.command(
     c.MigrateDeal,
     Deal,
     "deal_id",
-    use_case=migrate_deal,  # type: ignore[arg-type]
+    use_case=migrate_deal,
     route=Route(
         "POST",
         "/deals/{deal_id}/migrate",
@@ -287,7 +287,7 @@ DEALS.command(
     c.AssessRelationship,
     AccountRelationship,
     "",
-    use_case=assess_relationship,  # type: ignore[arg-type]
+    use_case=assess_relationship,
     route=Route(
         "PUT",
         "/relationships/{account}",
@@ -316,7 +316,7 @@ DEALS.command(
     c.OpenDealForLead,
     Deal,
     "",
-    use_case=open_deal,  # type: ignore[arg-type]
+    use_case=open_deal,
     facts=Facts(roles=("policy",)),
     retries=0,
 )

@@ -8,10 +8,17 @@ from collections.abc import Callable
 from typing import Any
 
 from kernel.commands import Catalog, Command, Facts, Route
+from kernel.rule_commands import publish_rules_command
 from kernel.store import Result
-from services.leads.application import capture, routing
-from services.leads.application.views import CommandAccepted, lead_view, routed_view
+from services.leads.application import capture, routing, territories
+from services.leads.application.views import (
+    CommandAccepted,
+    account_view,
+    lead_view,
+    routed_view,
+)
 from services.leads.domain import commands as c
+from services.leads.domain.account import Account
 from services.leads.domain.lead import Lead
 
 LEADS = Catalog("leads")
@@ -189,4 +196,85 @@ LEADS.command(
     ),
     facts=Facts(roles=MARKETING),
     answer=lead_view,
+)
+
+# Rule sets
+publish_rules_command(
+    LEADS,
+    "routing",
+    lambda app: app.routing_rules,
+    "/rules/routing",
+    ("rules",),
+    "Publish a new version of the routing rules (validated; evented)",
+)
+publish_rules_command(
+    LEADS,
+    "scoring",
+    lambda app: app.scoring_rules,
+    "/rules/scoring",
+    ("rules",),
+    "Publish a new version of the scoring rules (validated; evented)",
+)
+# Territories: activating them (``activate_territories``) publishes this version, then
+# places each account with ``place_account``.
+publish_rules_command(
+    LEADS, "territories", lambda app: app.territory_rules, "", ("territories",), ""
+)
+
+# Accounts
+LEADS.command(
+    "register_account",
+    c.RegisterAccount,
+    Account,
+    "",
+    use_case=territories.register_account,
+    route=Route(
+        "POST", "/accounts", 201, ("accounts",), body_name="AccountRequest", if_match=False
+    ),
+    facts=Facts(roles=SALES),
+    answer=account_view,
+    retries=3,
+)
+LEADS.command(
+    "record_visit",
+    c.RecordVisit,
+    Account,
+    "account_id",
+    handler=c.record_visit,
+    route=Route(
+        "POST",
+        "/accounts/{account_id}/visits",
+        200,
+        ("accounts",),
+        "A rep visited the account (resets its public-pool clock)",
+        "VisitRequest",
+    ),
+    facts=Facts(roles=SALES, backdated=True),
+    answer=account_view,
+)
+LEADS.command(
+    "claim_account",
+    c.ClaimAccount,
+    Account,
+    "account_id",
+    use_case=territories.claim_account,
+    route=Route(
+        "POST",
+        "/accounts/{account_id}/claim",
+        200,
+        ("accounts",),
+        "Take an account from the public pool",
+        "ClaimRequest",
+    ),
+    facts=Facts(roles=SALES),
+    answer=account_view,
+)
+LEADS.command(
+    "place_account",
+    c.PlaceAccount,
+    Account,
+    "account_id",
+    use_case=territories.place_account,
+    facts=Facts(roles=("policy",)),
+    answer=account_view,
 )

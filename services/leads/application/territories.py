@@ -8,16 +8,59 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from kernel.commands import build
 from kernel.domain import L2CAggregate, command_context, current_context, utcnow
 from kernel.errors import InvalidCommand
-from kernel.store import Result, fingerprint_of
+from kernel.store import Result
 from services.leads.application.capture import CaptureUseCases
 from services.leads.application.views import (
     account_view,
 )
+from services.leads.domain import commands
 from services.leads.domain.account import Account
 from services.leads.domain.matching import match_keys
 from services.leads.domain.territory import TerritoryRules, preview_moves
+
+
+def place_account(
+    app: TerritoryUseCases, c: commands.PlaceAccount, expected_version: int | None
+) -> tuple[list[Account], Result]:
+    rules = app.territory_rules.version(c.rules_version).to_domain(c.rules_version)
+    account = app.load(Account, c.account_id, expected_version)
+    before = (account.territory, account.owner)
+    account.place(
+        rules.territory_for(account.region, account.industry),
+        rules.version,
+        current_context().occurred_at or utcnow(),
+    )
+    return [account], {"moved": (account.territory, account.owner) != before}
+
+
+def claim_account(
+    app: TerritoryUseCases, c: commands.ClaimAccount, expected_version: int | None
+) -> tuple[list[Account], Result]:
+    account = app.load(Account, c.account_id, expected_version)
+    account.claim(c.rep_id, current_context().occurred_at or utcnow())
+    return [account], account_view(account)
+
+
+def register_account(
+    app: TerritoryUseCases, c: commands.RegisterAccount, expected_version: int | None
+) -> tuple[list[L2CAggregate], Result]:
+    account = Account.register(c.name, c.website, c.region, c.industry)
+    rules = app.current_territories()
+    account.place(
+        rules.territory_for(account.region, account.industry),
+        rules.version,
+        current_context().occurred_at or utcnow(),
+    )
+    keys, matches = app._claim_identity(
+        "account", account.id, match_keys("", "", c.name, c.website)
+    )
+    known = [m for m in matches if m.owner_kind == "account"]
+    if known:
+        raise InvalidCommand(f"account {known[0].owner_id} has the same name and domain")
+    return [account, *keys], account_view(account)
 
 
 class TerritoryUseCases(CaptureUseCases):
@@ -42,64 +85,22 @@ class TerritoryUseCases(CaptureUseCases):
         *,
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
-        """Publish the rules as a new version, then re-place every account under them."""
-        published = self.territory_rules.publish(document, note, idempotency_key)
-        rules = self.current_territories()
+        """Publish the rules as a new version, then re-place every account under them
+        (each placement its own command, keyed by version and account)."""
+        assert self.commands is not None
+        publish = self.commands["publish_territories_rules"].message
+        published = self.dispatch(
+            build(publish, document=document, note=note), idempotency_key=idempotency_key
+        )
+        version = self.current_territories().version
         moved = 0
         for account_id in account_ids:
-            result = self._place_account(account_id, rules)
-            moved += int(result["moved"])
-        return {**published, "moved": moved}
-
-    def _place_account(self, account_id: uuid.UUID, rules: TerritoryRules) -> Result:
-        def decide() -> tuple[list[Account], Result]:
-            account = self.get_account(account_id)
-            before = (account.territory, account.owner)
-            account.place(
-                rules.territory_for(account.region, account.industry),
-                rules.version,
-                current_context().occurred_at or utcnow(),
+            placed = self.dispatch(
+                commands.PlaceAccount(account_id=account_id, rules_version=version),
+                idempotency_key=f"territories:v{version}:{account_id}",
             )
-            return [account], {"moved": (account.territory, account.owner) != before}
-
-        return self.execute(
-            "place_account",
-            decide,
-            retries=2,
-            idempotency_key=f"territories:v{rules.version}:{account_id}",
-        )
-
-    def record_visit(
-        self,
-        account_id: uuid.UUID,
-        rep: str,
-        at: datetime,
-        *,
-        idempotency_key: str | None = None,
-    ) -> Result:
-        return self.update(
-            "record_visit",
-            Account,
-            account_id,
-            lambda account: account.record_visit(rep, at),
-            account_view,
-            idempotency_key=idempotency_key,
-            request=[rep, at],
-        )
-
-    def claim_account(
-        self, account_id: uuid.UUID, rep: str, *, idempotency_key: str | None = None
-    ) -> Result:
-        at = current_context().occurred_at or utcnow()
-        return self.update(
-            "claim_account",
-            Account,
-            account_id,
-            lambda account: account.claim(rep, at),
-            account_view,
-            idempotency_key=idempotency_key,
-            request=[rep],
-        )
+            moved += int(placed["moved"])
+        return {**published, "moved": moved}
 
     def sweep_public_pool(self, now: datetime, account_ids: Iterable[uuid.UUID]) -> list[str]:
         """Every account whose owner let its N days pass without a visit returns to the
@@ -130,39 +131,6 @@ class TerritoryUseCases(CaptureUseCases):
                 )
             returned.append(str(account_id))
         return returned
-
-    def register_account(
-        self,
-        *,
-        name: str,
-        website: str,
-        region: str,
-        industry: str,
-        idempotency_key: str | None = None,
-    ) -> Result:
-        def decide() -> tuple[list[L2CAggregate], Result]:
-            account = Account.register(name, website, region, industry)
-            rules = self.current_territories()
-            account.place(
-                rules.territory_for(account.region, account.industry),
-                rules.version,
-                current_context().occurred_at or utcnow(),
-            )
-            keys, matches = self._claim_identity(
-                "account", account.id, match_keys("", "", name, website)
-            )
-            known = [m for m in matches if m.owner_kind == "account"]
-            if known:
-                raise InvalidCommand(f"account {known[0].owner_id} has the same name and domain")
-            return [account, *keys], account_view(account)
-
-        return self.execute(
-            "register_account",
-            decide,
-            idempotency_key=idempotency_key,
-            retries=3,
-            fingerprint=fingerprint_of("account", name, website, region, industry),
-        )
 
     def get_account(self, account_id: uuid.UUID) -> Account:
         return self.load(Account, account_id)

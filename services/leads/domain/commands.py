@@ -12,7 +12,8 @@ import uuid
 
 from pydantic import BaseModel, Field
 
-from kernel.commands import Command, MoneyModel
+from kernel.commands import Command, EventTime, MoneyModel
+from services.leads.domain.account import Account
 from services.leads.domain.lead import SalesRejection
 
 # -- qualification and conversion --------------------------------------------------------------
@@ -104,3 +105,41 @@ class UndoMerge(Command):
     """Undo the merge of this lead (compensating events)."""
 
     lead_id: uuid.UUID
+
+
+# -- accounts and territories ---------------------------------------------------------------
+
+
+class RegisterAccount(Command):
+    """A new account, placed in its territory (refused when one has its name and domain)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    website: str = Field(min_length=3, max_length=200)
+    region: str = Field("", max_length=60)
+    industry: str = Field("", max_length=60)
+
+
+class RecordVisit(Command):
+    """A rep visited the account (resets its public-pool clock)."""
+
+    account_id: uuid.UUID
+    rep_id: str = Field(min_length=1, max_length=100)
+    at: EventTime
+
+
+def record_visit(account: Account, c: RecordVisit) -> None:
+    account.record_visit(c.rep_id, c.at)
+
+
+class ClaimAccount(Command):
+    """Take an account from the public pool."""
+
+    account_id: uuid.UUID
+    rep_id: str = Field(min_length=1, max_length=100)
+
+
+class PlaceAccount(Command):
+    """Place an account under a version of the territory rules."""
+
+    account_id: uuid.UUID
+    rules_version: int = Field(ge=1)

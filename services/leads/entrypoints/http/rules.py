@@ -51,16 +51,6 @@ def routes(w: Wiring) -> APIRouter:
         version, rules = app.routing_rules.current()
         return {"name": "routing", "version": version, "document": rules.model_dump(mode="json")}
 
-    @router.put(
-        "/rules/routing",
-        tags=["rules"],
-        summary="Publish a new version of the routing rules (validated; evented)",
-    )
-    def publish_routing_rules(
-        body: PublishRulesRequest, key: str | None = Depends(idempotency_key)
-    ) -> dict[str, Any]:
-        return app.routing_rules.publish(body.document, body.note, key)
-
     @router.get("/rules/scoring", tags=["rules"])
     def scoring_rules() -> dict[str, Any]:
         version, rules = app.scoring_rules.current()
@@ -70,15 +60,5 @@ def routes(w: Wiring) -> APIRouter:
     def scoring_rules_version(number: int) -> dict[str, Any]:
         rules = app.scoring_rules.version(number)
         return {"name": "scoring", "version": number, "document": rules.model_dump(mode="json")}
-
-    @router.put(
-        "/rules/scoring",
-        tags=["rules"],
-        summary="Publish a new version of the scoring rules (validated; evented)",
-    )
-    def publish_scoring_rules(
-        body: PublishRulesRequest, key: str | None = Depends(idempotency_key)
-    ) -> dict[str, Any]:
-        return app.scoring_rules.publish(body.document, body.note, key)
 
     return router
