@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
@@ -49,6 +49,27 @@ def undo_merge(
         "survivor": lead_view(survivor),
         "restored": lead_view(duplicate),
     }
+
+
+def launch_campaign(
+    app: Any, c: commands.LaunchCampaign, expected_version: int | None
+) -> tuple[list[Campaign], Result]:
+    if app.exists(Campaign.create_id(c.campaign_id)):
+        raise InvalidCommand(f"campaign {c.campaign_id!r} already exists")
+    cost = c.cost.to_domain() if c.cost else Money.zero(c.currency)
+    campaign = Campaign.launch(
+        c.campaign_id, c.name, c.channel_type.value, cost, c.starts_on, c.ends_on
+    )
+    return [campaign], campaign_view(campaign)
+
+
+def record_campaign_cost(
+    app: Any, c: commands.RecordCampaignCost, expected_version: int | None
+) -> tuple[list[Campaign], Result]:
+    app._known_campaign(c.campaign_id)
+    campaign = app.load(Campaign, Campaign.create_id(c.campaign_id), expected_version)
+    commands.record_campaign_cost(campaign, c)
+    return [campaign], campaign_view(campaign)
 
 
 class CaptureUseCases(ScoringUseCases):
@@ -185,46 +206,6 @@ class CaptureUseCases(ScoringUseCases):
             index.claim(owner_kind, owner_id)
             claimed.append(index)
         return claimed, matches
-
-    def launch_campaign(
-        self,
-        slug: str,
-        *,
-        name: str,
-        channel_type: str,
-        cost: Money,
-        starts_on: date,
-        ends_on: date,
-        idempotency_key: str | None = None,
-    ) -> Result:
-        def decide() -> tuple[list[Campaign], Result]:
-            if self.exists(Campaign.create_id(slug)):
-                raise InvalidCommand(f"campaign {slug!r} already exists")
-            campaign = Campaign.launch(slug, name, channel_type, cost, starts_on, ends_on)
-            return [campaign], campaign_view(campaign)
-
-        return self.execute(
-            "launch_campaign",
-            decide,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint_of(
-                "campaign", slug, name, channel_type, str(cost), starts_on, ends_on
-            ),
-        )
-
-    def record_campaign_cost(
-        self, slug: str, cost: Money, *, idempotency_key: str | None = None
-    ) -> Result:
-        self._known_campaign(slug)
-        return self.update(
-            "record_campaign_cost",
-            Campaign,
-            Campaign.create_id(slug),
-            lambda campaign: campaign.record_cost(cost),
-            campaign_view,
-            idempotency_key=idempotency_key,
-            request=[str(cost)],
-        )
 
     def get_campaign(self, slug: str) -> Campaign:
         return self.load(Campaign, Campaign.create_id(slug))

@@ -10,15 +10,18 @@ from typing import Any
 from kernel.commands import Catalog, Command, Facts, Route
 from kernel.rule_commands import publish_rules_command
 from kernel.store import Result
-from services.leads.application import capture, routing, territories
+from services.leads.application import capture, routing, scoring, territories
 from services.leads.application.views import (
     CommandAccepted,
     account_view,
+    campaign_view,
     lead_view,
     routed_view,
+    scored_view,
 )
 from services.leads.domain import commands as c
 from services.leads.domain.account import Account
+from services.leads.domain.campaign import Campaign
 from services.leads.domain.lead import Lead
 
 LEADS = Catalog("leads")
@@ -277,4 +280,47 @@ LEADS.command(
     use_case=territories.place_account,
     facts=Facts(roles=("policy",)),
     answer=account_view,
+)
+
+# Engagement and campaigns
+_lead(
+    "record_engagement",
+    c.RecordEngagement,
+    scoring.engage,
+    scored_view,
+    Route(
+        "POST",
+        "/leads/{lead_id}/engagements",
+        200,
+        ("scoring",),
+        "Record an engagement signal; the lead is re-scored on event time",
+        "EngagementRequest",
+    ),
+    ("marketing", "rep", "manager", "telephony"),
+    backdated=True,
+    external_id=True,
+)
+LEADS.command(
+    "launch_campaign",
+    c.LaunchCampaign,
+    Campaign,
+    "",
+    use_case=capture.launch_campaign,
+    route=Route(
+        "POST", "/campaigns", 201, ("campaigns",), body_name="CampaignRequest", if_match=False
+    ),
+    facts=Facts(roles=MARKETING),
+    answer=campaign_view,
+)
+LEADS.command(
+    "record_campaign_cost",
+    c.RecordCampaignCost,
+    Campaign,
+    "",
+    use_case=capture.record_campaign_cost,
+    route=Route(
+        "PUT", "/campaigns/{campaign_id}/cost", 200, ("campaigns",), body_name="CostRequest"
+    ),
+    facts=Facts(roles=MARKETING),
+    answer=campaign_view,
 )

@@ -19,7 +19,7 @@ from services.leads.domain import commands
 from services.leads.domain.lead import Lead, LeadStatus
 from services.leads.domain.routing import RoutingRules, TeamDesk
 
-Change = Callable[["RoutingUseCases", Lead, Any], "list[L2CAggregate] | None"]
+Change = Callable[[Any, Lead, Any], "list[L2CAggregate] | None"]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from kernel.commands import build
 from kernel.errors import NotFound
 from kernel.store import Result
 from services.leads.application.ports import (
@@ -18,9 +19,15 @@ from services.leads.application.routing import RoutingUseCases
 from services.leads.application.views import (
     scored_view,
 )
+from services.leads.domain import commands
 from services.leads.domain.lead import Lead
 from services.leads.domain.matching import web_domain
 from services.leads.domain.scoring import ScoringRules, score
+
+
+def engage(app: ScoringUseCases, lead: Lead, c: commands.RecordEngagement) -> None:
+    if lead.record_engagement(c.kind.value, c.occurred_at, c.ref):
+        app._rescore(lead, c.occurred_at)
 
 
 class ScoringUseCases(RoutingUseCases):
@@ -44,18 +51,11 @@ class ScoringUseCases(RoutingUseCases):
         ref: str = "",
         idempotency_key: str | None = None,
     ) -> Result:
-        def change(lead: Lead) -> None:
-            if lead.record_engagement(kind, occurred_at, ref):
-                self._rescore(lead, occurred_at)
-
-        return self._update_lead(
-            "record_engagement",
-            lead_id,
-            change,
-            scored_view,
-            idempotency_key=idempotency_key,
-            request=[kind, occurred_at, ref],
+        """``RecordEngagement`` from plain values (what inbound calls send)."""
+        command = build(
+            commands.RecordEngagement, lead_id=lead_id, kind=kind, occurred_at=occurred_at, ref=ref
         )
+        return self.dispatch(command, idempotency_key=idempotency_key)
 
     def enrich_lead(
         self,

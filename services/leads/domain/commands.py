@@ -9,12 +9,15 @@ team desks it touches, then routing when it just qualified) is declared in the c
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from pydantic import BaseModel, Field
 
 from kernel.commands import Command, EventTime, MoneyModel
 from services.leads.domain.account import Account
+from services.leads.domain.campaign import Campaign, ChannelType
 from services.leads.domain.lead import SalesRejection
+from services.leads.domain.scoring import EngagementKind
 
 # -- qualification and conversion --------------------------------------------------------------
 
@@ -143,3 +146,38 @@ class PlaceAccount(Command):
 
     account_id: uuid.UUID
     rules_version: int = Field(ge=1)
+
+
+# -- engagement and campaigns -------------------------------------------------------------------
+
+
+class RecordEngagement(Command):
+    """Record an engagement signal; the lead is re-scored on event time."""
+
+    lead_id: uuid.UUID
+    kind: EngagementKind
+    occurred_at: EventTime = Field(description="when it happened (event time)")
+    ref: str = Field("", max_length=200, description="the signal's own id; repeats are ignored")
+
+
+class LaunchCampaign(Command):
+    campaign_id: str = Field(
+        min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]+$", examples=["spring-expo-2026"]
+    )
+    name: str = Field(min_length=1, max_length=200)
+    channel_type: ChannelType
+    cost: MoneyModel | None = None
+    currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
+    starts_on: date
+    ends_on: date
+
+
+class RecordCampaignCost(Command):
+    """The campaign's cost to date (not a delta)."""
+
+    campaign_id: str = Field(min_length=2, max_length=64)
+    cost: MoneyModel
+
+
+def record_campaign_cost(campaign: Campaign, c: RecordCampaignCost) -> None:
+    campaign.record_cost(c.cost.to_domain())

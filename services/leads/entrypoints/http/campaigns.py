@@ -6,14 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
-from kernel.domain import Money
 from kernel.http import MAX_CURSOR, idempotency_key
 from services.leads.adapters.contact_schema import ContactModel
 from services.leads.domain.lead import Channel
 from services.leads.entrypoints.http.schemas import (
-    CampaignRequest,
     CaptureAccepted,
-    CostRequest,
 )
 from services.leads.entrypoints.http.wiring import Wiring
 
@@ -30,21 +27,6 @@ def routes(w: Wiring) -> APIRouter:
     ) -> dict[str, Any]:
         return directory.campaigns(channel_type=channel_type, after=cursor, limit=limit)
 
-    @router.post("/campaigns", status_code=201, tags=["campaigns"])
-    def launch_campaign(
-        body: CampaignRequest, key: str | None = Depends(idempotency_key)
-    ) -> dict[str, Any]:
-        cost = body.cost.to_domain() if body.cost else Money.zero(body.currency)
-        return app.launch_campaign(
-            body.campaign_id,
-            name=body.name,
-            channel_type=body.channel_type.value,
-            cost=cost,
-            starts_on=body.starts_on,
-            ends_on=body.ends_on,
-            idempotency_key=key,
-        )
-
     @router.get("/campaigns/{campaign_id}", tags=["campaigns"])
     def get_campaign(campaign_id: str) -> dict[str, Any]:
         c = app.get_campaign(campaign_id)
@@ -58,12 +40,6 @@ def routes(w: Wiring) -> APIRouter:
             "ends_on": c.ends_on.isoformat(),
             "version": c.version,
         }
-
-    @router.put("/campaigns/{campaign_id}/cost", tags=["campaigns"])
-    def record_cost(
-        campaign_id: str, body: CostRequest, key: str | None = Depends(idempotency_key)
-    ) -> dict[str, Any]:
-        return app.record_campaign_cost(campaign_id, body.cost.to_domain(), idempotency_key=key)
 
     @router.post(
         "/campaigns/{campaign_id}/registrations",

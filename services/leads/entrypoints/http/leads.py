@@ -17,7 +17,6 @@ from services.leads.domain.lead import Lead
 from services.leads.entrypoints.http.schemas import (
     CaptureAccepted,
     CaptureLeadRequest,
-    EngagementRequest,
 )
 from services.leads.entrypoints.http.wiring import Wiring
 
@@ -117,18 +116,6 @@ def routes(w: Wiring) -> APIRouter:
             for env in (LEAD_CONTRACTS.envelope(e, 0) for e in app.history(Lead, lead_id))
             if env is not None
         ]
-
-    @router.post(
-        "/leads/{lead_id}/engagements",
-        tags=["scoring"],
-        summary="Record an engagement signal; the lead is re-scored on event time",
-    )
-    def record_engagement(
-        lead_id: uuid.UUID, body: EngagementRequest, key: str | None = Depends(idempotency_key)
-    ) -> dict[str, Any]:
-        return app.record_engagement(
-            lead_id, body.kind.value, body.occurred_at, ref=body.ref, idempotency_key=key
-        )
 
     @router.post(
         "/leads/{lead_id}/enrich",
