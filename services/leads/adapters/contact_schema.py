@@ -1,26 +1,13 @@
-"""The validated shape of a contact at the edges (HTTP bodies, CSV rows, telephony)."""
+"""Contacts at the edges (HTTP bodies, CSV rows, telephony): the shape is the commands'
+``ContactModel``; ``describe`` words its validation errors for reports."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
-from services.leads.domain.lead import Contact
+from services.leads.domain.commands import ContactModel
 
-EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-
-
-class ContactModel(BaseModel):
-    full_name: str = Field(min_length=1, max_length=200)
-    email: str = Field("", max_length=254, pattern=f"({EMAIL})|^$")
-    phone: str = Field("", max_length=40, pattern=r"^[0-9+()\-. /]*$")
-    company: str = Field("", max_length=200)
-    website: str = Field("", max_length=200)
-    job_title: str = Field("", max_length=200)
-    region: str = Field("", max_length=60)
-    product_interest: str = Field("", max_length=60)
-
-    def to_domain(self) -> Contact:
-        return Contact(**self.model_dump())
+__all__ = ["ContactModel", "describe"]
 
 
 def describe(error: ValidationError) -> str:

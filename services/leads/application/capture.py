@@ -9,9 +9,10 @@ from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 
+from kernel.commands import build
 from kernel.domain import L2CAggregate, Money
 from kernel.errors import DomainError, InvalidCommand, NotFound
-from kernel.store import Result, fingerprint_of
+from kernel.store import Result
 from services.leads.application.ports import (
     ImportRow,
 )
@@ -23,7 +24,7 @@ from services.leads.application.views import (
 from services.leads.domain import commands
 from services.leads.domain.campaign import Campaign
 from services.leads.domain.identity import IdentityKey
-from services.leads.domain.lead import Contact, DuplicateMatch, Lead
+from services.leads.domain.lead import Channel, Contact, DuplicateMatch, Lead
 from services.leads.domain.matching import MatchKey, match_keys
 
 
@@ -72,6 +73,38 @@ def record_campaign_cost(
     return [campaign], campaign_view(campaign)
 
 
+def _capture(
+    app: Any, contact: Contact, channel: str, campaign_id: str, external_ref: str
+) -> tuple[list[L2CAggregate], Result]:
+    """Capture a lead; flag it when it matches known leads or accounts."""
+    if campaign_id:
+        app._known_campaign(campaign_id)
+    lead = Lead.capture(contact, channel, campaign_id, external_ref)
+    keys, matches = app._claim_identity(
+        "lead",
+        lead.id,
+        match_keys(contact.email, contact.phone, contact.company, contact.website),
+    )
+    lead.flag_duplicates(matches)
+    return [lead, *keys], {**lead_view(lead), "duplicates": list(lead.duplicates)}
+
+
+def capture(app: Any, c: commands.Capture, _: int | None) -> tuple[list[L2CAggregate], Result]:
+    return _capture(app, c.to_domain(), c.channel.value, c.campaign_id, c.external_ref)
+
+
+def capture_from_form(
+    app: Any, c: commands.CaptureLead, _: int | None
+) -> tuple[list[L2CAggregate], Result]:
+    return _capture(app, c.to_domain(), c.source.value, c.campaign_id, "")
+
+
+def register_for_campaign(
+    app: Any, c: commands.RegisterForCampaign, _: int | None
+) -> tuple[list[L2CAggregate], Result]:
+    return _capture(app, c.to_domain(), Channel.EVENT.value, c.campaign_id, "")
+
+
 class CaptureUseCases(ScoringUseCases):
     def capture_lead(
         self,
@@ -82,27 +115,15 @@ class CaptureUseCases(ScoringUseCases):
         external_ref: str = "",
         idempotency_key: str | None = None,
     ) -> Result:
-        """Capture a lead; flag it when it matches known leads or accounts."""
-
-        def decide() -> tuple[list[L2CAggregate], Result]:
-            if campaign_id:
-                self._known_campaign(campaign_id)
-            lead = Lead.capture(contact, channel, campaign_id, external_ref)
-            keys, matches = self._claim_identity(
-                "lead",
-                lead.id,
-                match_keys(contact.email, contact.phone, contact.company, contact.website),
-            )
-            lead.flag_duplicates(matches)
-            return [lead, *keys], {**lead_view(lead), "duplicates": list(lead.duplicates)}
-
-        return self.execute(
-            "capture_lead",
-            decide,
-            idempotency_key=idempotency_key,
-            retries=3,
-            fingerprint=fingerprint_of("capture_lead", contact, channel, campaign_id, external_ref),
+        """``Capture`` from a domain contact (what imports and unknown callers send)."""
+        command = build(
+            commands.Capture,
+            **contact.__dict__,
+            channel=channel,
+            campaign_id=campaign_id,
+            external_ref=external_ref,
         )
+        return self.dispatch(command, idempotency_key=idempotency_key)
 
     def handle_inbound_call(
         self,

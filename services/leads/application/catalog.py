@@ -12,6 +12,7 @@ from kernel.rule_commands import publish_rules_command
 from kernel.store import Result
 from services.leads.application import capture, routing, scoring, territories
 from services.leads.application.views import (
+    CaptureAccepted,
     CommandAccepted,
     account_view,
     campaign_view,
@@ -323,4 +324,56 @@ LEADS.command(
     ),
     facts=Facts(roles=MARKETING),
     answer=campaign_view,
+)
+
+# Capture
+LEADS.command(
+    "capture_lead",
+    c.CaptureLead,
+    Lead,
+    "",
+    use_case=capture.capture_from_form,
+    route=Route(
+        "POST",
+        "/leads",
+        201,
+        ("leads",),
+        "Capture a lead (web form, referral, ...); duplicates are flagged",
+        "CaptureLeadRequest",
+        if_match=False,
+    ),
+    facts=Facts(roles=("marketing", "rep", "manager", "web")),
+    answer=lead_view,
+    response_model=CaptureAccepted,
+    retries=3,
+)
+LEADS.command(
+    "register_for_campaign",
+    c.RegisterForCampaign,
+    Lead,
+    "",
+    use_case=capture.register_for_campaign,
+    route=Route(
+        "POST",
+        "/campaigns/{campaign_id}/registrations",
+        201,
+        ("campaigns",),
+        "Someone registered for a campaign's event: a lead from channel 'event'",
+        "ContactModel",
+        if_match=False,
+    ),
+    facts=Facts(roles=("marketing", "web")),
+    answer=lead_view,
+    response_model=CaptureAccepted,
+    retries=3,
+)
+LEADS.command(
+    "capture",
+    c.Capture,
+    Lead,
+    "",
+    use_case=capture.capture,
+    facts=Facts(roles=("import", "telephony"), external_id=True),
+    answer=lead_view,
+    retries=3,
 )

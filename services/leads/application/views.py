@@ -18,6 +18,10 @@ class CommandAccepted(BaseModel):
     status: str
 
 
+class CaptureAccepted(CommandAccepted):
+    duplicates: list[dict[str, str]]
+
+
 def lead_view(lead: Lead) -> Result:
     return {"lead_id": str(lead.id), "status": lead.status.value, "version": lead.version}
 

@@ -16,8 +16,48 @@ from pydantic import BaseModel, Field
 from kernel.commands import Command, EventTime, MoneyModel
 from services.leads.domain.account import Account
 from services.leads.domain.campaign import Campaign, ChannelType
-from services.leads.domain.lead import SalesRejection
+from services.leads.domain.lead import Channel, Contact, SalesRejection
 from services.leads.domain.scoring import EngagementKind
+
+# -- capture ------------------------------------------------------------------------------------
+
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class ContactModel(BaseModel):
+    full_name: str = Field(min_length=1, max_length=200)
+    email: str = Field("", max_length=254, pattern=f"({EMAIL})|^$")
+    phone: str = Field("", max_length=40, pattern=r"^[0-9+()\-. /]*$")
+    company: str = Field("", max_length=200)
+    website: str = Field("", max_length=200)
+    job_title: str = Field("", max_length=200)
+    region: str = Field("", max_length=60)
+    product_interest: str = Field("", max_length=60)
+
+    def to_domain(self) -> Contact:
+        return Contact(**{name: getattr(self, name) for name in ContactModel.model_fields})
+
+
+class CaptureLead(Command, ContactModel):
+    """Capture a lead (web form, referral, ...); duplicates are flagged."""
+
+    source: Channel = Field(Channel.WEB_FORM, description="the channel the lead came through")
+    campaign_id: str = Field("", max_length=64)
+
+
+class RegisterForCampaign(Command, ContactModel):
+    """Someone registered for a campaign's event: a lead from channel 'event'."""
+
+    campaign_id: str = Field(min_length=1, max_length=64)
+
+
+class Capture(Command, ContactModel):
+    """A lead from an import row or an unknown caller, with the record it came from."""
+
+    channel: Channel
+    campaign_id: str = Field("", max_length=64)
+    external_ref: str = Field("", max_length=300)
+
 
 # -- qualification and conversion --------------------------------------------------------------
 

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from kernel.http import MAX_CURSOR, idempotency_key
-from services.leads.adapters.contact_schema import ContactModel
-from services.leads.domain.lead import Channel
-from services.leads.entrypoints.http.schemas import (
-    CaptureAccepted,
-)
+from kernel.http import MAX_CURSOR
 from services.leads.entrypoints.http.wiring import Wiring
 
 
@@ -40,19 +35,5 @@ def routes(w: Wiring) -> APIRouter:
             "ends_on": c.ends_on.isoformat(),
             "version": c.version,
         }
-
-    @router.post(
-        "/campaigns/{campaign_id}/registrations",
-        status_code=201,
-        response_model=CaptureAccepted,
-        tags=["campaigns"],
-        summary="Someone registered for a campaign's event: a lead from channel 'event'",
-    )
-    def register(
-        campaign_id: str, body: ContactModel, key: str | None = Depends(idempotency_key)
-    ) -> dict[str, Any]:
-        return app.capture_lead(
-            body.to_domain(), Channel.EVENT.value, campaign_id=campaign_id, idempotency_key=key
-        )
 
     return router

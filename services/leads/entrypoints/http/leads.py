@@ -10,14 +10,9 @@ from fastapi import APIRouter, Body, Depends, Query
 from kernel.contracts import envelope_as_dict
 from kernel.domain import utcnow
 from kernel.http import MAX_CURSOR, idempotency_key
-from services.leads.adapters.contact_schema import ContactModel
 from services.leads.adapters.contracts import LEAD_CONTRACTS
 from services.leads.adapters.csv_import import parse_csv
 from services.leads.domain.lead import Lead
-from services.leads.entrypoints.http.schemas import (
-    CaptureAccepted,
-    CaptureLeadRequest,
-)
 from services.leads.entrypoints.http.wiring import Wiring
 
 
@@ -67,24 +62,6 @@ def routes(w: Wiring) -> APIRouter:
         by: str = Query("campaign", pattern="^(campaign|channel)$"),
     ) -> list[dict[str, Any]]:
         return directory.acceptance(by)
-
-    @router.post(
-        "/leads",
-        status_code=201,
-        response_model=CaptureAccepted,
-        tags=["leads"],
-        summary="Capture a lead (web form, referral, ...); duplicates are flagged",
-    )
-    def capture_lead(
-        body: CaptureLeadRequest, key: str | None = Depends(idempotency_key)
-    ) -> dict[str, Any]:
-        contact = ContactModel.model_validate(body.model_dump(exclude={"source", "campaign_id"}))
-        return app.capture_lead(
-            contact.to_domain(),
-            body.source.value,
-            campaign_id=body.campaign_id,
-            idempotency_key=key,
-        )
 
     @router.post(
         "/leads/imports",

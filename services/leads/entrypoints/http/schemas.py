@@ -9,16 +9,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from kernel.commands import EventTime, MoneyModel
-from services.leads.adapters.contact_schema import ContactModel
-from services.leads.application.views import CommandAccepted
 from services.leads.domain.campaign import ChannelType
-from services.leads.domain.lead import Channel, SalesRejection
+from services.leads.domain.lead import SalesRejection
 from services.leads.domain.scoring import EngagementKind
-
-
-class CaptureLeadRequest(ContactModel):
-    source: Channel = Field(Channel.WEB_FORM, description="the channel the lead came through")
-    campaign_id: str = Field("", max_length=64)
 
 
 class NoteRequest(BaseModel):
@@ -116,7 +109,3 @@ class InboundCallRequest(BaseModel):
     started_at: EventTime
     answered: bool = True
     duration_seconds: int = Field(0, ge=0, le=2**32 - 1)  # uint32 on the wire
-
-
-class CaptureAccepted(CommandAccepted):
-    duplicates: list[dict[str, str]]
