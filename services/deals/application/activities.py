@@ -11,7 +11,7 @@ from eventsourcing.utils import get_topic
 
 from kernel.domain import command_context, current_context
 from services.deals.application.buyers import BuyerUseCases
-from services.deals.application.views import deal_state
+from services.deals.domain import commands
 from services.deals.domain.deal import Deal
 
 
@@ -35,21 +35,9 @@ class ActivityUseCases(BuyerUseCases):
                         actor_kind="policy",
                     )
                 ):
-                    self._mark_overdue(deal_id, step_id, due_at, now)
+                    self.dispatch(
+                        commands.MarkNextStepOverdue(deal_id=deal_id, step_id=step_id, now=now),
+                        idempotency_key=f"overdue:{deal_id}:{step_id}:{due_at.isoformat()}",
+                    )
                 flagged.append(f"{deal_id}/{step_id}")
         return flagged
-
-    def _mark_overdue(
-        self, deal_id: uuid.UUID, step_id: str, due_at: datetime, now: datetime
-    ) -> None:
-        def change(deal: Deal) -> None:
-            deal.mark_overdue(step_id, now)
-
-        self.update(
-            "mark_overdue",
-            Deal,
-            deal_id,
-            change,
-            deal_state,
-            idempotency_key=f"overdue:{deal_id}:{step_id}:{due_at.isoformat()}",
-        )

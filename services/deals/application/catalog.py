@@ -111,6 +111,13 @@ _deal(
 )
 # Next steps and the forecast
 _deal(
+    "mark_next_step_overdue",
+    c.MarkNextStepOverdue,
+    c.mark_next_step_overdue,
+    None,
+    roles=("policy",),
+)
+_deal(
     "agree_next_step",
     c.AgreeNextStep,
     c.agree_next_step,

@@ -9,7 +9,7 @@ events. Where a command is offered and who may send it is declared in the catalo
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
@@ -132,6 +132,18 @@ class RescheduleNextStep(Command):
 
 def reschedule_next_step(deal: Deal, c: RescheduleNextStep) -> None:
     deal.reschedule_next_step(c.step_id, c.due_at, c.reason)
+
+
+class MarkNextStepOverdue(Command):
+    """The next-step clock: an open step is past its due time."""
+
+    deal_id: uuid.UUID
+    step_id: str = Field(min_length=1, max_length=64)
+    now: datetime
+
+
+def mark_next_step_overdue(deal: Deal, c: MarkNextStepOverdue) -> None:
+    deal.mark_overdue(c.step_id, c.now)
 
 
 class PlanClose(Command):

@@ -34,7 +34,7 @@ def _lead(
     message: type[Command],
     change: routing.Change,
     answer: Callable[[Lead], Result],
-    route: Route,
+    route: Route | None,
     roles: tuple[str, ...],
     response_model: Any = None,
     **facts: bool,
@@ -376,4 +376,36 @@ LEADS.command(
     facts=Facts(roles=("import", "telephony"), external_id=True),
     answer=lead_view,
     retries=3,
+)
+
+# Enrichment: the provider is asked outside the transaction (``enrich_from``), what came of
+# it is recorded by one of these
+_lead("enrich_lead", c.EnrichLead, scoring.enrich, scored_view, None, ("policy",), external_id=True)
+_lead(
+    "record_enrichment_failure",
+    c.RecordEnrichmentFailure,
+    scoring.enrichment_failed,
+    scored_view,
+    None,
+    ("policy",),
+)
+
+# The clocks
+LEADS.command(
+    "flag_missed_deadline",
+    c.FlagMissedDeadline,
+    Lead,
+    "lead_id",
+    use_case=routing.flag_missed_deadline,
+    facts=Facts(roles=("policy",)),
+    answer=lead_view,
+)
+LEADS.command(
+    "return_to_public_pool",
+    c.ReturnToPublicPool,
+    Account,
+    "account_id",
+    use_case=territories.return_to_public_pool,
+    facts=Facts(roles=("policy",)),
+    answer=account_view,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,18 +13,13 @@ from eventsourcing.application import AggregateNotFoundError
 
 from kernel.domain import L2CAggregate, command_context, current_context, utcnow
 from kernel.errors import InvalidCommand, RuleViolation
-from kernel.store import Result, fingerprint_of
+from kernel.store import Result
 from services.leads.application.base import LeadsBase
 from services.leads.domain import commands
 from services.leads.domain.lead import Lead, LeadStatus
 from services.leads.domain.routing import RoutingRules, TeamDesk
 
 Change = Callable[[Any, Lead, Any], "list[L2CAggregate] | None"]
-
-
-@dataclass(frozen=True)
-class _LeadRef:
-    lead_id: uuid.UUID
 
 
 def lead_use_case(change: Change, answer: Callable[[Lead], Result]) -> Any:
@@ -106,6 +101,15 @@ def assign(app: RoutingUseCases, lead: Lead, c: commands.AssignLead) -> list[L2C
     return [*released, desk] if desk not in released else released
 
 
+def flag_missed_deadline(
+    app: RoutingUseCases, c: commands.FlagMissedDeadline, _: int | None
+) -> tuple[list[L2CAggregate], Result]:
+    lead, desk = app.load(Lead, c.lead_id), app._desk(c.team)
+    missed = lead.miss_speed_to_lead(c.deadline)
+    desk.note_missed(c.lead_id)
+    return [lead, desk], {"missed": missed}
+
+
 class RoutingUseCases(LeadsBase):
     def current_routing(self) -> RoutingRules:
         version, schema = self.routing_rules.current()
@@ -146,28 +150,6 @@ class RoutingUseCases(LeadsBase):
         desk.release(lead.id, why)
         return [desk]
 
-    def _update_lead(
-        self,
-        name: str,
-        lead_id: uuid.UUID,
-        change: Callable[[Lead], list[L2CAggregate] | None],
-        answer: Callable[[Lead], Result],
-        *,
-        idempotency_key: str | None,
-        expected_version: int | None = None,
-        request: Sequence[Any] = (),
-    ) -> Result:
-        """Change one lead (and whatever desks it touches), then route it if it just
-        qualified; all in one transaction."""
-        decide = lead_use_case(lambda app, lead, _: change(lead), answer)
-        return self.execute(
-            name,
-            lambda: decide(self, _LeadRef(lead_id), expected_version),
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint_of(name, lead_id, *request),
-            retries=2 if expected_version is None else 0,
-        )
-
     def flag_missed_deadlines(self, now: datetime) -> list[str]:
         """The speed-to-lead clock: every lead whose first-touch deadline passed without
         sales accepting or rejecting it gets a SpeedToLeadMissed event, at the deadline."""
@@ -181,15 +163,7 @@ class RoutingUseCases(LeadsBase):
         return flagged
 
     def _flag_missed(self, team: str, lead_id: uuid.UUID) -> bool:
-        desk = self._desk(team)
-        deadline = desk.deadlines[str(lead_id)]
-
-        def decide() -> tuple[list[L2CAggregate], Result]:
-            lead, desk_now = self.load(Lead, lead_id), self._desk(team)
-            missed = lead.miss_speed_to_lead(deadline)
-            desk_now.note_missed(lead_id)
-            return [lead, desk_now], {"missed": missed}
-
+        deadline = self._desk(team).deadlines[str(lead_id)]
         with command_context(
             replace(
                 current_context(),
@@ -198,10 +172,8 @@ class RoutingUseCases(LeadsBase):
                 actor_kind="policy",
             )
         ):
-            result = self.execute(
-                "flag_missed_deadline",
-                decide,
-                retries=2,
+            result = self.dispatch(
+                commands.FlagMissedDeadline(lead_id=lead_id, team=team, deadline=deadline),
                 idempotency_key=f"speed-to-lead:{lead_id}:{deadline.isoformat()}",
             )
         return bool(result["missed"])

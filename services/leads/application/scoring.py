@@ -16,13 +16,22 @@ from services.leads.application.ports import (
     ProviderUnavailable,
 )
 from services.leads.application.routing import RoutingUseCases
-from services.leads.application.views import (
-    scored_view,
-)
 from services.leads.domain import commands
 from services.leads.domain.lead import Lead
 from services.leads.domain.matching import web_domain
 from services.leads.domain.scoring import ScoringRules, score
+
+
+def enrich(app: ScoringUseCases, lead: Lead, c: commands.EnrichLead) -> None:
+    lead.enrich(c.industry, c.company_size, c.headcount, c.region, c.provider)
+    app._rescore(lead, c.as_of)
+
+
+def enrichment_failed(
+    app: ScoringUseCases, lead: Lead, c: commands.RecordEnrichmentFailure
+) -> None:
+    lead.record_enrichment_failure(c.reason, c.attempts, c.retryable)
+    app._rescore(lead, c.as_of)
 
 
 def engage(app: ScoringUseCases, lead: Lead, c: commands.RecordEngagement) -> None:
@@ -65,20 +74,8 @@ class ScoringUseCases(RoutingUseCases):
         as_of: datetime,
         idempotency_key: str | None = None,
     ) -> Result:
-        def change(lead: Lead) -> None:
-            lead.enrich(
-                found.industry, found.company_size, found.headcount, found.region, found.provider
-            )
-            self._rescore(lead, as_of)
-
-        return self._update_lead(
-            "enrich_lead",
-            lead_id,
-            change,
-            scored_view,
-            idempotency_key=idempotency_key,
-            request=[found],
-        )
+        enriched = build(commands.EnrichLead, lead_id=lead_id, as_of=as_of, **found.__dict__)
+        return self.dispatch(enriched, idempotency_key=idempotency_key)
 
     def enrich_from(
         self,
@@ -133,20 +130,15 @@ class ScoringUseCases(RoutingUseCases):
         as_of: datetime,
         idempotency_key: str | None = None,
     ) -> Result:
-        """The lead is scored on what it has; enrichment can be retried later."""
-
-        def change(lead: Lead) -> None:
-            lead.record_enrichment_failure(reason, attempts, retryable)
-            self._rescore(lead, as_of)
-
-        return self._update_lead(
-            "record_enrichment_failure",
-            lead_id,
-            change,
-            scored_view,
-            idempotency_key=idempotency_key,
-            request=[reason, attempts],
+        failed = build(
+            commands.RecordEnrichmentFailure,
+            lead_id=lead_id,
+            reason=reason,
+            attempts=attempts,
+            retryable=retryable,
+            as_of=as_of,
         )
+        return self.dispatch(failed, idempotency_key=idempotency_key)
 
     def explain_score(self, lead_id: uuid.UUID) -> dict[str, Any]:
         """The lead's latest recorded score next to the same score recomputed from its

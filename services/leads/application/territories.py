@@ -36,6 +36,13 @@ def place_account(
     return [account], {"moved": (account.territory, account.owner) != before}
 
 
+def return_to_public_pool(
+    app: TerritoryUseCases, c: commands.ReturnToPublicPool, _: int | None
+) -> tuple[list[Account], Result]:
+    account = app.load(Account, c.account_id)
+    return [account], {"due": str(account.return_to_public_pool_if_idle(c.now))}
+
+
 def claim_account(
     app: TerritoryUseCases, c: commands.ClaimAccount, expected_version: int | None
 ) -> tuple[list[Account], Result]:
@@ -111,10 +118,6 @@ class TerritoryUseCases(CaptureUseCases):
             if due is None or due > now:
                 continue
 
-            def decide(account_id: uuid.UUID = account_id) -> tuple[list[Account], Result]:
-                account = self.get_account(account_id)
-                return [account], {"due": str(account.return_to_public_pool_if_idle(now))}
-
             with command_context(
                 replace(
                     current_context(),
@@ -123,10 +126,8 @@ class TerritoryUseCases(CaptureUseCases):
                     actor_kind="policy",
                 )
             ):
-                self.execute(
-                    "return_to_public_pool",
-                    decide,
-                    retries=2,
+                self.dispatch(
+                    commands.ReturnToPublicPool(account_id=account_id, now=now),
                     idempotency_key=f"public-pool:{account_id}:{due.isoformat()}",
                 )
             returned.append(str(account_id))

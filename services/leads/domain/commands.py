@@ -9,7 +9,7 @@ team desks it touches, then routing when it just qualified) is declared in the c
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
@@ -221,3 +221,46 @@ class RecordCampaignCost(Command):
 
 def record_campaign_cost(campaign: Campaign, c: RecordCampaignCost) -> None:
     campaign.record_cost(c.cost.to_domain())
+
+
+# -- enrichment -------------------------------------------------------------------------------
+
+
+class EnrichLead(Command):
+    """What a firmographics provider knows of the lead's company; the lead is re-scored."""
+
+    lead_id: uuid.UUID
+    industry: str = Field("", max_length=100)
+    company_size: str = Field("", max_length=40)
+    headcount: int = Field(0, ge=0, le=10_000_000)
+    region: str = Field("", max_length=60)
+    provider: str = Field(min_length=1, max_length=100)
+    as_of: datetime
+
+
+class RecordEnrichmentFailure(Command):
+    """Enrichment failed; the lead is scored on what it has and may be retried later."""
+
+    lead_id: uuid.UUID
+    reason: str = Field(min_length=1, max_length=1000)
+    attempts: int = Field(ge=0, le=1000)
+    retryable: bool
+    as_of: datetime
+
+
+# -- the clocks (sent by the service's own timers) ------------------------------------------------
+
+
+class FlagMissedDeadline(Command):
+    """The speed-to-lead clock: the lead's first-touch deadline passed untouched."""
+
+    lead_id: uuid.UUID
+    team: str = Field(min_length=1, max_length=80)
+    deadline: datetime
+
+
+class ReturnToPublicPool(Command):
+    """The public-pool clock: the owner let the account's days pass without a visit."""
+
+    account_id: uuid.UUID
+    now: datetime
