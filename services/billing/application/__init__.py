@@ -4,12 +4,14 @@ milestones, invoicing, amendments) <- settlement (ERP posting, payments, credit 
 returns)."""
 
 from services.billing.application.base import CONFIG_DIR
+from services.billing.application.catalog import BILLING  # noqa: I001 - after the use cases
 from services.billing.application.settlement import SettlementUseCases
 from services.billing.application.views import credit_view, invoice_view, order_view, quote_view
 
 
 class BillingApplication(SettlementUseCases):
     name = "billing"
+    commands = BILLING
 
 
 __all__ = [

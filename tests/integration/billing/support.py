@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from kernel.domain import Money
 from services.billing.application import BillingApplication
+from services.billing.domain.commands import AcceptQuote, SubmitQuote
 from services.billing.domain.pricing import LineRequest
 from services.billing.domain.schedule import InstallmentTerms
 
@@ -28,8 +29,8 @@ def book_order(
     app.record_deal_opened(deal_id, account=account, owner_id="rep-1", name="CRM rollout")
     quote = app.create_quote(deal_id, lines=lines, requester_role="sales_manager", plan=plan)
     quote_id = uuid.UUID(quote["quote_id"])
-    app.submit_quote(quote_id)
-    app.accept_quote(quote_id, by="buyer")
+    app.dispatch(SubmitQuote(quote_id=quote_id))
+    app.dispatch(AcceptQuote(quote_id=quote_id, accepted_by="buyer"))
     won = app.record_deal_won(
         deal_id,
         amount=Money.of(quote["total"], "EUR"),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from kernel.command_routes import command_routes
 from kernel.http import create_api, webhook_producer
 from services.billing.adapters.directory import BillingDirectory
 from services.billing.application import BillingApplication
+from services.billing.application.catalog import BILLING
 from services.billing.entrypoints.http import cpq, invoices, orders
 
 
@@ -25,4 +27,5 @@ def build_api(app: BillingApplication, directory: BillingDirectory | None = None
     api.include_router(cpq.routes(app, directory))
     api.include_router(orders.routes(app, directory))
     api.include_router(invoices.routes(app, directory, producer))
+    api.include_router(command_routes(app, BILLING))
     return api

@@ -9,16 +9,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 
 from kernel.errors import NotFound
-from kernel.http import MAX_CURSOR, expected_version, idempotency_key
+from kernel.http import MAX_CURSOR, idempotency_key
 from services.billing.adapters.directory import BillingDirectory
 from services.billing.application import BillingApplication, quote_view
 from services.billing.entrypoints.http.schemas import (
-    AcceptRequest,
-    DecisionRequest,
     PreviewRequest,
     PublishRulesRequest,
-    QuoteRequest,
-    ReviseQuoteRequest,
 )
 
 
@@ -69,24 +65,6 @@ def routes(app: BillingApplication, directory: BillingDirectory) -> APIRouter:
     def preview(body: PreviewRequest) -> dict[str, Any]:
         return app.preview([line.to_domain() for line in body.lines], body.requester_role)
 
-    @router.post(
-        "/quotes",
-        status_code=201,
-        tags=["quotes"],
-        summary="Quote a deal's needs: configuration checked, every line priced",
-    )
-    def create_quote(
-        body: QuoteRequest, key: str | None = Depends(idempotency_key)
-    ) -> dict[str, Any]:
-        return app.create_quote(
-            body.deal_id,
-            lines=body.lines_domain(),
-            requester_role=body.requester_role,
-            plan=body.plan_domain(),
-            valid_until=body.valid_until,
-            idempotency_key=key,
-        )
-
     @router.get("/quotes", tags=["quotes"], summary="List quotes, oldest first")
     def list_quotes(
         status: str = "",
@@ -111,74 +89,5 @@ def routes(app: BillingApplication, directory: BillingDirectory) -> APIRouter:
     @router.get("/quotes/{quote_id}", tags=["quotes"])
     def get_quote(quote_id: uuid.UUID) -> dict[str, Any]:
         return quote_view(app.get_quote(quote_id))
-
-    @router.put(
-        "/quotes/{quote_id}",
-        tags=["quotes"],
-        summary="Revise a draft or rejected quote (an approved one is frozen)",
-    )
-    def revise_quote(
-        quote_id: uuid.UUID,
-        body: ReviseQuoteRequest,
-        key: str | None = Depends(idempotency_key),
-        version: int | None = Depends(expected_version),
-    ) -> dict[str, Any]:
-        return app.revise_quote(
-            quote_id,
-            lines=[line.to_domain() for line in body.lines],
-            plan=[i.to_domain() for i in body.payment_plan],
-            valid_until=body.valid_until,
-            idempotency_key=key,
-            expected_version=version,
-        )
-
-    @router.post(
-        "/quotes/{quote_id}/submit",
-        tags=["quotes"],
-        summary="Submit: approved at once within thresholds, else pending approval",
-    )
-    def submit_quote(
-        quote_id: uuid.UUID,
-        key: str | None = Depends(idempotency_key),
-        version: int | None = Depends(expected_version),
-    ) -> dict[str, Any]:
-        return app.submit_quote(quote_id, idempotency_key=key, expected_version=version)
-
-    @router.post("/quotes/{quote_id}/approve", tags=["quotes"])
-    def approve_quote(
-        quote_id: uuid.UUID,
-        body: DecisionRequest,
-        key: str | None = Depends(idempotency_key),
-        version: int | None = Depends(expected_version),
-    ) -> dict[str, Any]:
-        return app.approve_quote(
-            quote_id, **body.model_dump(), idempotency_key=key, expected_version=version
-        )
-
-    @router.post("/quotes/{quote_id}/reject", tags=["quotes"])
-    def reject_quote(
-        quote_id: uuid.UUID,
-        body: DecisionRequest,
-        key: str | None = Depends(idempotency_key),
-        version: int | None = Depends(expected_version),
-    ) -> dict[str, Any]:
-        return app.reject_quote(
-            quote_id, **body.model_dump(), idempotency_key=key, expected_version=version
-        )
-
-    @router.post(
-        "/quotes/{quote_id}/accept",
-        tags=["quotes"],
-        summary="The customer accepts; a won deal's order is booked at once",
-    )
-    def accept_quote(
-        quote_id: uuid.UUID,
-        body: AcceptRequest,
-        key: str | None = Depends(idempotency_key),
-        version: int | None = Depends(expected_version),
-    ) -> dict[str, Any]:
-        return app.accept_quote(
-            quote_id, by=body.accepted_by, idempotency_key=key, expected_version=version
-        )
 
     return router

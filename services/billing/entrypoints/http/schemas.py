@@ -10,32 +10,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from kernel.commands import EventTime, MoneyModel
+from services.billing.domain.commands import InstallmentModel, LineModel, Name
 from services.billing.domain.pricing import LineRequest
 from services.billing.domain.schedule import InstallmentTerms
-
-Name = Field(min_length=1, max_length=200)
-
-
-class LineModel(BaseModel):
-    item: str = Field(min_length=1, max_length=40, description="product SKU or bundle id")
-    quantity: int = Field(ge=1, le=1_000_000)
-    discount_percent: Decimal = Field(Decimal(0), ge=0, le=100, decimal_places=2)
-
-    def to_domain(self) -> LineRequest:
-        return LineRequest(self.item, self.quantity, self.discount_percent)
-
-
-class InstallmentModel(BaseModel):
-    label: str = Field(min_length=1, max_length=100)
-    percent: Decimal = Field(gt=0, le=100, decimal_places=4)
-    trigger: Literal["on_booking", "on_date", "on_milestone"] = "on_booking"
-    due_date: date | None = None
-    milestone: str = Field("", max_length=100)
-
-    def to_domain(self) -> InstallmentTerms:
-        return InstallmentTerms(
-            self.label, self.percent, self.trigger, self.due_date, self.milestone
-        )
 
 
 class PreviewRequest(BaseModel):
