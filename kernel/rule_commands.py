@@ -47,7 +47,7 @@ def publish_rules_command(
                 f"{name} rules are at version {held.version}, not {expected_version}"
             )
         changed = held.publish(validated, c.note)
-        return [held], {"name": name, "version": held.current, "changed": changed}
+        return [held], {"name": rules.name, "version": held.current, "changed": changed}
 
     return catalog.command(
         f"publish_{name}_rules",

@@ -23,7 +23,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol, event
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
-from kernel.commands import Catalog, Command
+from kernel.commands import Catalog, Command, build
 from kernel.domain import L2CAggregate, Money
 from kernel.errors import ConcurrencyConflict, IdempotencyKeyReused, InvalidCommand, NotFound
 from kernel.settings import Settings
@@ -310,6 +310,21 @@ class ServiceApplication(Application[uuid.UUID]):
             idempotency_key=idempotency_key,
             fingerprint=fingerprint,
             retries=retries,
+        )
+
+    def send(
+        self,
+        message: type[Command],
+        idempotency_key: str | None = None,
+        expected_version: int | None = None,
+        /,
+        **values: Any,
+    ) -> Result:
+        """Dispatch ``message`` made from plain values (what policies, clocks and tools
+        have); values that do not validate are refused as InvalidCommand."""
+        command = build(message, **values)
+        return self.dispatch(
+            command, idempotency_key=idempotency_key, expected_version=expected_version
         )
 
     def _save_all(self, aggregates: list[L2CAggregate]) -> None:

@@ -12,13 +12,14 @@ from kernel.domain import current_context, utcnow
 from kernel.errors import NotFound
 from kernel.rules import RuleCatalog
 from kernel.settings import Settings
-from kernel.store import Result, ServiceApplication, fingerprint_of
+from kernel.store import Result, ServiceApplication
 from services.billing.adapters.rules_schema import (
     CatalogSchema,
     CreditPolicySchema,
     DiscountsSchema,
     PriceBookSchema,
 )
+from services.billing.domain import commands
 from services.billing.domain.catalog import Catalog
 from services.billing.domain.closing import DealClosing
 from services.billing.domain.credit import CreditAccount
@@ -33,6 +34,25 @@ class Rules:
     catalog: Catalog
     price_book: PriceBook
     approval: ApprovalPolicy
+
+
+def record_deal_opened(
+    app: BillingBase, c: commands.RecordDealOpened, _: int | None
+) -> tuple[list[DealClosing], Result]:
+    if app.exists(DealClosing.create_id(c.deal_id)):
+        return [], {"deal_id": str(c.deal_id), "known": True}
+    return [DealClosing.open(c.deal_id, c.account, c.owner_id, c.name)], {
+        "deal_id": str(c.deal_id),
+        "known": False,
+    }
+
+
+def record_deal_lost(
+    app: BillingBase, c: commands.RecordDealLost, expected_version: int | None
+) -> tuple[list[DealClosing], Result]:
+    closing = app.load(DealClosing, DealClosing.create_id(c.deal_id), expected_version)
+    closing.lost(c.reason)
+    return [closing], {"deal_id": str(c.deal_id), "status": closing.status}
 
 
 class BillingBase(ServiceApplication):
@@ -99,33 +119,19 @@ class BillingBase(ServiceApplication):
         name: str,
         idempotency_key: str | None = None,
     ) -> Result:
-        def decide() -> tuple[list[DealClosing], Result]:
-            if self.exists(DealClosing.create_id(deal_id)):
-                return [], {"deal_id": str(deal_id), "known": True}
-            return [DealClosing.open(deal_id, account, owner_id, name)], {
-                "deal_id": str(deal_id),
-                "known": False,
-            }
-
-        return self.execute(
-            "record_deal_opened",
-            decide,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint_of("deal_opened", deal_id, account, owner_id, name),
+        return self.send(
+            commands.RecordDealOpened,
+            idempotency_key,
+            deal_id=deal_id,
+            account=account,
+            owner_id=owner_id,
+            name=name,
         )
 
     def record_deal_lost(
         self, deal_id: uuid.UUID, reason: str, idempotency_key: str | None = None
     ) -> Result:
-        return self.update(
-            "record_deal_lost",
-            DealClosing,
-            DealClosing.create_id(deal_id),
-            lambda c: c.lost(reason),
-            lambda c: {"deal_id": str(deal_id), "status": c.status},
-            idempotency_key=idempotency_key,
-            request=[reason],
-        )
+        return self.send(commands.RecordDealLost, idempotency_key, deal_id=deal_id, reason=reason)
 
     def credit_account(self, account: str) -> CreditAccount:
         """The account's credit record; a new one starts with the policy's default limits."""

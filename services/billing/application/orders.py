@@ -7,18 +7,105 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 from kernel.domain import L2CAggregate, Money
-from kernel.errors import InvalidCommand
-from kernel.store import Result, fingerprint_of
+from kernel.store import Result
 from services.billing.application.quotes import QuoteUseCases
 from services.billing.application.views import credit_view, order_view
+from services.billing.domain import commands
 from services.billing.domain.closing import DealClosing
 from services.billing.domain.credit import CreditAccount
 from services.billing.domain.invoice import Invoice
 from services.billing.domain.order import Order, OrderStatus
 from services.billing.domain.pricing import LineRequest
 from services.billing.domain.quote import Quote
+
+
+def money(amount: Money) -> dict[str, object]:
+    return {"amount": amount.amount, "currency": amount.currency}
+
+
+def record_deal_won(
+    app: OrderUseCases, c: commands.RecordDealWon, _: int | None
+) -> tuple[list[L2CAggregate], Result]:
+    """Deals says the deal is won; with an accepted quote the order is booked now,
+    otherwise when the customer accepts one."""
+    closing_id = DealClosing.create_id(c.deal_id)
+    if app.exists(closing_id):
+        closing = app.load(DealClosing, closing_id)
+    else:
+        closing = DealClosing.open(c.deal_id, c.account, "", "")
+    if not closing.won(c.amount.to_domain(), c.closed_at):
+        return [], {"deal_id": str(c.deal_id), "order_id": None}
+    booked = app._book_if_ready(closing)
+    return [closing, *booked], {
+        "deal_id": str(c.deal_id),
+        "order_id": str(booked[0].id) if booked else None,
+    }
+
+
+OrderChange = Callable[[Any, Order, CreditAccount, Any], object]
+
+
+def order_use_case(change: OrderChange) -> Any:
+    """A command on one order: load it (checking If-Match) and its account's credit,
+    apply ``change``, invoice what became ready, save all together."""
+
+    def use_case(
+        app: OrderUseCases, c: Any, expected_version: int | None
+    ) -> tuple[list[L2CAggregate], Result]:
+        order = app.load(Order, c.order_id, expected_version)
+        credit = app.credit_account(order.account)
+        change(app, order, credit, c)
+        invoices = app._invoice_ready(order, credit)
+        result = order_view(order)
+        result["invoices_issued"] = [str(i.id) for i in invoices]
+        return [order, credit, *invoices], result
+
+    return use_case
+
+
+def release(app: Any, order: Order, credit: CreditAccount, c: commands.ReleaseCreditHold) -> None:
+    order.release(c.by, c.reason, c.payment_terms, c.net_days)
+    credit.change("order_released", str(order.id), uninvoiced=order.uninvoiced)
+
+
+def cancel(app: Any, order: Order, credit: CreditAccount, c: commands.CancelOrder) -> None:
+    released = order.cancel(c.by, c.reason)
+    credit.change("order_cancelled", str(order.id), uninvoiced=-released)
+
+
+def milestone_from(source: str) -> OrderChange:
+    def report(app: Any, order: Order, credit: CreditAccount, c: Any) -> None:
+        if c.status == "delivered":
+            order.report_delivered(c.milestone, c.at, source, c.reference)
+        else:
+            order.accept_milestone(c.milestone, c.at, c.by, source, c.reference)
+
+    return report
+
+
+def ship(app: Any, order: Order, credit: CreditAccount, c: commands.PostShipment) -> None:
+    order.post_shipment(c.shipment_id, c.milestone, c.at)
+
+
+def amend(app: Any, order: Order, credit: CreditAccount, c: commands.AmendOrder) -> None:
+    """New lines at the contract's prices (the rule versions the quote used); the open
+    installments are re-planned so the schedule adds up to the new total."""
+    lines = [line.to_domain() for line in c.lines]
+    _, priced = app.price(lines, order.booked_on, app.rules_at(order.rule_versions))
+    delta = order.amend(priced, c.by, c.reason)
+    if order.status is OrderStatus.CONFIRMED:
+        credit.change("order_amended", str(order.id), uninvoiced=delta)
+
+
+def set_credit_limit(
+    app: OrderUseCases, c: commands.SetCreditLimit, _: int | None
+) -> tuple[list[CreditAccount], Result]:
+    credit = app.credit_account(c.account)
+    credit.set_limit(c.limit.to_domain(), c.by, c.reason)
+    return [credit], credit_view(credit)
 
 
 class OrderUseCases(QuoteUseCases):
@@ -33,29 +120,13 @@ class OrderUseCases(QuoteUseCases):
         account: str,
         idempotency_key: str | None = None,
     ) -> Result:
-        """Deals says the deal is won; with an accepted quote the order is booked now,
-        otherwise when the customer accepts one."""
-
-        def decide() -> tuple[list[L2CAggregate], Result]:
-            closing_id = DealClosing.create_id(deal_id)
-            if self.exists(closing_id):
-                closing = self.load(DealClosing, closing_id)
-            else:
-                closing = DealClosing.open(deal_id, account, "", "")
-            if not closing.won(amount, closed_at):
-                return [], {"deal_id": str(deal_id), "order_id": None}
-            booked = self._book_if_ready(closing)
-            return [closing, *booked], {
-                "deal_id": str(deal_id),
-                "order_id": str(booked[0].id) if booked else None,
-            }
-
-        return self.execute(
-            "record_deal_won",
-            decide,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint_of("won", deal_id, str(amount), closed_at, account),
-            retries=2,
+        return self.send(
+            commands.RecordDealWon,
+            idempotency_key,
+            deal_id=deal_id,
+            amount=money(amount),
+            closed_at=closed_at,
+            account=account,
         )
 
     def _book_if_ready(self, closing: DealClosing) -> list[L2CAggregate]:
@@ -112,36 +183,7 @@ class OrderUseCases(QuoteUseCases):
             invoices.append(invoice)
         return invoices
 
-    def _order_command(
-        self,
-        name: str,
-        order_id: uuid.UUID,
-        change: Callable[[Order, CreditAccount], object],
-        *,
-        idempotency_key: str | None,
-        expected_version: int | None,
-        request: Sequence[object],
-    ) -> Result:
-        """Load the order and its account's credit, change, invoice what became ready."""
-
-        def decide() -> tuple[list[L2CAggregate], Result]:
-            order = self.load(Order, order_id, expected_version)
-            credit = self.credit_account(order.account)
-            change(order, credit)
-            invoices = self._invoice_ready(order, credit)
-            result = order_view(order)
-            result["invoices_issued"] = [str(i.id) for i in invoices]
-            return [order, credit, *invoices], result
-
-        return self.execute(
-            name,
-            decide,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint_of(name, order_id, *request),
-            retries=2 if expected_version is None else 0,
-        )
-
-    # -- credit ------------------------------------------------------------------------
+    # -- in-process callers (policies, clocks, tools) send the catalog's commands ----------
 
     def release_credit_hold(
         self,
@@ -154,17 +196,15 @@ class OrderUseCases(QuoteUseCases):
         idempotency_key: str | None = None,
         expected_version: int | None = None,
     ) -> Result:
-        def change(order: Order, credit: CreditAccount) -> None:
-            order.release(by, reason, terms, net_days)
-            credit.change("order_released", str(order.id), uninvoiced=order.uninvoiced)
-
-        return self._order_command(
-            "release_credit_hold",
-            order_id,
-            change,
-            idempotency_key=idempotency_key,
-            expected_version=expected_version,
-            request=[by, reason, terms, net_days],
+        return self.send(
+            commands.ReleaseCreditHold,
+            idempotency_key,
+            expected_version,
+            order_id=order_id,
+            by=by,
+            reason=reason,
+            payment_terms=terms,
+            net_days=net_days,
         )
 
     def cancel_order(
@@ -176,17 +216,13 @@ class OrderUseCases(QuoteUseCases):
         idempotency_key: str | None = None,
         expected_version: int | None = None,
     ) -> Result:
-        def change(order: Order, credit: CreditAccount) -> None:
-            released = order.cancel(by, reason)
-            credit.change("order_cancelled", str(order.id), uninvoiced=-released)
-
-        return self._order_command(
-            "cancel_order",
-            order_id,
-            change,
-            idempotency_key=idempotency_key,
-            expected_version=expected_version,
-            request=[by, reason],
+        return self.send(
+            commands.CancelOrder,
+            idempotency_key,
+            expected_version,
+            order_id=order_id,
+            by=by,
+            reason=reason,
         )
 
     def set_credit_limit(
@@ -198,23 +234,17 @@ class OrderUseCases(QuoteUseCases):
         reason: str,
         idempotency_key: str | None = None,
     ) -> Result:
-        def decide() -> tuple[list[CreditAccount], Result]:
-            credit = self.credit_account(account)
-            credit.set_limit(limit, by, reason)
-            return [credit], credit_view(credit)
-
-        return self.execute(
-            "set_credit_limit",
-            decide,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint_of("limit", account, str(limit), by, reason),
-            retries=2,
+        return self.send(
+            commands.SetCreditLimit,
+            idempotency_key,
+            account=account,
+            limit=money(limit),
+            by=by,
+            reason=reason,
         )
 
     def get_credit(self, account: str) -> CreditAccount:
         return self.credit_account(account)
-
-    # -- delivery ----------------------------------------------------------------------
 
     def report_milestone(
         self,
@@ -229,22 +259,17 @@ class OrderUseCases(QuoteUseCases):
         idempotency_key: str | None = None,
         expected_version: int | None = None,
     ) -> Result:
-        if status not in ("delivered", "accepted"):
-            raise InvalidCommand(f"a milestone is reported delivered or accepted, not {status!r}")
-
-        def change(order: Order, credit: CreditAccount) -> None:
-            if status == "delivered":
-                order.report_delivered(milestone, at, source, reference)
-            else:
-                order.accept_milestone(milestone, at, by, source, reference)
-
-        return self._order_command(
-            "report_milestone",
-            order_id,
-            change,
-            idempotency_key=idempotency_key,
-            expected_version=expected_version,
-            request=[milestone, status, at, by, source, reference],
+        message = commands.RecordErpMilestone if source == "erp" else commands.ReportMilestone
+        return self.send(
+            message,
+            idempotency_key,
+            expected_version,
+            order_id=order_id,
+            milestone=milestone,
+            status=status,
+            at=at,
+            by=by,
+            reference=reference,
         )
 
     def post_shipment(
@@ -256,27 +281,18 @@ class OrderUseCases(QuoteUseCases):
         at: datetime,
         idempotency_key: str | None = None,
     ) -> Result:
-        return self._order_command(
-            "post_shipment",
-            order_id,
-            lambda order, credit: order.post_shipment(shipment_id, milestone, at),
-            idempotency_key=idempotency_key,
-            expected_version=None,
-            request=[shipment_id, milestone, at],
+        return self.send(
+            commands.PostShipment,
+            idempotency_key,
+            order_id=order_id,
+            shipment_id=shipment_id,
+            milestone=milestone,
+            at=at,
         )
 
     def invoice_due(self, order_id: uuid.UUID) -> Result:
         """Issue the invoices whose date has come (the clock calls this; safe to repeat)."""
-        return self._order_command(
-            "invoice_due",
-            order_id,
-            lambda order, credit: None,
-            idempotency_key=None,
-            expected_version=None,
-            request=[],
-        )
-
-    # -- amendments --------------------------------------------------------------------
+        return self.send(commands.InvoiceDue, None, order_id=order_id)
 
     def amend_order(
         self,
@@ -288,22 +304,14 @@ class OrderUseCases(QuoteUseCases):
         idempotency_key: str | None = None,
         expected_version: int | None = None,
     ) -> Result:
-        """New lines at the contract's prices (the rule versions the quote used); the
-        open installments are re-planned so the schedule adds up to the new total."""
-
-        def change(order: Order, credit: CreditAccount) -> None:
-            _, priced = self.price(lines, order.booked_on, self.rules_at(order.rule_versions))
-            delta = order.amend(priced, by, reason)
-            if order.status is OrderStatus.CONFIRMED:
-                credit.change("order_amended", str(order.id), uninvoiced=delta)
-
-        return self._order_command(
-            "amend_order",
-            order_id,
-            change,
-            idempotency_key=idempotency_key,
-            expected_version=expected_version,
-            request=[lines, by, reason],
+        return self.send(
+            commands.AmendOrder,
+            idempotency_key,
+            expected_version,
+            order_id=order_id,
+            lines=[line.__dict__ for line in lines],
+            by=by,
+            reason=reason,
         )
 
     def get_order(self, order_id: uuid.UUID) -> Order:

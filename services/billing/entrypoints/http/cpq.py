@@ -6,15 +6,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from kernel.errors import NotFound
-from kernel.http import MAX_CURSOR, idempotency_key
+from kernel.http import MAX_CURSOR
 from services.billing.adapters.directory import BillingDirectory
 from services.billing.application import BillingApplication, quote_view
 from services.billing.entrypoints.http.schemas import (
     PreviewRequest,
-    PublishRulesRequest,
 )
 
 
@@ -45,17 +44,6 @@ def routes(app: BillingApplication, directory: BillingDirectory) -> APIRouter:
     def rules_version(name: str, number: int) -> dict[str, Any]:
         document = rules_named(name).version(number)
         return {"name": name, "version": number, "document": document.model_dump(mode="json")}
-
-    @router.put(
-        "/rules/{name}",
-        tags=["rules"],
-        summary="Publish a new version (quotes and orders keep the version they used)",
-    )
-    def publish_rules(
-        name: str, body: PublishRulesRequest, key: str | None = Depends(idempotency_key)
-    ) -> dict[str, Any]:
-        result: dict[str, Any] = rules_named(name).publish(body.document, body.note, key)
-        return result
 
     @router.post(
         "/quotes/preview",

@@ -22,8 +22,6 @@ from services.billing.adapters.erp import (
 )
 from services.billing.application import BillingApplication, invoice_view
 from services.billing.entrypoints.http.schemas import (
-    ApplyCreditRequest,
-    CreditNoteRequest,
     ErpInvoicePostedRequest,
     ErpMilestoneRequest,
     ErpPaymentRequest,
@@ -66,30 +64,6 @@ def routes(
     @router.get("/invoices/{invoice_id}", tags=["invoices"])
     def get_invoice(invoice_id: uuid.UUID) -> dict[str, Any]:
         return invoice_view(app.get_invoice(invoice_id))
-
-    @router.post("/invoices/{invoice_id}/credit-notes", status_code=201, tags=["invoices"])
-    def credit_note(
-        invoice_id: uuid.UUID,
-        body: CreditNoteRequest,
-        key: str | None = Depends(idempotency_key),
-    ) -> dict[str, Any]:
-        return app.issue_credit_note(
-            invoice_id, amount=body.amount.to_domain(), reason=body.reason, idempotency_key=key
-        )
-
-    @router.post(
-        "/invoices/{invoice_id}/apply-credit",
-        tags=["invoices"],
-        summary="Settle from the account's unapplied cash (overpayments, credit notes)",
-    )
-    def apply_credit(
-        invoice_id: uuid.UUID,
-        body: ApplyCreditRequest,
-        key: str | None = Depends(idempotency_key),
-    ) -> dict[str, Any]:
-        return app.apply_account_credit(
-            invoice_id, amount=body.amount.to_domain(), idempotency_key=key
-        )
 
     async def queue(msg: erp_pb2.ErpInboundMessage) -> dict[str, str]:
         await ErpInboundPublisher(await producer.get()).publish(msg)
