@@ -20,12 +20,13 @@ def walk(
     url: str,
     body: dict[str, Any] | None,
     kind: type[Any],
-    aggregate_id: uuid.UUID | None,
+    aggregate: uuid.UUID | str,
 ) -> dict[str, Any]:
-    """Send one example of ``spec`` at ``url``; ``aggregate_id`` None: it creates one,
-    named by the answer's ``<x>_id``. Returns the answer."""
+    """Send one example of ``spec`` at ``url`` changing the aggregate ``aggregate`` (a
+    name: it creates one, whose id the answer gives under that name). Returns the answer."""
     assert spec.route is not None
     method = spec.route.method
+    aggregate_id = aggregate if isinstance(aggregate, uuid.UUID) else None
     exists = aggregate_id is not None and app.exists(aggregate_id)
     version = app.load(kind, aggregate_id).version if exists else None  # type: ignore[arg-type]
     before = app.recorder.max_notification_id()
@@ -51,9 +52,7 @@ def walk(
     assert (again.status_code, again.json()) == (first.status_code, first.json()), spec.name
     assert app.recorder.max_notification_id() == written, spec.name  # the repeat wrote nothing
     if aggregate_id is None:
-        answer = first.json()
-        named = [v for k, v in answer.items() if k.endswith("_id") and isinstance(v, str)]
-        aggregate_id = uuid.UUID(named[0])
+        aggregate_id = uuid.UUID(str(first.json()[aggregate]))
     events = app.history(kind, aggregate_id)[0 if version is None else version + 1 :]
     assert events, spec.name
     for event in events:

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from kernel.domain import L2CAggregate, Money
+from kernel.errors import ConcurrencyConflict
 from kernel.store import Result
 from services.billing.application.quotes import QuoteUseCases
 from services.billing.application.views import credit_view, order_view
@@ -101,9 +102,13 @@ def amend(app: Any, order: Order, credit: CreditAccount, c: commands.AmendOrder)
 
 
 def set_credit_limit(
-    app: OrderUseCases, c: commands.SetCreditLimit, _: int | None
+    app: OrderUseCases, c: commands.SetCreditLimit, expected_version: int | None
 ) -> tuple[list[CreditAccount], Result]:
     credit = app.credit_account(c.account)
+    if expected_version is not None and credit.version != expected_version:
+        raise ConcurrencyConflict(
+            f"credit of {c.account} is at version {credit.version}, not {expected_version}"
+        )
     credit.set_limit(c.limit.to_domain(), c.by, c.reason)
     return [credit], credit_view(credit)
 

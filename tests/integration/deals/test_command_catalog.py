@@ -20,6 +20,7 @@ from services.deals.application.catalog import DEALS
 from services.deals.domain.deal import Deal
 from services.deals.domain.relationship import AccountRelationship
 from services.deals.entrypoints.http import build_api
+from tests.integration.command_walk import walk
 from tests.integration.deals.test_processes_api import open_deal
 
 # In catalog order, each valid on the deal the previous ones left: (path values, body).
@@ -144,38 +145,7 @@ def test_every_command_is_idempotent_guarded_and_stamped(
         target = open_deal(app) if spec.name in CLOSING else deal_id
         url = spec.route.path.format(deal_id=target, **values)
         kind, aggregate_id = aggregate_of(spec.aggregate, target, values)
-        version = app.load(kind, aggregate_id).version if app.exists(aggregate_id) else None
-        before = app.recorder.max_notification_id()
-        method = spec.route.method
-
-        def send(method: str = method, url: str = url, body: Any = body, **headers: str) -> Any:
-            return http.request(method, url, json=body, headers=headers)
-
-        stale = send(
-            **{"If-Match": str((version or 0) + 7), "Idempotency-Key": f"stale-{spec.name}"}
-        )
-        assert stale.status_code == 409, (spec.name, stale.text)
-        assert app.recorder.max_notification_id() == before  # refused: nothing written
-
-        key, correlation = f"key-{spec.name}", str(uuid.uuid4())
-        headers = {"Idempotency-Key": key, "X-Correlation-Id": correlation, "X-Actor-Id": "ann"}
-        if version is not None:
-            headers["If-Match"] = str(version)
-        first = send(**headers)
-        assert first.status_code == spec.route.status, (spec.name, first.text)
-        after = app.load(kind, aggregate_id).version
-        assert version is None or after > version, spec.name
-        written = app.recorder.max_notification_id()
-        again = send(**headers)
-        assert (again.status_code, again.json()) == (first.status_code, first.json()), spec.name
-        assert app.recorder.max_notification_id() == written  # the repeat wrote nothing
-
-        events = app.history(kind, aggregate_id)[0 if version is None else version + 1 :]
-        assert events, spec.name
-        for event in events:
-            meta = event.metadata  # type: ignore[attr-defined]
-            assert (meta["correlation_id"], meta["actor_id"]) == (correlation, "ann"), spec.name
-            assert meta["event_id"] and meta["occurred_at"]
+        walk(app, http, spec, url, body, kind, aggregate_id)
 
 
 def aggregate_of(

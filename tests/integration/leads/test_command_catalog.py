@@ -25,7 +25,7 @@ from services.leads.domain.lead import Lead
 from services.leads.entrypoints.http import build_api
 from tests.integration.command_walk import walk
 
-Example = tuple[str, dict[str, Any] | None, type[Any], uuid.UUID | None]
+Example = tuple[str, dict[str, Any] | None, type[Any], uuid.UUID | str]
 BANT = {"budget": "approved", "authority": "COO", "need": "downtime", "timeline": "Q3"}
 
 
@@ -111,7 +111,7 @@ EXAMPLES: dict[str, Callable[[Leads], Example]] = {
         "/leads",
         {"full_name": "Walk Er", "email": "walker@example.com", "source": "referral"},
         Lead,
-        None,
+        "lead_id",
     ),
     "qualify_lead": _lead("/leads/{lead_id}/qualify", {"note": "webinar"}),
     "accept_lead": _lead("/leads/{lead_id}/accept", {"note": "called"}, qualified=True),
@@ -166,13 +166,13 @@ EXAMPLES: dict[str, Callable[[Leads], Example]] = {
         f"/campaigns/{_campaign(w)}/registrations",
         {"full_name": "Visitor", "email": "visitor@example.com"},
         Lead,
-        None,
+        "lead_id",
     ),
     "register_account": lambda w: (
         "/accounts",
         {"name": "Walk GmbH", "website": "walk.example.com", "region": "EMEA"},
         Account,
-        None,
+        "account_id",
     ),
     "record_visit": _account(
         "/accounts/{account_id}/visits", {"rep_id": "emea-lars", "at": "2026-11-20T10:00:00Z"}
