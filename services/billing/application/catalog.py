@@ -8,7 +8,16 @@ from __future__ import annotations
 from kernel.commands import Catalog, Facts, Route
 from kernel.rule_commands import publish_rules_command
 from services.billing.application import base, orders, quotes, settlement
-from services.billing.application.views import credit_view, invoice_view, order_view, quote_view
+from services.billing.application.views import (
+    CreditAnswer,
+    InvoiceAnswer,
+    OrderAnswer,
+    QuoteAnswer,
+    credit_view,
+    invoice_view,
+    order_view,
+    quote_view,
+)
 from services.billing.domain import commands as c
 from services.billing.domain.closing import DealClosing
 from services.billing.domain.credit import CreditAccount
@@ -37,6 +46,7 @@ BILLING.command(
     ),
     facts=Facts(roles=SALES),
     answer=quote_view,
+    response_model=QuoteAnswer,
 )
 BILLING.command(
     "revise_quote",
@@ -54,6 +64,7 @@ BILLING.command(
     ),
     facts=Facts(roles=SALES),
     answer=quote_view,
+    response_model=QuoteAnswer,
 )
 BILLING.command(
     "submit_quote",
@@ -70,6 +81,7 @@ BILLING.command(
     ),
     facts=Facts(roles=SALES),
     answer=quote_view,
+    response_model=QuoteAnswer,
 )
 BILLING.command(
     "approve_quote",
@@ -82,6 +94,7 @@ BILLING.command(
     ),
     facts=Facts(roles=APPROVERS, reason_required=True),
     answer=quote_view,
+    response_model=QuoteAnswer,
 )
 BILLING.command(
     "reject_quote",
@@ -94,6 +107,7 @@ BILLING.command(
     ),
     facts=Facts(roles=APPROVERS, reason_required=True),
     answer=quote_view,
+    response_model=QuoteAnswer,
 )
 BILLING.command(
     "accept_quote",
@@ -111,6 +125,7 @@ BILLING.command(
     ),
     facts=Facts(roles=SALES),
     answer=quote_view,
+    response_model=QuoteAnswer,
 )
 
 # Deals, as the deals service reports them (the follow-deals policy)
@@ -149,6 +164,7 @@ def _order(
         route=route,
         facts=Facts(roles=roles, **facts),
         answer=order_view,
+        response_model=OrderAnswer,
     )
 
 
@@ -235,6 +251,7 @@ BILLING.command(
     ),
     facts=Facts(roles=("manager", "finance"), reason_required=True, external_id=True),
     answer=order_view,
+    response_model=OrderAnswer,
     retries=2,
 )
 BILLING.command(
@@ -248,6 +265,7 @@ BILLING.command(
     ),
     facts=Facts(roles=FINANCE, reason_required=True),
     answer=credit_view,
+    response_model=CreditAnswer,
     retries=2,
 )
 
@@ -271,6 +289,7 @@ def _invoice(
         route=route,
         facts=Facts(roles=roles, **facts),
         answer=invoice_view,
+        response_model=InvoiceAnswer,
     )
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 
 from services.billing.domain.credit import CreditAccount
 from services.billing.domain.invoice import Invoice
@@ -97,3 +100,45 @@ def credit_view(c: CreditAccount) -> dict[str, Any]:
         },
         "version": c.version,
     }
+
+
+# -- typed answers of the commands (the fields every caller can rely on; the views above
+# carry more, which the answers keep) ----------------------------------------------------------
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class QuoteAnswer(_Answer):
+    quote_id: uuid.UUID
+    deal_id: uuid.UUID
+    status: str
+    currency: str
+    total: str
+    version: int
+
+
+class OrderAnswer(_Answer):
+    order_id: uuid.UUID
+    deal_id: uuid.UUID
+    status: str
+    currency: str
+    amount: str
+    version: int
+
+
+class InvoiceAnswer(_Answer):
+    invoice_id: uuid.UUID
+    order_id: uuid.UUID
+    status: str
+    currency: str
+    amount: str
+    outstanding: str
+    version: int
+
+
+class CreditAnswer(_Answer):
+    account: str
+    by_currency: dict[str, dict[str, str | None]]
+    version: int

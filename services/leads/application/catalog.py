@@ -12,8 +12,13 @@ from kernel.rule_commands import publish_rules_command
 from kernel.store import Result
 from services.leads.application import capture, routing, scoring, territories
 from services.leads.application.views import (
+    AccountAnswer,
+    CampaignAnswer,
     CaptureAccepted,
     CommandAccepted,
+    MergeAnswer,
+    RoutedAnswer,
+    UnmergeAnswer,
     account_view,
     campaign_view,
     lead_view,
@@ -134,6 +139,7 @@ _lead(
         "RepDecision",
     ),
     SALES,
+    RoutedAnswer,
     reason_required=True,
 )
 _lead(
@@ -150,6 +156,7 @@ _lead(
         "ReturnRequest",
     ),
     SALES,
+    RoutedAnswer,
     reason_required=True,
 )
 _lead(
@@ -166,6 +173,7 @@ _lead(
         "AssignRequest",
     ),
     ("manager",),
+    RoutedAnswer,
 )
 # Duplicates
 LEADS.command(
@@ -184,6 +192,7 @@ LEADS.command(
     ),
     facts=Facts(roles=MARKETING),
     answer=lead_view,
+    response_model=MergeAnswer,
 )
 LEADS.command(
     "undo_merge",
@@ -200,6 +209,7 @@ LEADS.command(
     ),
     facts=Facts(roles=MARKETING),
     answer=lead_view,
+    response_model=UnmergeAnswer,
 )
 
 # Rule sets
@@ -237,6 +247,7 @@ LEADS.command(
     ),
     facts=Facts(roles=SALES),
     answer=account_view,
+    response_model=AccountAnswer,
     retries=3,
 )
 LEADS.command(
@@ -255,6 +266,7 @@ LEADS.command(
     ),
     facts=Facts(roles=SALES, backdated=True),
     answer=account_view,
+    response_model=AccountAnswer,
 )
 LEADS.command(
     "claim_account",
@@ -272,6 +284,7 @@ LEADS.command(
     ),
     facts=Facts(roles=SALES),
     answer=account_view,
+    response_model=AccountAnswer,
 )
 LEADS.command(
     "place_account",
@@ -281,6 +294,7 @@ LEADS.command(
     use_case=territories.place_account,
     facts=Facts(roles=("policy",)),
     answer=account_view,
+    response_model=AccountAnswer,
 )
 
 # Engagement and campaigns
@@ -298,6 +312,7 @@ _lead(
         "EngagementRequest",
     ),
     ("marketing", "rep", "manager", "telephony"),
+    RoutedAnswer,
     backdated=True,
     external_id=True,
 )
@@ -312,6 +327,7 @@ LEADS.command(
     ),
     facts=Facts(roles=MARKETING),
     answer=campaign_view,
+    response_model=CampaignAnswer,
 )
 LEADS.command(
     "record_campaign_cost",
@@ -324,6 +340,7 @@ LEADS.command(
     ),
     facts=Facts(roles=MARKETING),
     answer=campaign_view,
+    response_model=CampaignAnswer,
 )
 
 # Capture
@@ -408,4 +425,5 @@ LEADS.command(
     use_case=territories.return_to_public_pool,
     facts=Facts(roles=("policy",)),
     answer=account_view,
+    response_model=AccountAnswer,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from kernel.store import Result
 from services.leads.domain.account import Account
@@ -61,3 +61,47 @@ def campaign_view(campaign: Campaign) -> Result:
         "ends_on": campaign.ends_on.isoformat(),
         "version": campaign.version,
     }
+
+
+class _Answer(BaseModel):
+    """A typed answer: the fields every caller can rely on (the view may carry more)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class RoutedAnswer(_Answer):
+    lead_id: uuid.UUID
+    status: str
+    version: int
+    team: str
+    rep: str
+    deadline_at: str | None
+    in_manual_queue: bool
+
+
+class MergeAnswer(_Answer):
+    survivor: CommandAccepted
+    merged: CommandAccepted
+
+
+class UnmergeAnswer(_Answer):
+    survivor: CommandAccepted
+    restored: CommandAccepted
+
+
+class AccountAnswer(_Answer):
+    account_id: uuid.UUID
+    version: int
+    name: str
+    territory: str
+    owner: str
+    in_public_pool: bool
+
+
+class CampaignAnswer(_Answer):
+    campaign_id: str
+    name: str
+    channel_type: str
+    cost: str
+    currency: str
+    version: int
