@@ -1,5 +1,5 @@
-"""Bulk import: CSV text -> rows the application can capture, each either a contact or
-the reason it could not be read."""
+"""Bulk import: CSV text -> rows the application can capture (each becomes the catalog's
+``Capture`` command), each either a contact or the reason it could not be read."""
 
 from __future__ import annotations
 
@@ -12,8 +12,11 @@ from pydantic import ValidationError
 from kernel.errors import InvalidCommand
 from services.leads.adapters.contact_schema import ContactModel, describe
 from services.leads.application import ImportRow
+from services.leads.domain.commands import Capture
 
-COLUMNS = set(ContactModel.model_fields) | {"campaign_id"}
+# The columns are the fields of the command each row becomes (``Capture``), less what the
+# import itself sets: the channel and the row's reference.
+COLUMNS = set(Capture.model_fields) - {"channel", "external_ref"}
 MAX_ROWS = 50_000
 
 
