@@ -10,99 +10,17 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError
 
 from kernel.commands import build
-from kernel.domain import L2CAggregate, Money
 from kernel.errors import DomainError, InvalidCommand, NotFound
 from kernel.store import Result
 from services.leads.application.ports import (
     ImportRow,
 )
 from services.leads.application.scoring import ScoringUseCases
-from services.leads.application.views import (
-    campaign_view,
-    lead_view,
-)
 from services.leads.domain import commands
 from services.leads.domain.campaign import Campaign
 from services.leads.domain.identity import IdentityKey
-from services.leads.domain.lead import Channel, Contact, DuplicateMatch, Lead
+from services.leads.domain.lead import Contact, DuplicateMatch
 from services.leads.domain.matching import MatchKey, match_keys
-
-
-def merge_leads(
-    app: Any, c: commands.MergeLeads, expected_version: int | None
-) -> tuple[list[Lead], Result]:
-    """The duplicate is folded into the survivor (``lead_id``; If-Match is its version)."""
-    survivor = app.load(Lead, c.lead_id, expected_version)
-    duplicate = app.load(Lead, c.duplicate_id)
-    duplicate.merge_into(survivor)
-    return [duplicate, survivor], {"survivor": lead_view(survivor), "merged": lead_view(duplicate)}
-
-
-def undo_merge(
-    app: Any, c: commands.UndoMerge, expected_version: int | None
-) -> tuple[list[Lead], Result]:
-    duplicate = app.load(Lead, c.lead_id, expected_version)
-    if duplicate.merged_into is None:
-        raise InvalidCommand(f"lead {c.lead_id} is not merged")
-    survivor = app.load(Lead, duplicate.merged_into)
-    duplicate.undo_merge(survivor)
-    return [duplicate, survivor], {
-        "survivor": lead_view(survivor),
-        "restored": lead_view(duplicate),
-    }
-
-
-def launch_campaign(
-    app: Any, c: commands.LaunchCampaign, expected_version: int | None
-) -> tuple[list[Campaign], Result]:
-    if app.exists(Campaign.create_id(c.campaign_id)):
-        raise InvalidCommand(f"campaign {c.campaign_id!r} already exists")
-    cost = c.cost.to_domain() if c.cost else Money.zero(c.currency)
-    campaign = Campaign.launch(
-        c.campaign_id, c.name, c.channel_type.value, cost, c.starts_on, c.ends_on
-    )
-    return [campaign], campaign_view(campaign)
-
-
-def record_campaign_cost(
-    app: Any, c: commands.RecordCampaignCost, expected_version: int | None
-) -> tuple[list[Campaign], Result]:
-    app._known_campaign(c.campaign_id)
-    campaign = app.load(Campaign, Campaign.create_id(c.campaign_id), expected_version)
-    commands.record_campaign_cost(campaign, c)
-    return [campaign], campaign_view(campaign)
-
-
-def _capture(
-    app: Any, contact: Contact, channel: str, campaign_id: str, external_ref: str
-) -> tuple[list[L2CAggregate], Result]:
-    """Capture a lead; flag it when it matches known leads or accounts."""
-    if campaign_id:
-        app._known_campaign(campaign_id)
-    lead = Lead.capture(contact, channel, campaign_id, external_ref)
-    keys, matches = app._claim_identity(
-        "lead",
-        lead.id,
-        match_keys(contact.email, contact.phone, contact.company, contact.website),
-    )
-    lead.flag_duplicates(matches)
-    return [lead, *keys], {**lead_view(lead), "duplicates": list(lead.duplicates)}
-
-
-def capture(app: Any, c: commands.Capture, _: int | None) -> tuple[list[L2CAggregate], Result]:
-    return _capture(app, c.to_domain(), c.channel.value, c.campaign_id, c.external_ref)
-
-
-def capture_from_form(
-    app: Any, c: commands.CaptureLead, _: int | None
-) -> tuple[list[L2CAggregate], Result]:
-    return _capture(app, c.to_domain(), c.source.value, c.campaign_id, "")
-
-
-def register_for_campaign(
-    app: Any, c: commands.RegisterForCampaign, _: int | None
-) -> tuple[list[L2CAggregate], Result]:
-    return _capture(app, c.to_domain(), Channel.EVENT.value, c.campaign_id, "")
 
 
 class CaptureUseCases(ScoringUseCases):

@@ -10,7 +10,7 @@ from typing import Any
 from kernel.commands import Catalog, Command, Facts, Route
 from kernel.rule_commands import publish_rules_command
 from kernel.store import Result
-from services.leads.application import capture, routing, scoring, territories
+from services.leads.application import account_commands, campaign_commands, lead_commands
 from services.leads.application.views import (
     AccountAnswer,
     CampaignAnswer,
@@ -37,7 +37,7 @@ MARKETING, SALES = ("marketing", "manager"), ("rep", "manager")
 def _lead(
     name: str,
     message: type[Command],
-    change: routing.Change,
+    change: lead_commands.Change,
     answer: Callable[[Lead], Result],
     route: Route | None,
     roles: tuple[str, ...],
@@ -50,7 +50,7 @@ def _lead(
         message,
         Lead,
         "lead_id",
-        use_case=routing.lead_use_case(change, answer),
+        use_case=lead_commands.lead_use_case(change, answer),
         route=route,
         facts=Facts(roles=roles, **facts),
         answer=answer,
@@ -62,7 +62,7 @@ def _lead(
 _lead(
     "qualify_lead",
     c.QualifyLead,
-    routing.qualify,
+    lead_commands.qualify,
     routed_view,
     Route(
         "POST",
@@ -78,7 +78,7 @@ _lead(
 _lead(
     "accept_lead",
     c.AcceptLead,
-    routing.accept,
+    lead_commands.accept,
     lead_view,
     Route(
         "POST",
@@ -94,7 +94,7 @@ _lead(
 _lead(
     "reject_lead",
     c.RejectLead,
-    routing.reject,
+    lead_commands.reject,
     lead_view,
     Route(
         "POST",
@@ -111,7 +111,7 @@ _lead(
 _lead(
     "convert_lead",
     c.ConvertLead,
-    routing.convert,
+    lead_commands.convert,
     lead_view,
     Route(
         "POST",
@@ -128,7 +128,7 @@ _lead(
 _lead(
     "reject_assignment",
     c.RejectAssignment,
-    routing.reject_assignment,
+    lead_commands.reject_assignment,
     routed_view,
     Route(
         "POST",
@@ -145,7 +145,7 @@ _lead(
 _lead(
     "return_lead",
     c.ReturnLead,
-    routing.return_lead,
+    lead_commands.return_lead,
     routed_view,
     Route(
         "POST",
@@ -162,7 +162,7 @@ _lead(
 _lead(
     "assign_lead",
     c.AssignLead,
-    routing.assign,
+    lead_commands.assign,
     routed_view,
     Route(
         "POST",
@@ -181,7 +181,7 @@ LEADS.command(
     c.MergeLeads,
     Lead,
     "lead_id",
-    use_case=capture.merge_leads,
+    use_case=lead_commands.merge_leads,
     route=Route(
         "POST",
         "/leads/{lead_id}/merges",
@@ -199,7 +199,7 @@ LEADS.command(
     c.UndoMerge,
     Lead,
     "lead_id",
-    use_case=capture.undo_merge,
+    use_case=lead_commands.undo_merge,
     route=Route(
         "POST",
         "/leads/{lead_id}/unmerge",
@@ -241,7 +241,7 @@ LEADS.command(
     c.RegisterAccount,
     Account,
     "",
-    use_case=territories.register_account,
+    use_case=account_commands.register_account,
     route=Route(
         "POST", "/accounts", 201, ("accounts",), body_name="AccountRequest", if_match=False
     ),
@@ -273,7 +273,7 @@ LEADS.command(
     c.ClaimAccount,
     Account,
     "account_id",
-    use_case=territories.claim_account,
+    use_case=account_commands.claim_account,
     route=Route(
         "POST",
         "/accounts/{account_id}/claim",
@@ -291,7 +291,7 @@ LEADS.command(
     c.PlaceAccount,
     Account,
     "account_id",
-    use_case=territories.place_account,
+    use_case=account_commands.place_account,
     facts=Facts(roles=("policy",)),
     answer=account_view,
     response_model=AccountAnswer,
@@ -301,7 +301,7 @@ LEADS.command(
 _lead(
     "record_engagement",
     c.RecordEngagement,
-    scoring.engage,
+    lead_commands.engage,
     scored_view,
     Route(
         "POST",
@@ -321,7 +321,7 @@ LEADS.command(
     c.LaunchCampaign,
     Campaign,
     "",
-    use_case=capture.launch_campaign,
+    use_case=campaign_commands.launch_campaign,
     route=Route(
         "POST", "/campaigns", 201, ("campaigns",), body_name="CampaignRequest", if_match=False
     ),
@@ -334,7 +334,7 @@ LEADS.command(
     c.RecordCampaignCost,
     Campaign,
     "",
-    use_case=capture.record_campaign_cost,
+    use_case=campaign_commands.record_campaign_cost,
     route=Route(
         "PUT", "/campaigns/{campaign_id}/cost", 200, ("campaigns",), body_name="CostRequest"
     ),
@@ -349,7 +349,7 @@ LEADS.command(
     c.CaptureLead,
     Lead,
     "",
-    use_case=capture.capture_from_form,
+    use_case=lead_commands.capture_from_form,
     route=Route(
         "POST",
         "/leads",
@@ -369,7 +369,7 @@ LEADS.command(
     c.RegisterForCampaign,
     Lead,
     "",
-    use_case=capture.register_for_campaign,
+    use_case=lead_commands.register_for_campaign,
     route=Route(
         "POST",
         "/campaigns/{campaign_id}/registrations",
@@ -389,7 +389,7 @@ LEADS.command(
     c.Capture,
     Lead,
     "",
-    use_case=capture.capture,
+    use_case=lead_commands.capture,
     facts=Facts(roles=("import", "telephony"), external_id=True),
     answer=lead_view,
     retries=3,
@@ -397,11 +397,19 @@ LEADS.command(
 
 # Enrichment: the provider is asked outside the transaction (``enrich_from``), what came of
 # it is recorded by one of these
-_lead("enrich_lead", c.EnrichLead, scoring.enrich, scored_view, None, ("policy",), external_id=True)
+_lead(
+    "enrich_lead",
+    c.EnrichLead,
+    lead_commands.enrich,
+    scored_view,
+    None,
+    ("policy",),
+    external_id=True,
+)
 _lead(
     "record_enrichment_failure",
     c.RecordEnrichmentFailure,
-    scoring.enrichment_failed,
+    lead_commands.enrichment_failed,
     scored_view,
     None,
     ("policy",),
@@ -413,7 +421,7 @@ LEADS.command(
     c.FlagMissedDeadline,
     Lead,
     "lead_id",
-    use_case=routing.flag_missed_deadline,
+    use_case=lead_commands.flag_missed_deadline,
     facts=Facts(roles=("policy",)),
     answer=lead_view,
 )
@@ -422,7 +430,7 @@ LEADS.command(
     c.ReturnToPublicPool,
     Account,
     "account_id",
-    use_case=territories.return_to_public_pool,
+    use_case=account_commands.return_to_public_pool,
     facts=Facts(roles=("policy",)),
     answer=account_view,
     response_model=AccountAnswer,

@@ -22,23 +22,6 @@ from services.leads.domain.matching import web_domain
 from services.leads.domain.scoring import ScoringRules, score
 
 
-def enrich(app: ScoringUseCases, lead: Lead, c: commands.EnrichLead) -> None:
-    lead.enrich(c.industry, c.company_size, c.headcount, c.region, c.provider)
-    app._rescore(lead, c.as_of)
-
-
-def enrichment_failed(
-    app: ScoringUseCases, lead: Lead, c: commands.RecordEnrichmentFailure
-) -> None:
-    lead.record_enrichment_failure(c.reason, c.attempts, c.retryable)
-    app._rescore(lead, c.as_of)
-
-
-def engage(app: ScoringUseCases, lead: Lead, c: commands.RecordEngagement) -> None:
-    if lead.record_engagement(c.kind.value, c.occurred_at, c.ref):
-        app._rescore(lead, c.occurred_at)
-
-
 class ScoringUseCases(RoutingUseCases):
     def current_scoring(self) -> ScoringRules:
         version, schema = self.scoring_rules.current()

@@ -9,65 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from kernel.commands import build
-from kernel.domain import L2CAggregate, command_context, current_context, utcnow
-from kernel.errors import InvalidCommand
-from kernel.store import Result
+from kernel.domain import command_context, current_context
 from services.leads.application.capture import CaptureUseCases
-from services.leads.application.views import (
-    account_view,
-)
 from services.leads.domain import commands
 from services.leads.domain.account import Account
-from services.leads.domain.matching import match_keys
 from services.leads.domain.territory import TerritoryRules, preview_moves
-
-
-def place_account(
-    app: TerritoryUseCases, c: commands.PlaceAccount, expected_version: int | None
-) -> tuple[list[Account], Result]:
-    rules = app.territory_rules.version(c.rules_version).to_domain(c.rules_version)
-    account = app.load(Account, c.account_id, expected_version)
-    before = (account.territory, account.owner)
-    account.place(
-        rules.territory_for(account.region, account.industry),
-        rules.version,
-        current_context().occurred_at or utcnow(),
-    )
-    return [account], {"moved": (account.territory, account.owner) != before}
-
-
-def return_to_public_pool(
-    app: TerritoryUseCases, c: commands.ReturnToPublicPool, _: int | None
-) -> tuple[list[Account], Result]:
-    account = app.load(Account, c.account_id)
-    return [account], {"due": str(account.return_to_public_pool_if_idle(c.now))}
-
-
-def claim_account(
-    app: TerritoryUseCases, c: commands.ClaimAccount, expected_version: int | None
-) -> tuple[list[Account], Result]:
-    account = app.load(Account, c.account_id, expected_version)
-    account.claim(c.rep_id, current_context().occurred_at or utcnow())
-    return [account], account_view(account)
-
-
-def register_account(
-    app: TerritoryUseCases, c: commands.RegisterAccount, expected_version: int | None
-) -> tuple[list[L2CAggregate], Result]:
-    account = Account.register(c.name, c.website, c.region, c.industry)
-    rules = app.current_territories()
-    account.place(
-        rules.territory_for(account.region, account.industry),
-        rules.version,
-        current_context().occurred_at or utcnow(),
-    )
-    keys, matches = app._claim_identity(
-        "account", account.id, match_keys("", "", c.name, c.website)
-    )
-    known = [m for m in matches if m.owner_kind == "account"]
-    if known:
-        raise InvalidCommand(f"account {known[0].owner_id} has the same name and domain")
-    return [account, *keys], account_view(account)
 
 
 class TerritoryUseCases(CaptureUseCases):
