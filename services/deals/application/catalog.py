@@ -9,8 +9,8 @@ from typing import Any
 
 from kernel.commands import Catalog, Command, Facts, Route
 from kernel.rule_commands import publish_rules_command
-from services.deals.application.buyers import add_stakeholder, assess_relationship
-from services.deals.application.process import migrate_deal, open_deal
+from services.deals.application.deal_commands import add_stakeholder, migrate_deal, open_deal
+from services.deals.application.relationship_commands import assess_relationship
 from services.deals.application.views import DealState, RelationshipView, deal_state
 from services.deals.domain import commands as c
 from services.deals.domain.deal import Deal

@@ -7,40 +7,13 @@ import uuid
 
 from kernel.commands import build
 from kernel.domain import Money
-from kernel.errors import InvalidCommand, RuleViolation
+from kernel.errors import InvalidCommand
 from kernel.store import Result
 from services.deals.application.base import DealsBase
-from services.deals.application.views import deal_state
 from services.deals.domain import commands
 from services.deals.domain.deal import Deal
 from services.deals.domain.pipeline import Pipeline
 from services.deals.domain.qualification import Qualification
-
-
-def open_deal(
-    app: ProcessUseCases, c: commands.OpenDealForLead, expected_version: int | None
-) -> tuple[list[Deal], Result]:
-    if app.exists(Deal.create_id(c.lead_id)):
-        raise RuleViolation(f"lead {c.lead_id} already has a deal")
-    deal = Deal.open(
-        c.lead_id,
-        c.name,
-        c.amount.to_domain(),
-        c.owner_id,
-        c.company,
-        app.process(c.process_id),
-        c.qualification,
-    )
-    return [deal], deal_state(deal)
-
-
-def migrate_deal(
-    app: ProcessUseCases, c: commands.MigrateDeal, expected_version: int | None
-) -> tuple[list[Deal], Result]:
-    """Move a deal onto the current version of its process (or another process)."""
-    deal = app.load(Deal, c.deal_id, expected_version)
-    deal.migrate_to(app.process(c.process_id or deal.pipeline_definition.id))
-    return [deal], deal_state(deal)
 
 
 class ProcessUseCases(DealsBase):

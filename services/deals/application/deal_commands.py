@@ -1,0 +1,51 @@
+"""The deal commands that need more than the deal itself: opening one behind its
+process's gate, migrating it onto another process version, adding a stakeholder whose
+phone links the deal for telephony. (The others are plain handlers in
+``domain/commands.py``.) Declared in ``catalog.py``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kernel.errors import RuleViolation
+from kernel.store import Result
+from services.deals.application.views import deal_state
+from services.deals.domain import commands
+from services.deals.domain.deal import Deal
+
+
+def open_deal(
+    app: Any, c: commands.OpenDealForLead, expected_version: int | None
+) -> tuple[list[Deal], Result]:
+    if app.exists(Deal.create_id(c.lead_id)):
+        raise RuleViolation(f"lead {c.lead_id} already has a deal")
+    deal = Deal.open(
+        c.lead_id,
+        c.name,
+        c.amount.to_domain(),
+        c.owner_id,
+        c.company,
+        app.process(c.process_id),
+        c.qualification,
+    )
+    return [deal], deal_state(deal)
+
+
+def migrate_deal(
+    app: Any, c: commands.MigrateDeal, expected_version: int | None
+) -> tuple[list[Deal], Result]:
+    """Move a deal onto the current version of its process (or another process)."""
+    deal = app.load(Deal, c.deal_id, expected_version)
+    deal.migrate_to(app.process(c.process_id or deal.pipeline_definition.id))
+    return [deal], deal_state(deal)
+
+
+def add_stakeholder(
+    app: Any, c: commands.AddStakeholder, expected_version: int | None
+) -> tuple[list[Any], Result]:
+    """The stakeholder joins the deal's decision map; their phone number, if given, is
+    linked to the deal so that telephony can find it."""
+    deal = app.load(Deal, c.deal_id, expected_version)
+    commands.add_stakeholder(deal, c)
+    linked = app._link_phone(c.phone, c.deal_id) if c.phone else []
+    return [deal, *linked], deal_state(deal)
