@@ -36,25 +36,6 @@ class Rules:
     approval: ApprovalPolicy
 
 
-def record_deal_opened(
-    app: BillingBase, c: commands.RecordDealOpened, _: int | None
-) -> tuple[list[DealClosing], Result]:
-    if app.exists(DealClosing.create_id(c.deal_id)):
-        return [], {"deal_id": str(c.deal_id), "known": True}
-    return [DealClosing.open(c.deal_id, c.account, c.owner_id, c.name)], {
-        "deal_id": str(c.deal_id),
-        "known": False,
-    }
-
-
-def record_deal_lost(
-    app: BillingBase, c: commands.RecordDealLost, expected_version: int | None
-) -> tuple[list[DealClosing], Result]:
-    closing = app.load(DealClosing, DealClosing.create_id(c.deal_id), expected_version)
-    closing.lost(c.reason)
-    return [closing], {"deal_id": str(c.deal_id), "status": closing.status}
-
-
 class BillingBase(ServiceApplication):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)

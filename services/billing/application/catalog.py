@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from kernel.commands import Catalog, Facts, Route
 from kernel.rule_commands import publish_rules_command
-from services.billing.application import base, orders, quotes, settlement
+from services.billing.application import (
+    closing_commands,
+    credit_commands,
+    invoice_commands,
+    order_commands,
+    quote_commands,
+)
 from services.billing.application.views import (
     CreditAnswer,
     InvoiceAnswer,
@@ -34,7 +40,7 @@ BILLING.command(
     c.CreateQuote,
     Quote,
     "",
-    use_case=quotes.create_quote,
+    use_case=quote_commands.create_quote,
     route=Route(
         "POST",
         "/quotes",
@@ -53,7 +59,7 @@ BILLING.command(
     c.ReviseQuote,
     Quote,
     "quote_id",
-    use_case=quotes.revise_quote,
+    use_case=quote_commands.revise_quote,
     route=Route(
         "PUT",
         "/quotes/{quote_id}",
@@ -88,7 +94,7 @@ BILLING.command(
     c.ApproveQuote,
     Quote,
     "quote_id",
-    use_case=quotes.approve_quote,
+    use_case=quote_commands.approve_quote,
     route=Route(
         "POST", "/quotes/{quote_id}/approve", 200, ("quotes",), body_name="DecisionRequest"
     ),
@@ -114,7 +120,7 @@ BILLING.command(
     c.AcceptQuote,
     Quote,
     "quote_id",
-    use_case=quotes.accept_quote,
+    use_case=quote_commands.accept_quote,
     route=Route(
         "POST",
         "/quotes/{quote_id}/accept",
@@ -130,9 +136,9 @@ BILLING.command(
 
 # Deals, as the deals service reports them (the follow-deals policy)
 for name, message, use_case in (
-    ("record_deal_opened", c.RecordDealOpened, base.record_deal_opened),
-    ("record_deal_won", c.RecordDealWon, orders.record_deal_won),
-    ("record_deal_lost", c.RecordDealLost, base.record_deal_lost),
+    ("record_deal_opened", c.RecordDealOpened, closing_commands.record_deal_opened),
+    ("record_deal_won", c.RecordDealWon, closing_commands.record_deal_won),
+    ("record_deal_lost", c.RecordDealLost, closing_commands.record_deal_lost),
 ):
     BILLING.command(
         name,
@@ -149,7 +155,7 @@ for name, message, use_case in (
 def _order(
     name: str,
     message: type[c.Command],
-    change: orders.OrderChange,
+    change: order_commands.OrderChange,
     route: Route | None,
     roles: tuple[str, ...],
     **facts: bool,
@@ -160,7 +166,7 @@ def _order(
         message,
         Order,
         "order_id",
-        use_case=orders.order_use_case(change),
+        use_case=order_commands.order_use_case(change),
         route=route,
         facts=Facts(roles=roles, **facts),
         answer=order_view,
@@ -173,7 +179,7 @@ FINANCE = ("finance",)
 _order(
     "release_credit_hold",
     c.ReleaseCreditHold,
-    orders.release,
+    order_commands.release,
     Route(
         "POST",
         "/orders/{order_id}/credit-release",
@@ -188,7 +194,7 @@ _order(
 _order(
     "cancel_order",
     c.CancelOrder,
-    orders.cancel,
+    order_commands.cancel,
     Route("POST", "/orders/{order_id}/cancel", 200, ("orders",), body_name="CancelRequest"),
     ("manager", "finance"),
     reason_required=True,
@@ -196,7 +202,7 @@ _order(
 _order(
     "report_milestone",
     c.ReportMilestone,
-    orders.milestone_from("api"),
+    order_commands.milestone_from("api"),
     Route(
         "POST",
         "/orders/{order_id}/milestones/{milestone}",
@@ -212,18 +218,18 @@ _order(
 _order(
     "record_erp_milestone",
     c.RecordErpMilestone,
-    orders.milestone_from("erp"),
+    order_commands.milestone_from("erp"),
     None,
     ("erp",),
     backdated=True,
     external_id=True,
 )
-_order("post_shipment", c.PostShipment, orders.ship, None, ("erp",), external_id=True)
+_order("post_shipment", c.PostShipment, order_commands.ship, None, ("erp",), external_id=True)
 _order("invoice_due", c.InvoiceDue, lambda app, order, credit, cmd: None, None, ("policy",))
 _order(
     "amend_order",
     c.AmendOrder,
-    orders.amend,
+    order_commands.amend,
     Route(
         "POST",
         "/orders/{order_id}/amendments",
@@ -240,7 +246,7 @@ BILLING.command(
     c.ReturnLines,
     Order,
     "order_id",
-    use_case=settlement.return_lines,
+    use_case=order_commands.return_lines,
     route=Route(
         "POST",
         "/orders/{order_id}/returns",
@@ -259,7 +265,7 @@ BILLING.command(
     c.SetCreditLimit,
     CreditAccount,
     "",
-    use_case=orders.set_credit_limit,
+    use_case=credit_commands.set_credit_limit,
     route=Route(
         "PUT", "/accounts/{account}/credit-limit", 200, ("credit",), body_name="CreditLimitRequest"
     ),
@@ -273,7 +279,7 @@ BILLING.command(
 def _invoice(
     name: str,
     message: type[c.Command],
-    change: settlement.InvoiceChange,
+    change: invoice_commands.InvoiceChange,
     route: Route | None,
     roles: tuple[str, ...],
     with_order: bool = False,
@@ -285,7 +291,7 @@ def _invoice(
         message,
         Invoice,
         "invoice_id",
-        use_case=settlement.invoice_use_case(change, with_order),
+        use_case=invoice_commands.invoice_use_case(change, with_order),
         route=route,
         facts=Facts(roles=roles, **facts),
         answer=invoice_view,
@@ -294,12 +300,12 @@ def _invoice(
 
 
 # Invoices and cash
-_invoice("post_invoice", c.PostInvoice, settlement.post, None, ("erp",), external_id=True)
-_invoice("apply_payment", c.ApplyPayment, settlement.pay, None, ("erp",), external_id=True)
+_invoice("post_invoice", c.PostInvoice, invoice_commands.post, None, ("erp",), external_id=True)
+_invoice("apply_payment", c.ApplyPayment, invoice_commands.pay, None, ("erp",), external_id=True)
 _invoice(
     "apply_account_credit",
     c.ApplyAccountCredit,
-    settlement.settle_from_credit,
+    invoice_commands.settle_from_credit,
     Route(
         "POST",
         "/invoices/{invoice_id}/apply-credit",
@@ -313,7 +319,7 @@ _invoice(
 _invoice(
     "issue_credit_note",
     c.IssueCreditNote,
-    settlement.credit_note,
+    invoice_commands.credit_note,
     Route(
         "POST",
         "/invoices/{invoice_id}/credit-notes",

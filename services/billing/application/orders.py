@@ -5,15 +5,12 @@ becomes invoiceable."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from kernel.domain import L2CAggregate, Money
-from kernel.errors import ConcurrencyConflict
 from kernel.store import Result
 from services.billing.application.quotes import QuoteUseCases
-from services.billing.application.views import credit_view, order_view
 from services.billing.domain import commands
 from services.billing.domain.closing import DealClosing
 from services.billing.domain.credit import CreditAccount
@@ -25,92 +22,6 @@ from services.billing.domain.quote import Quote
 
 def money(amount: Money) -> dict[str, object]:
     return {"amount": amount.amount, "currency": amount.currency}
-
-
-def record_deal_won(
-    app: OrderUseCases, c: commands.RecordDealWon, _: int | None
-) -> tuple[list[L2CAggregate], Result]:
-    """Deals says the deal is won; with an accepted quote the order is booked now,
-    otherwise when the customer accepts one."""
-    closing_id = DealClosing.create_id(c.deal_id)
-    if app.exists(closing_id):
-        closing = app.load(DealClosing, closing_id)
-    else:
-        closing = DealClosing.open(c.deal_id, c.account, "", "")
-    if not closing.won(c.amount.to_domain(), c.closed_at):
-        return [], {"deal_id": str(c.deal_id), "order_id": None}
-    booked = app._book_if_ready(closing)
-    return [closing, *booked], {
-        "deal_id": str(c.deal_id),
-        "order_id": str(booked[0].id) if booked else None,
-    }
-
-
-OrderChange = Callable[[Any, Order, CreditAccount, Any], object]
-
-
-def order_use_case(change: OrderChange) -> Any:
-    """A command on one order: load it (checking If-Match) and its account's credit,
-    apply ``change``, invoice what became ready, save all together."""
-
-    def use_case(
-        app: OrderUseCases, c: Any, expected_version: int | None
-    ) -> tuple[list[L2CAggregate], Result]:
-        order = app.load(Order, c.order_id, expected_version)
-        credit = app.credit_account(order.account)
-        change(app, order, credit, c)
-        invoices = app._invoice_ready(order, credit)
-        result = order_view(order)
-        result["invoices_issued"] = [str(i.id) for i in invoices]
-        return [order, credit, *invoices], result
-
-    return use_case
-
-
-def release(app: Any, order: Order, credit: CreditAccount, c: commands.ReleaseCreditHold) -> None:
-    order.release(c.by, c.reason, c.payment_terms, c.net_days)
-    credit.change("order_released", str(order.id), uninvoiced=order.uninvoiced)
-
-
-def cancel(app: Any, order: Order, credit: CreditAccount, c: commands.CancelOrder) -> None:
-    released = order.cancel(c.by, c.reason)
-    credit.change("order_cancelled", str(order.id), uninvoiced=-released)
-
-
-def milestone_from(source: str) -> OrderChange:
-    def report(app: Any, order: Order, credit: CreditAccount, c: Any) -> None:
-        if c.status == "delivered":
-            order.report_delivered(c.milestone, c.at, source, c.reference)
-        else:
-            order.accept_milestone(c.milestone, c.at, c.by, source, c.reference)
-
-    return report
-
-
-def ship(app: Any, order: Order, credit: CreditAccount, c: commands.PostShipment) -> None:
-    order.post_shipment(c.shipment_id, c.milestone, c.at)
-
-
-def amend(app: Any, order: Order, credit: CreditAccount, c: commands.AmendOrder) -> None:
-    """New lines at the contract's prices (the rule versions the quote used); the open
-    installments are re-planned so the schedule adds up to the new total."""
-    lines = [line.to_domain() for line in c.lines]
-    _, priced = app.price(lines, order.booked_on, app.rules_at(order.rule_versions))
-    delta = order.amend(priced, c.by, c.reason)
-    if order.status is OrderStatus.CONFIRMED:
-        credit.change("order_amended", str(order.id), uninvoiced=delta)
-
-
-def set_credit_limit(
-    app: OrderUseCases, c: commands.SetCreditLimit, expected_version: int | None
-) -> tuple[list[CreditAccount], Result]:
-    credit = app.credit_account(c.account)
-    if expected_version is not None and credit.version != expected_version:
-        raise ConcurrencyConflict(
-            f"credit of {c.account} is at version {credit.version}, not {expected_version}"
-        )
-    credit.set_limit(c.limit.to_domain(), c.by, c.reason)
-    return [credit], credit_view(credit)
 
 
 class OrderUseCases(QuoteUseCases):

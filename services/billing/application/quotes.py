@@ -4,88 +4,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from kernel.commands import build
 from kernel.domain import L2CAggregate
-from kernel.errors import RuleViolation
 from kernel.store import Result
 from services.billing.application.base import BillingBase, Rules
-from services.billing.application.views import quote_view
 from services.billing.domain import commands
 from services.billing.domain.closing import DealClosing
 from services.billing.domain.pricing import LineRequest, PricedLine, price_lines
 from services.billing.domain.quote import Quote
 from services.billing.domain.schedule import InstallmentTerms
 
-DEFAULT_VALIDITY = timedelta(days=30)
 ON_BOOKING = (InstallmentTerms("on booking", Decimal(100)),)
-
-
-def create_quote(
-    app: QuoteUseCases, c: commands.CreateQuote, _: int | None
-) -> tuple[list[Quote], Result]:
-    closing = app.closing_of(c.deal_id)
-    if closing.status == "lost":
-        raise RuleViolation(f"deal {c.deal_id} is lost; it cannot be quoted")
-    today = app.today()
-    rules, priced = app.price([line.to_domain() for line in c.lines], today)
-    quote = Quote.draft(
-        deal_id=c.deal_id,
-        account=closing.account,
-        owner_id=closing.owner_id,
-        requester_role=c.requester_role,
-        lines=priced,
-        currency=rules.price_book.currency,
-        rule_versions=rules.versions,
-        needs=rules.approval.needs(priced, c.requester_role),
-        plan=[term.to_domain() for term in c.payment_plan],
-        quoted_on=today,
-        valid_until=c.valid_until or today + DEFAULT_VALIDITY,
-    )
-    return [quote], quote_view(quote)
-
-
-def revise_quote(
-    app: QuoteUseCases, c: commands.ReviseQuote, expected_version: int | None
-) -> tuple[list[Quote], Result]:
-    quote = app.load(Quote, c.quote_id, expected_version)
-    today = app.today()
-    rules, priced = app.price([line.to_domain() for line in c.lines], today)
-    quote.revise(
-        lines=priced,
-        rule_versions=rules.versions,
-        needs=rules.approval.needs(priced, quote.requester_role),
-        plan=[term.to_domain() for term in c.payment_plan],
-        quoted_on=today,
-        valid_until=c.valid_until or today + DEFAULT_VALIDITY,
-    )
-    return [quote], quote_view(quote)
-
-
-def approve_quote(
-    app: QuoteUseCases, c: commands.ApproveQuote, expected_version: int | None
-) -> tuple[list[Quote], Result]:
-    quote = app.load(Quote, c.quote_id, expected_version)
-    # Judged by the approval rules the quote was priced with.
-    policy = app.rules_at(quote.rule_versions).approval
-    quote.approve(c.by, c.role, c.reason, policy.may_approve(c.role, quote.largest_discount))
-    return [quote], quote_view(quote)
-
-
-def accept_quote(
-    app: QuoteUseCases, c: commands.AcceptQuote, expected_version: int | None
-) -> tuple[list[L2CAggregate], Result]:
-    """The customer accepts; when the deal is already won, its order is booked now."""
-    quote = app.load(Quote, c.quote_id, expected_version)
-    closing = app.load(DealClosing, DealClosing.create_id(quote.deal_id))
-    quote.accept(c.accepted_by, app.today())
-    closing.quote_accepted(quote.id)
-    booked = app._book_if_ready(closing)
-    result = quote_view(quote)
-    result["order_id"] = str(booked[0].id) if booked else None
-    return [quote, closing, *booked], result
 
 
 class QuoteUseCases(BillingBase):
