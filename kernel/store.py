@@ -111,6 +111,9 @@ def persistence_env(settings: Settings, app_name: str) -> dict[str, str]:
     return {
         "PERSISTENCE_MODULE": "eventsourcing_kurrentdb",
         "KURRENTDB_URI": settings.kurrentdb_uri or "",
+        # Snapshots (an application's ``snapshotting_intervals``) are kept in SQLite and
+        # PostgreSQL only; on KurrentDB aggregates are replayed in full.
+        "IS_SNAPSHOTTING_ENABLED": "n",
     }
 
 
