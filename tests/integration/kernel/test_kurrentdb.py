@@ -33,4 +33,5 @@ def test_kurrentdb_configuration_reaches_the_eventsourcing_library() -> None:
     assert env == {
         "PERSISTENCE_MODULE": "eventsourcing_kurrentdb",
         "KURRENTDB_URI": "esdb://h:2113?Tls=false",
+        "IS_SNAPSHOTTING_ENABLED": "n",  # snapshots are kept in SQLite and PostgreSQL only
     }
