@@ -212,17 +212,6 @@ class Catalog:
     def __len__(self) -> int:
         return len(self._by_name)
 
-    def merged(self, *others: Catalog) -> Catalog:
-        """One catalog of this one's commands and the others'."""
-        whole = Catalog(self.service, answer=self.default_answer)
-        for catalog in (self, *others):
-            for spec in catalog:
-                if spec.name in whole._by_name:
-                    raise TypeError(f"{self.service}: {spec.name} declared twice")
-                whole._by_name[spec.name] = spec
-                whole._by_type[spec.message] = spec
-        return whole
-
 
 def build(message: type[C], **values: Any) -> C:
     """``message`` from ``values``, refused as InvalidCommand (a domain refusal: a consumer

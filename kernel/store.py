@@ -244,38 +244,6 @@ class ServiceApplication(Application[uuid.UUID]):
                 ) from None
             return result
 
-    def update(
-        self,
-        name: str,
-        cls: type[A],
-        aggregate_id: uuid.UUID,
-        change: Callable[[A], object],
-        answer: Callable[[A], Result],
-        *,
-        idempotency_key: str | None = None,
-        expected_version: int | None = None,
-        request: Sequence[Any] = (),
-    ) -> Result:
-        """The common command: load one aggregate, apply ``change``, save, answer.
-        ``request`` (the command's arguments) fingerprints the idempotency key.
-
-        Without ``expected_version`` the caller asked for the change whatever happened
-        meanwhile, so a lost race is decided again on the new state (and refused only if
-        the rules now forbid it); with it, a lost race is a conflict."""
-
-        def decide() -> tuple[Sequence[L2CAggregate], Result]:
-            aggregate = self.load(cls, aggregate_id, expected_version)
-            change(aggregate)
-            return [aggregate], answer(aggregate)
-
-        return self.execute(
-            name,
-            decide,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint_of(name, aggregate_id, *request),
-            retries=2 if expected_version is None else 0,
-        )
-
     def dispatch(
         self,
         command: Command,
