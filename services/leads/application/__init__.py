@@ -14,15 +14,11 @@ from services.leads.application.ports import (
     ProviderUnavailable,
 )
 from services.leads.application.territories import TerritoryUseCases
-from services.leads.domain.routing import TeamDesk
 
 
 class LeadsApplication(TerritoryUseCases):
     name = "leads"
     commands = LEADS
-    # A team's desk hears of every lead of the team: snapshot it so that loading it costs
-    # the same however long the team has worked (see kernel.store.persistence_env).
-    snapshotting_intervals = {TeamDesk: 100}  # noqa: RUF012 - the library's class variable
 
 
 __all__ = [

@@ -44,7 +44,7 @@ def _lead(
     response_model: Any = None,
     **facts: bool,
 ) -> None:
-    """A command on one lead (``lead_id``) and the team desks it touches."""
+    """A command on one lead (``lead_id``), routing it when it just qualified."""
     LEADS.command(
         name,
         message,

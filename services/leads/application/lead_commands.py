@@ -1,6 +1,7 @@
-"""How each command on a lead is carried out: the lead's change and the team desks it
-touches (``lead_use_case`` routes the lead when it just qualified), captures that create
-leads, merges of two leads, engagement and enrichment. Declared in ``catalog.py``."""
+"""How each command on a lead is carried out: the lead's change (``lead_use_case`` routes
+the lead when it just qualified), captures that create leads, merges of two leads,
+engagement and enrichment. Declared in ``catalog.py``. A command on one lead writes that
+lead only: the team desks are folded from the leads' events (``desks.py``)."""
 
 from __future__ import annotations
 
@@ -15,48 +16,41 @@ from services.leads.application.views import lead_view
 from services.leads.domain import commands
 from services.leads.domain.lead import Channel, Contact, Lead, LeadStatus
 from services.leads.domain.matching import match_keys
-from services.leads.domain.routing import TeamDesk
 
-Change = Callable[[Any, Lead, Any], "list[L2CAggregate] | None"]
+Change = Callable[[Any, Lead, Any], None]
 
 
 def lead_use_case(change: Change, answer: Callable[[Lead], Result]) -> Any:
-    """A command on one lead: load it (checking If-Match), apply ``change`` (which returns
-    the team desks it touched), route the lead if it just qualified, save all together."""
+    """A command on one lead: load it (checking If-Match), apply ``change``, route the lead
+    if it just qualified, save it."""
 
     def use_case(
         app: Any, c: Any, expected_version: int | None
     ) -> tuple[list[L2CAggregate], Result]:
         lead = app.load(Lead, c.lead_id, expected_version)
-        extra = list(change(app, lead, c) or [])
-        extra += [d for d in app._route_if_due(lead, extra) if d not in extra]
-        return [lead, *extra], answer(lead)
+        change(app, lead, c)
+        app._route_if_due(lead)
+        return [lead], answer(lead)
 
     return use_case
 
 
-# -- what each command does to a lead and its team desks -------------------------------------
+# -- what each command does to a lead ---------------------------------------------------------
 
 
 def qualify(app: Any, lead: Lead, c: commands.QualifyLead) -> None:
     lead.qualify_as_mql(c.note)
 
 
-def accept(app: Any, lead: Lead, c: commands.AcceptLead) -> list[L2CAggregate]:
-    lead.accept_as_sql(c.note)
-    if not lead.team:
-        return []
-    desk = app._desk(lead.team)
-    desk.touched(lead.id)  # the first touch came in time: stop the clock
-    return [desk]
+def accept(app: Any, lead: Lead, c: commands.AcceptLead) -> None:
+    lead.accept_as_sql(c.note)  # the first touch came in time: the desk's clock stops
 
 
-def reject(app: Any, lead: Lead, c: commands.RejectLead) -> list[L2CAggregate]:
+def reject(app: Any, lead: Lead, c: commands.RejectLead) -> None:
     lead.reject_by_sales(c.reason.value, c.note)
-    return app._release(lead, f"rejected by sales: {c.reason.value}")
 
 
-def convert(app: Any, lead: Lead, c: commands.ConvertLead) -> list[L2CAggregate]:
+def convert(app: Any, lead: Lead, c: commands.ConvertLead) -> None:
     lead.convert(
         c.deal_name,
         c.expected_amount.to_domain(),
@@ -64,46 +58,35 @@ def convert(app: Any, lead: Lead, c: commands.ConvertLead) -> list[L2CAggregate]
         c.qualification.model_dump(),
         c.process_id,
     )
-    return app._release(lead, "converted")
 
 
-def reject_assignment(app: Any, lead: Lead, c: commands.RejectAssignment) -> list[L2CAggregate]:
-    released = app._release(lead, f"rejected by {c.rep_id}: {c.reason}")
+def reject_assignment(app: Any, lead: Lead, c: commands.RejectAssignment) -> None:
     lead.reject_assignment(c.rep_id, c.reason)
-    return released
 
 
-def return_lead(app: Any, lead: Lead, c: commands.ReturnLead) -> list[L2CAggregate]:
-    released = app._release(lead, f"returned by {c.rep_id}: {c.reason}")
+def return_lead(app: Any, lead: Lead, c: commands.ReturnLead) -> None:
     lead.return_to_nurture(c.rep_id, c.reason)
-    return released
 
 
-def assign(app: Any, lead: Lead, c: commands.AssignLead) -> list[L2CAggregate]:
+def assign(app: Any, lead: Lead, c: commands.AssignLead) -> None:
     """Route a lead by hand: to a rep of the team, with a fresh first-touch deadline."""
     rules = app.current_routing()
     if c.team not in rules.teams or c.rep_id not in rules.teams[c.team].reps:
         raise InvalidCommand(f"{c.rep_id!r} is not a rep of team {c.team!r}")
     if lead.status is not LeadStatus.MQL:
         raise RuleViolation(f"lead {lead.id} is {lead.status.value}; only MQLs are routed")
-    released = app._release(lead, f"reassigned to {c.rep_id}")
-    desk = next(
-        (d for d in released if isinstance(d, TeamDesk) and d.team == c.team), None
-    ) or app._desk(c.team)
     now = current_context().occurred_at or utcnow()
     deadline = now + timedelta(minutes=rules.minutes_to_first_touch(lead.score.get("grade", "")))
-    desk.assign(lead.id, c.rep_id, deadline)
+    app.desks.reserve(lead.id, c.team, c.rep_id)
     lead.route_to(c.team, c.rep_id, f"assigned manually: {c.note}".strip(), deadline)
-    return [*released, desk] if desk not in released else released
 
 
 def flag_missed_deadline(
     app: Any, c: commands.FlagMissedDeadline, _: int | None
 ) -> tuple[list[L2CAggregate], Result]:
-    lead, desk = app.load(Lead, c.lead_id), app._desk(c.team)
+    lead = app.load(Lead, c.lead_id)
     missed = lead.miss_speed_to_lead(c.deadline)
-    desk.note_missed(c.lead_id)
-    return [lead, desk], {"missed": missed}
+    return [lead], {"missed": missed}
 
 
 def merge_leads(

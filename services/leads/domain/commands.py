@@ -1,8 +1,8 @@
 """The leads service's commands: what each one says.
 
 Each command is a message (``kernel.commands.Command``) validated wherever it comes from.
-Where it is offered, who may send it and how it is carried out (a lead's change plus the
-team desks it touches, then routing when it just qualified) is declared in the catalog
+Where it is offered, who may send it and how it is carried out (a lead's change, then
+routing when it just qualified) is declared in the catalog
 (``application/catalog.py``); nothing here does I/O.
 """
 

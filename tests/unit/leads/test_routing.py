@@ -5,7 +5,7 @@ import pytest
 
 from kernel.errors import RuleViolation
 from services.leads.domain.lead import Contact, Lead, LeadStatus
-from services.leads.domain.routing import RoutingRule, RoutingRules, Team, TeamDesk
+from services.leads.domain.routing import DeskBoard, Overdue, RoutingRule, RoutingRules, Team
 from services.leads.domain.scoring import Profile
 
 RULES = RoutingRules(
@@ -54,37 +54,59 @@ def test_the_first_matching_rule_wins_else_the_default_queue(
 
 
 def test_round_robin_takes_reps_in_turn_and_skips_those_who_rejected() -> None:
-    desk = TeamDesk(team="apac")
+    board = DeskBoard()
     picks = []
     for _ in range(4):
-        rep = desk.pick(RULES.teams["apac"], set())
+        rep = board.desk("apac").pick(RULES.teams["apac"], set())
         assert rep is not None
-        desk.assign(uuid.uuid4(), rep, NOW)
+        board.routed(str(uuid.uuid4()), "apac", rep, NOW)
         picks.append(rep)
     assert picks == ["chen", "li", "sato", "chen"]
-    assert desk.pick(RULES.teams["apac"], {"chen", "li", "sato"}) is None
+    assert board.desk("apac").pick(RULES.teams["apac"], {"chen", "li", "sato"}) is None
+
+
+def test_assignments_decided_but_not_yet_stored_count_as_turns_and_load() -> None:
+    board = DeskBoard()
+    apac, accounts = board.desk("apac"), board.desk("key-accounts")
+    assert apac.pick(RULES.teams["apac"], set(), pending=["chen"]) == "li"
+    assert apac.pick(RULES.teams["apac"], set(), pending=["chen", "li"]) == "sato"
+    board.routed(str(uuid.uuid4()), "key-accounts", "anna", NOW)
+    assert accounts.pick(RULES.teams["key-accounts"], set(), pending=["bo", "bo"]) == "anna"
 
 
 def test_least_loaded_picks_the_rep_with_fewest_open_leads() -> None:
-    desk = TeamDesk(team="key-accounts")
-    first, second = uuid.uuid4(), uuid.uuid4()
-    desk.assign(first, "anna", NOW)
-    assert desk.pick(RULES.teams["key-accounts"], set()) == "bo"
-    desk.assign(second, "bo", NOW)
-    desk.release(first, "converted")
-    assert desk.pick(RULES.teams["key-accounts"], set()) == "anna"
+    board = DeskBoard()
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    board.routed(first, "key-accounts", "anna", NOW)
+    assert board.desk("key-accounts").pick(RULES.teams["key-accounts"], set()) == "bo"
+    board.routed(second, "key-accounts", "bo", NOW)
+    board.released(first)
+    assert board.desk("key-accounts").pick(RULES.teams["key-accounts"], set()) == "anna"
+
+
+def test_a_lead_routed_again_leaves_its_earlier_team() -> None:
+    board = DeskBoard()
+    lead = str(uuid.uuid4())
+    board.routed(lead, "apac", "chen", NOW)
+    board.routed(lead, "key-accounts", "bo", NOW + timedelta(hours=1))
+    assert board.desk("apac").open == {} and board.desk("apac").deadlines == {}
+    assert board.desk("key-accounts").open == {lead: "bo"}
+    assert (board.desk("apac").turns, board.desk("key-accounts").turns) == (1, 1)
 
 
 def test_overdue_leads_are_those_past_their_deadline_and_not_yet_touched() -> None:
-    desk = TeamDesk(team="apac")
-    late, touched, early = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    desk.assign(late, "chen", NOW - timedelta(minutes=1))
-    desk.assign(touched, "li", NOW - timedelta(minutes=1))
-    desk.assign(early, "sato", NOW + timedelta(minutes=1))
-    desk.touched(touched)
-    assert desk.overdue(NOW) == [str(late)]
-    desk.note_missed(late)
-    assert desk.overdue(NOW) == []
+    board = DeskBoard()
+    late, touched, early, gone = (str(uuid.uuid4()) for _ in range(4))
+    board.routed(late, "apac", "chen", NOW - timedelta(minutes=1))
+    board.routed(touched, "apac", "li", NOW - timedelta(minutes=1))
+    board.routed(early, "apac", "sato", NOW + timedelta(minutes=1))
+    board.routed(gone, "inside-sales", "ana", NOW - timedelta(minutes=2))
+    board.touched(touched)
+    board.released(gone)
+    assert board.overdue(NOW) == [Overdue("apac", late, NOW - timedelta(minutes=1))]
+    board.touched(late)  # its miss was recorded: the clock stops
+    assert board.overdue(NOW) == []
+    assert board.desk("apac").open == {late: "chen", touched: "li", early: "sato"}
 
 
 def mql() -> Lead:
