@@ -114,30 +114,37 @@ class PolicyConsumer:
             while not stop.is_set():
                 batches = await kafka_consumer.getmany(timeout_ms=300, max_records=200)
                 for partition, records in batches.items():
+                    done = 0
                     for record in records:
                         if not await self._process(record, dead_letters, stop):
-                            return  # stopping: leave the rest uncommitted
-                        try:
-                            await kafka_consumer.commit({partition: record.offset + 1})
-                        except (
-                            CommitFailedError,
-                            IllegalGenerationError,
-                            IllegalStateError,
-                        ) as exc:
-                            # The group moved on without us (a rebalance, or this batch
-                            # took longer than the poll interval) or the partition is no
-                            # longer ours (IllegalStateError): whoever owns the
-                            # partition now re-reads from the last commit, and the
-                            # idempotency key makes the repeat a no-op. Drop the rest of
-                            # this batch; should the partition still be ours, read it
-                            # again from the record after this one.
-                            log.info("%s: partitions moved (%s); carrying on", self.name, exc)
-                            if partition in kafka_consumer.assignment():
-                                kafka_consumer.seek(partition, record.offset + 1)
-                            break
+                            break  # stopping: what is done is committed, the rest is not
+                        done += 1
+                    # One commit per partition and batch, after every record of it is done.
+                    if done and not await self._commit(
+                        kafka_consumer, partition, records[done - 1].offset + 1
+                    ):
+                        break
+                    if done < len(records):
+                        return
         finally:
             await kafka_consumer.stop()
             await producer.stop()
+
+    async def _commit(self, kafka_consumer: Any, partition: Any, offset: int) -> bool:
+        """Commit ``offset`` for the partition; False when the group moved on without us."""
+        try:
+            await kafka_consumer.commit({partition: offset})
+            return True
+        except (CommitFailedError, IllegalGenerationError, IllegalStateError) as exc:
+            # The group moved on without us (a rebalance, or this batch took longer than
+            # the poll interval) or the partition is no longer ours (IllegalStateError):
+            # whoever owns the partition now re-reads from the last commit, and the
+            # idempotency keys make the repeats no-ops. Drop the rest of this poll; should
+            # the partition still be ours, read on from the record after the batch.
+            log.info("%s: partitions moved (%s); carrying on", self.name, exc)
+            if partition in kafka_consumer.assignment():
+                kafka_consumer.seek(partition, offset)
+            return False
 
     async def _process(
         self, record: ConsumerRecord, dead: DeadLetters, stop: asyncio.Event

@@ -49,6 +49,14 @@ def position_recorder(app: ServiceApplication, settings: Settings) -> TrackingRe
         return InfrastructureFactory.construct(env).tracking_recorder()
 
 
+async def _first_of(a: asyncio.Event, b: asyncio.Event, timeout: float) -> None:
+    """Return when either event is set or ``timeout`` seconds have passed."""
+    waits = {asyncio.ensure_future(a.wait()), asyncio.ensure_future(b.wait())}
+    _, pending = await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    for waiting in pending:
+        waiting.cancel()
+
+
 class RelayStalled(Exception):
     """The relay has a backlog and has not moved for longer than allowed."""
 
@@ -98,8 +106,17 @@ class Relay:
         producer = idempotent_producer(self.settings, client_id=self.name)
         await producer.start()
         log.info("%s starting after position %s", self.name, self.position())
+        # Commits of this process wake the relay at once; the poll finds what other
+        # processes on the same store commit.
+        loop, committed = asyncio.get_running_loop(), asyncio.Event()
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(committed.set)
+
+        stop_listening = self.app.on_commit(wake)
         try:
             while not stop.is_set():
+                committed.clear()
                 try:
                     published = await self._unless_stopped(self.publish_next_batch(producer), stop)
                     if published is None:
@@ -116,9 +133,9 @@ class Relay:
                     with contextlib.suppress(asyncio.TimeoutError):
                         await asyncio.wait_for(stop.wait(), 2.0)
                 if published == 0:
-                    with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self.settings.relay_poll_seconds)
+                    await _first_of(stop, committed, self.settings.relay_poll_seconds)
         finally:
+            stop_listening()
             await producer.stop()
 
     @staticmethod

@@ -37,6 +37,17 @@ class Settings(BaseSettings):
     postgres_password: str | None = None
     postgres_schema: str = ""
     kurrentdb_uri: str | None = None
+    sqlite_synchronous: Literal["full", "normal"] = Field(
+        "full",
+        description="full: every answered command is on disk; normal: survives a process "
+        "crash, a power cut may lose the last commits (see kernel/sqlite_store.py)",
+    )
+    aggregate_cache_size: int = Field(
+        10_000,
+        ge=0,
+        description="aggregates each process keeps in memory and brings up to date from "
+        "the store on each load (0: replay every load)",
+    )
 
     leads_url: str = "http://127.0.0.1:8001"
     deals_url: str = "http://127.0.0.1:8002"
@@ -48,7 +59,10 @@ class Settings(BaseSettings):
     )
 
     relay_batch_size: int = Field(500, ge=1)
-    relay_poll_seconds: float = Field(0.1, gt=0)
+    relay_poll_seconds: float = Field(
+        0.1, gt=0, description="how often the relay looks for events other processes stored "
+        "(this process's commits wake it at once)"
+    )
     relay_stall_seconds: float = Field(
         60, gt=0, description="backlog without progress this long makes /readyz not ready"
     )

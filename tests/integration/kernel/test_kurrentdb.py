@@ -28,7 +28,10 @@ def test_selecting_kurrentdb_without_a_uri_stops_start_up_naming_the_setting() -
 
 def test_kurrentdb_configuration_reaches_the_eventsourcing_library() -> None:
     env = persistence_env(
-        Settings(store="kurrentdb", kurrentdb_uri="esdb://h:2113?Tls=false"), "deals"
+        Settings(
+            store="kurrentdb", kurrentdb_uri="esdb://h:2113?Tls=false", aggregate_cache_size=0
+        ),
+        "deals",
     )
     assert env == {
         "PERSISTENCE_MODULE": "eventsourcing_kurrentdb",

@@ -148,3 +148,24 @@ async def test_a_relay_killed_in_the_middle_of_a_batch_loses_nothing_after_resta
 def _env_of(settings: Settings) -> dict[str, str]:
     data = settings.model_dump(mode="json")
     return {f"L2C_{k.upper()}": str(v) for k, v in data.items() if v is not None}
+
+
+async def test_a_commit_wakes_the_relay_without_waiting_for_its_poll(
+    kafka_settings: Settings,
+) -> None:
+    """The relay polls only every 5 minutes here: what it publishes, a commit woke it for."""
+    settings = kafka_settings.model_copy(update={"relay_poll_seconds": 300.0})
+    topic = fresh_topic()
+    await ensure_topics(settings, [topic])
+    app = LeadsApplication(settings)
+    relay = Relay(app, LEAD_CONTRACTS, topic, settings)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    await eventually(lambda: relay.backlog() == 0)  # the rule set stored at start-up
+    for round_ in range(3):
+        await asyncio.to_thread(record_leads, app, 1, f"woken-{round_}")
+        await eventually(lambda: relay.backlog() == 0, timeout=20)
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    records = lead_records(await read_topic(settings.kafka_bootstrap, topic.name))
+    assert len(records) == 3 * 3  # each lead: captured, qualified, routed

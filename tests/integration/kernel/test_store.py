@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -109,3 +110,46 @@ def test_two_replicas_racing_on_one_aggregate_one_wins_the_other_conflicts(
         "SalesAccepted",
         "Converted",
     ]
+
+
+def test_a_cached_aggregate_is_brought_up_to_date_with_what_another_process_stored(
+    store_settings: Settings,
+) -> None:
+    first, second = LeadsApplication(store_settings), LeadsApplication(store_settings)
+    lead_id = uuid.UUID(capture(first))
+    assert first.get_lead(lead_id).version == 0  # now in first's cache
+    second.dispatch(QualifyLead(lead_id=lead_id, note="webinar"))
+    lead = first.get_lead(lead_id)
+    assert (lead.version, lead.status.value, lead.rep) == (2, "mql", second.get_lead(lead_id).rep)
+
+
+def test_a_refused_command_leaves_the_cached_aggregate_as_it_was(
+    store_settings: Settings,
+) -> None:
+    app = LeadsApplication(store_settings)
+    lead_id = uuid.UUID(capture(app))
+
+    def decide() -> tuple[list[Lead], dict[str, object]]:
+        lead = app.load(Lead, lead_id)
+        lead.qualify_as_mql("changed, then refused")
+        raise ConcurrencyConflict("refused after changing the loaded copy")
+
+    with pytest.raises(ConcurrencyConflict):
+        app.execute("qualify", decide)
+    lead = app.get_lead(lead_id)
+    assert (lead.version, lead.status.value) == (0, "new")
+
+
+@pytest.mark.parametrize(("synchronous", "pragma"), [("full", 2), ("normal", 1)])
+def test_the_sqlite_store_syncs_commits_as_configured(
+    tmp_path: Path, synchronous: str, pragma: int
+) -> None:
+    settings = Settings(data_dir=tmp_path, sqlite_synchronous=synchronous)  # type: ignore[arg-type]
+    app = LeadsApplication(settings)
+    capture(app)
+    datastore = app.factory.datastore  # type: ignore[attr-defined]
+    with datastore.transaction(commit=False) as cursor:
+        cursor.execute("PRAGMA synchronous;")
+        assert cursor.fetchone()[0] == pragma
+        cursor.execute("PRAGMA journal_mode;")
+        assert cursor.fetchone()[0] == "wal"
