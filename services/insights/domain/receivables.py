@@ -136,12 +136,20 @@ def _mismatch(kind: str, invoice: Record, detail: str) -> dict[str, str]:
     return {"class": kind, "invoice_id": invoice["id"], "detail": detail}
 
 
-def order_rows(p: Projection, scope: Slice, limits: Thresholds) -> list[dict[str, Any]]:
+def order_rows(
+    p: Projection, scope: Slice, limits: Thresholds, order_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Reconciliation rows of every order in scope, or of the one order ``order_id``."""
     now = p.clock
     if now is None:
         return []
     rows = []
-    for order in p.all("order").values():
+    if order_id is None:
+        orders = list(p.all("order").values())
+    else:
+        one = p.get("order", order_id)
+        orders = [one] if one is not None else []
+    for order in orders:
         if not order.get("booked_at"):
             continue
         dims = order_dims(p, order)

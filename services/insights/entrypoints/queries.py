@@ -91,6 +91,7 @@ class BreachesQuery(Filters, Page):
 
 
 class ReconciliationQuery(Filters, Page):
+    order_id: str | None = Field(None, max_length=64, description="one order's row only")
     status: str | None = None
     mismatch: (
         Literal[
@@ -247,7 +248,7 @@ def _reconciliation(
 ) -> dict[str, Any]:
     """Per order: booked, scheduled, invoiced, ERP-posted, paid, outstanding, mismatches
     Also the ERP payments that name no invoice of ours, and counts per mismatch class."""
-    rows = receivables.order_rows(p, q.scope(s), s.thresholds)
+    rows = receivables.order_rows(p, q.scope(s), s.thresholds, q.order_id)
     unmatched = receivables.unmatched_payments(p)
     counts = receivables.mismatch_counts(rows, unmatched)
     if q.status:

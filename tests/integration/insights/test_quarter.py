@@ -141,6 +141,12 @@ def test_a_quarter_then_a_rebuild(quiet_broker: KafkaBroker, tmp_path: Path) -> 
             assert sum(Decimal(o["booked"]) for o in orders) == x.booked
             assert sum(Decimal(o["invoiced"]) for o in orders) == x.invoiced
             assert sum(Decimal(o["paid"]) for o in orders) == x.paid
+            # One order's row by its id (what an ERP integration polls), the same row.
+            some = orders[len(orders) // 2]
+            one = client.get("/insights/reconciliation", params={"order_id": some["order_id"]})
+            assert one.json()["orders"] == [some]
+            nothing = client.get("/insights/reconciliation", params={"order_id": "no-such"})
+            assert nothing.json()["orders"] == []
 
             receivables = client.get("/insights/receivables").json()
             assert Decimal(receivables["total"]["receivable"]) == x.invoiced - x.paid

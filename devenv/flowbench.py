@@ -1,0 +1,400 @@
+"""``make bench``, end to end: the product as `make run` starts it, driven through its public
+HTTP APIs by 1, 8 and 32 concurrent clients, each running whole flows from lead to cash.
+
+One flow: capture → MQL → SQL → convert (the deals policy opens the deal) → three stages
+→ quote → submit → accept → win (the billing policy books the order and invoices it) →
+the ERP's payment → the order shows paid through the gateway. 15 HTTP commands; the
+waits for what policies and the read side do are part of the flow's latency.
+
+Printed and appended to docs/benchmarks.md: completed flows/s, commands/s, flow latency
+p50/p95/p99, freshness (payment accepted → paid at the gateway) p50/p99, errors by cause,
+CPU seconds and RSS per process, and the raw limits measured in the same run (broker
+records/s with the relay's producer settings, store appends/s) as ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from devenv import rawlimits
+from devenv.stack import read_stack
+from kernel.settings import Settings
+
+COMMANDS_PER_FLOW = 15
+POLL_SECONDS = 0.02
+WAIT_SECONDS = 60.0
+REPO = Path(__file__).resolve().parents[1]
+BANT = {
+    "budget": "approved for this year",
+    "authority": "the COO signs",
+    "need": "changeovers take four hours",
+    "timeline": "this quarter",
+}
+
+
+class FlowFailed(Exception):
+    """A step answered what a working system does not (its cause is counted)."""
+
+
+@dataclass
+class Results:
+    clients: int
+    flows: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    freshness: list[float] = field(default_factory=list)
+    policy_waits: list[float] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+    cpu: dict[str, float] = field(default_factory=dict)
+    rss_mb: dict[str, float] = field(default_factory=dict)
+    events: int = 0
+
+    @property
+    def completed(self) -> int:
+        return len(self.latencies)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+class Flow:
+    def __init__(self, http: httpx.AsyncClient, urls: dict[str, str], results: Results) -> None:
+        self.http, self.urls, self.results = http, urls, results
+
+    async def command(self, service: str, path: str, body: Any, expect: int = 200) -> Any:
+        response = await self.http.post(f"{self.urls[service]}{path}", json=body)
+        if response.status_code != expect:
+            step = path.split("/")[-1] if path.count("/") > 1 else path
+            raise FlowFailed(f"{response.status_code} on {service} {step}")
+        return response.json()
+
+    async def until(self, what: str, probe: Any) -> Any:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline:
+            found = await probe()
+            if found:
+                return found
+            await asyncio.sleep(POLL_SECONDS)
+        raise FlowFailed(f"no {what} within {WAIT_SECONDS:.0f}s")
+
+    async def run(self, tag: str) -> None:
+        started = time.monotonic()
+        lead = await self.command(
+            "leads",
+            "/leads",
+            {
+                "full_name": f"Buyer {tag}",
+                "email": f"buyer@{tag}.example.com",
+                "company": f"Company {tag}",
+                "source": "web_form",
+            },
+            201,
+        )
+        lead_id = lead["lead_id"]
+        await self.command("leads", f"/leads/{lead_id}/qualify", {"note": "bench"})
+        await self.command("leads", f"/leads/{lead_id}/accept", {"note": "bench"})
+        await self.command(
+            "leads",
+            f"/leads/{lead_id}/convert",
+            {
+                "deal_name": f"Deal {tag}",
+                "owner_id": "rep-bench",
+                "expected_amount": {"amount": "48000.00", "currency": "EUR"},
+                "qualification": BANT,
+            },
+        )
+        converted = time.monotonic()
+
+        async def deal() -> Any:
+            r = await self.http.get(f"{self.urls['deals']}/deals/by-lead/{lead_id}")
+            return r.status_code == 200 and r.json()
+
+        deal_id = (await self.until("deal", deal))["deal_id"]
+        self.results.policy_waits.append(time.monotonic() - converted)
+        for action, stage in (
+            ("need_confirmed", "product_understanding"),
+            ("demo_given", "quote"),
+            ("quote_sent", "close"),
+        ):
+            await self.command("deals", f"/deals/{deal_id}/actions", {"action": action})
+            await self.command("deals", f"/deals/{deal_id}/advance", {"stage": stage})
+
+        async def quote() -> Any:
+            r = await self.http.post(
+                f"{self.urls['billing']}/quotes",
+                json={
+                    "deal_id": deal_id,
+                    "lines": [
+                        {"item": "CRM-CLOUD", "quantity": 1},
+                        {"item": "CRM-SEAT", "quantity": 75},
+                    ],
+                },
+                headers={"Idempotency-Key": f"bench-quote-{deal_id}"},
+            )
+            if r.status_code not in (201, 404, 409, 422):
+                raise FlowFailed(f"{r.status_code} on billing quotes")
+            return r.status_code == 201 and r.json()
+
+        quote_id = (await self.until("quote", quote))["quote_id"]
+        await self.command("billing", f"/quotes/{quote_id}/submit", {})
+        await self.command("billing", f"/quotes/{quote_id}/accept", {"accepted_by": "COO"})
+        await self.command("deals", f"/deals/{deal_id}/win", {})
+
+        async def order() -> Any:
+            r = await self.http.get(f"{self.urls['billing']}/orders/by-deal/{deal_id}")
+            return r.status_code == 200 and r.json().get("invoice_ids") and r.json()
+
+        booked = await self.until("invoiced order", order)
+        await self.command(
+            "billing",
+            "/integrations/erp/payments",
+            {
+                "payment_id": f"PAY-{tag}",
+                "invoice_id": booked["invoice_ids"][0],
+                "amount": {"amount": booked["amount"], "currency": booked["currency"]},
+                "received_at": datetime.now(UTC).isoformat(),
+            },
+            202,
+        )
+        paid_at = time.monotonic()
+
+        async def paid() -> Any:
+            r = await self.http.get(
+                f"{self.urls['gateway']}/insights/reconciliation",
+                params={"order_id": booked["order_id"]},
+            )
+            rows = r.json().get("orders", []) if r.status_code == 200 else []
+            return bool(rows) and rows[0]["status"] == "paid"
+
+        await self.until("paid order at the gateway", paid)
+        done = time.monotonic()
+        self.results.freshness.append(done - paid_at)
+        self.results.latencies.append(done - started)
+
+
+async def drive(urls: dict[str, str], clients: int, flows_each: int, results: Results) -> None:
+    limits = httpx.Limits(max_connections=clients * 2, max_keepalive_connections=clients * 2)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+
+        async def client(n: int) -> None:
+            for k in range(flows_each):
+                tag = f"c{clients}-{n}-{k}-{uuid.uuid4().hex[:6]}"
+                try:
+                    await Flow(http, urls, results).run(tag)
+                except FlowFailed as failed:
+                    results.errors[str(failed)] += 1
+                except httpx.HTTPError as exc:
+                    results.errors[f"http: {type(exc).__name__}"] += 1
+                results.flows += 1
+
+        started = time.monotonic()
+        await asyncio.gather(*(client(n) for n in range(clients)))
+        results.seconds = time.monotonic() - started
+
+
+# -- the processes ----------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def broker_pid(data_dir: Path) -> int | None:
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "kafka.Kafka" in cmdline and str(data_dir) in cmdline:
+            return int(entry.name)
+    return None
+
+
+def store_positions(urls: dict[str, str]) -> int:
+    total = 0
+    for name in ("leads", "deals", "billing"):
+        body = httpx.get(f"{urls[name]}/readyz", timeout=10).json()
+        total += int(body.get("store_position", 0))
+    return total
+
+
+class Stack:
+    """`l2c run --no-demo` on a data directory of its own, free ports, its own broker."""
+
+    def __init__(self, data_dir: Path, env: dict[str, str]) -> None:
+        environment = {**os.environ, "L2C_DATA_DIR": str(data_dir), **env}
+        environment.pop("L2C_KAFKA_BOOTSTRAP", None)
+        self.data_dir = data_dir
+        self.log = (data_dir.parent / "launcher.log").open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "--data-dir", str(data_dir), "run",
+             "--ports", "auto", "--no-demo"],
+            cwd=REPO, env=environment, stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+    def wait_ready(self, timeout: float = 300) -> tuple[str, dict[str, str], dict[str, int]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"the stack stopped; see {self.log.name}")
+            try:
+                stack = read_stack(self.data_dir)
+                if all(
+                    httpx.get(f"{url}/healthz", timeout=5).status_code == 200
+                    for url in stack.urls.values()
+                ):
+                    pids = dict(stack.pids)
+                    kafka = broker_pid(self.data_dir)
+                    if kafka:
+                        pids["kafka"] = kafka
+                    return stack.kafka_bootstrap, stack.urls, pids
+            except Exception:  # noqa: BLE001 - not up yet, whatever the reason
+                pass
+            time.sleep(1)
+        raise SystemExit(f"the stack was not ready within {timeout:.0f}s; see {self.log.name}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(120)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+def run_level(
+    urls: dict[str, str], pids: dict[str, int], clients: int, flows_each: int
+) -> Results:
+    results = Results(clients)
+    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    events_before = store_positions(urls)
+    asyncio.run(drive(urls, clients, flows_each, results))
+    results.events = store_positions(urls) - events_before
+    results.cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
+    results.rss_mb = {name: rss_mb(pid) for name, pid in pids.items()}
+    return results
+
+
+def report(
+    levels: list[Results], raw: rawlimits.RawLimits, settings: Settings, note: str
+) -> str:
+    cpus = os.cpu_count()
+    lines = [
+        f"## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — end to end, {platform.node()} "
+        f"({cpus} cores, Python {platform.python_version()})",
+        "",
+        f"`make run` stack (SQLite, synchronous={settings.sqlite_synchronous}, aggregate "
+        f"cache {settings.aggregate_cache_size}); {COMMANDS_PER_FLOW} HTTP commands per flow. "
+        + note,
+        "",
+        "| clients | flows ok/run | flows/s | commands/s | events stored/s | flow p50 / p95 / "
+        "p99 | freshness p50 / p99 | convert → deal p50 | errors |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in levels:
+        rate = r.completed / r.seconds if r.seconds else 0.0
+        errors = ", ".join(f"{n}× {cause}" for cause, n in r.errors.most_common()) or "0"
+        lines.append(
+            f"| {r.clients} | {r.completed}/{r.flows} | {rate:.2f} | "
+            f"{rate * COMMANDS_PER_FLOW:.0f} | {r.events / r.seconds:.0f} | "
+            f"{percentile(r.latencies, 0.5):.2f} / {percentile(r.latencies, 0.95):.2f} / "
+            f"{percentile(r.latencies, 0.99):.2f} s | "
+            f"{percentile(r.freshness, 0.5) * 1000:.0f} / "
+            f"{percentile(r.freshness, 0.99) * 1000:.0f} ms | "
+            f"{percentile(r.policy_waits, 0.5) * 1000:.0f} ms | {errors} |"
+        )
+    names = sorted({n for r in levels for n in r.cpu})
+    lines += [
+        "",
+        "CPU seconds per completed flow, and RSS (MB) after each level:",
+        "",
+        "| clients | " + " | ".join(names) + " |",
+        "| --- | " + " | ".join("---" for _ in names) + " |",
+    ]
+    for r in levels:
+        cells = [
+            f"{r.cpu.get(n, 0) / max(r.completed, 1) * 1000:.0f} ms, {r.rss_mb.get(n, 0):.0f} MB"
+            for n in names
+        ]
+        lines.append(f"| {r.clients} | " + " | ".join(cells) + " |")
+    best = max(levels, key=lambda r: r.completed / r.seconds if r.seconds else 0)
+    events_per_s = best.events / best.seconds if best.seconds else 0
+    lines += [
+        "",
+        "Raw limits in the same run, and the best level as a share of them:",
+        "",
+        "| raw limit | rate | pipeline at its best level |",
+        "| --- | --- | --- |",
+        f"| Kafka produce → consume (acks=all, idempotent, linger 5 ms) | "
+        f"{raw.kafka_records_per_s:,.0f} records/s | {events_per_s:,.0f} events/s = "
+        f"{events_per_s / raw.kafka_records_per_s:.1%} |",
+        f"| store: new aggregate per commit | {raw.store_creates_per_s:,.0f}/s | |",
+        f"| store: load + append + commit | {raw.store_updates_per_s:,.0f}/s | "
+        f"{events_per_s / raw.store_updates_per_s:.1%} (events, all three stores) |",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="flowbench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", default="1,8,32", help="concurrent clients per level")
+    parser.add_argument("--flows", type=int, default=96, help="flows per level (at least 1 each)")
+    parser.add_argument("--no-record", action="store_true", help="print only")
+    parser.add_argument("--note", default="", help="a sentence for the record")
+    args = parser.parse_args(argv)
+    levels = [int(c) for c in args.clients.split(",")]
+    settings = Settings()
+    with tempfile.TemporaryDirectory(prefix="l2c-flowbench-") as tmp:
+        stack = Stack(Path(tmp) / "data", {})
+        try:
+            bootstrap, urls, pids = stack.wait_ready()
+            print(f"stack ready: {json.dumps(urls)}", flush=True)
+            asyncio.run(drive(urls, 2, 1, Results(2)))  # warm-up: topics, groups, caches
+            results = []
+            for clients in levels:
+                flows_each = max(1, args.flows // clients)
+                print(f"{clients} clients × {flows_each} flows …", flush=True)
+                results.append(run_level(urls, pids, clients, flows_each))
+            raw = rawlimits.measure(bootstrap, settings)
+        finally:
+            stack.stop()
+    text = report(results, raw, settings, args.note)
+    print(text)
+    if not args.no_record:
+        with (REPO / "docs" / "benchmarks.md").open("a") as out:
+            out.write(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
