@@ -19,8 +19,11 @@ PORTS        ?=
 run: deps kafka-jars
 	$(VENV)/bin/l2c run $(if $(PORTS),--ports $(PORTS))
 
-bench: deps
+# The insights engine and worker on a generated quarter, then the whole product end to end
+# (`make run`'s stack under 1, 8 and 32 concurrent clients); appended to docs/benchmarks.md.
+bench: deps kafka-jars
 	$(PY) -m devenv.bench
+	$(PY) -m devenv.flowbench
 
 test: deps kafka-jars postgres lint typecheck
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)

@@ -1,4 +1,5 @@
-"""``make bench``: how fast the insights engine turns events into answers.
+"""``make bench``: how fast the insights engine turns events into answers, and how close
+the running worker comes to it.
 
 A generated quarter (the integration test's generator) is decoded and folded in memory;
 figures are printed as ratios against a baseline measured in the same run (decoding the
@@ -17,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from devenv.quarter import FINAL_TICK, Quarter, Record
+from devenv.workerbench import worker_rate
 from kernel.errors import ContractError
 from kernel.topics import INSIGHTS
 from services.insights.adapters.codec import decode, encode_tick
@@ -75,6 +77,8 @@ def main() -> None:
         return lambda: answer(name, params.get(name, {}), projection, rules, settings)
 
     queries = {name: best(query(name)) for name in QUERIES}
+    worker_per_s, worker_rss = worker_rate(records)
+    engine_per_s = len(events) / folded
     lines = [
         f"## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {platform.node()} "
         f"(Python {platform.python_version()})",
@@ -88,6 +92,11 @@ def main() -> None:
         f"| decode + fold + health + snapshots | {folded * 1000:.0f} ms "
         f"({len(events) / folded:,.0f} events/s) | {folded / baseline:.1f} |",
     ]
+    lines.append(
+        f"| the running worker: Kafka → fold → store commits ({len(records)} records) | "
+        f"{worker_per_s:,.0f} records/s, {worker_rss:.0f} MB RSS at the end | "
+        f"{worker_per_s / engine_per_s:.0%} of the engine's rate |"
+    )
     for name, seconds in queries.items():
         lines.append(f"| query `{name}` | {seconds * 1000:.1f} ms | {seconds / baseline:.2f} |")
     lines.append(f"| median query | {statistics.median(queries.values()) * 1000:.1f} ms | |")

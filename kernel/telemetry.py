@@ -7,6 +7,7 @@ the end-to-end tests read it to follow one trace across services).
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -84,7 +85,10 @@ def setup_telemetry(
     _configured = True
 
 
+@functools.cache
 def tracer() -> trace.Tracer:
+    """The project's tracer (made once: a tracer obtained before ``setup_telemetry`` is a
+    proxy that follows the provider installed later)."""
     return trace.get_tracer("l2c")
 
 

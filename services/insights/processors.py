@@ -124,6 +124,7 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
         web_port=web_port,
         web_in_thread=False,
         producer_acks=-1,
+        producer_linger_ms=5,  # outputs of one batch go out in a few requests, not one each
     )
     app.insights = worker  # type: ignore[attr-defined]
     raw = {
@@ -263,6 +264,8 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
                     "judged_until": iso(mark.judged) if mark.judged else None,
                     "late_events": mark.late_events,
                     "unpublished_outputs": worker.store.unpublished(),
+                    # next offset to read, per "topic:partition" (lag and fold-rate readings)
+                    "positions": dict(worker.projection.meta["positions"]),
                 }
             )
 

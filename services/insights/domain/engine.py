@@ -65,6 +65,10 @@ class Engine:
         self.settings = settings
         self.watermark = Watermark(projection)
         self._snapshots_checked: datetime | None = None
+        # Announced breaches by subject ("deal:<id>"), so that judging a few subjects does
+        # not walk every breach ever announced; rebuilt when the table is replaced.
+        self._by_subject: dict[str, set[str]] = {}
+        self._indexed: tuple[int, int] = (0, -1)  # (id of the table, its size)
 
     def expect(self, partitions: Iterable[str]) -> None:
         """The source partitions (``topic:partition``) the watermark waits for."""
@@ -135,19 +139,42 @@ class Engine:
         p = self.projection
         current = breaches_of(p, self.rules, deals, leads, now)
         subjects = {f"deal:{d}" for d in deals} | {f"lead:{lead}" for lead in leads}
+        by_subject = self._announced_by_subject()
+        if everything:
+            judged = sorted(p.all(ANNOUNCED))
+        else:
+            judged = sorted(k for s in subjects for k in by_subject.get(s, ()))
         outputs = []
-        for key, announced in sorted(p.all(ANNOUNCED).items()):
-            subject = key.split("|", 1)[1]
-            if key in current or not (everything or subject in subjects):
+        for key in judged:
+            if key in current:
                 continue
-            del p.records[ANNOUNCED][key]
+            announced = p.records[ANNOUNCED].pop(key)
             p.dirty.add((ANNOUNCED, key))
+            self._unindex(key)
             outputs.append(Output("cleared", key, {**announced, "cleared_at": now.isoformat()}))
         for key, breach in sorted(current.items()):
             if p.get(ANNOUNCED, key) is None:
                 p.put(ANNOUNCED, key, {"id": key, **breach.as_dict()})
+                self._index(key)
                 outputs.append(Output("breached", key, _announcement(breach, now.isoformat())))
         return outputs
+
+    def _announced_by_subject(self) -> dict[str, set[str]]:
+        table = self.projection.all(ANNOUNCED)
+        if self._indexed != (id(table), len(table)):
+            self._by_subject = {}
+            for key in table:
+                self._by_subject.setdefault(key.split("|", 1)[1], set()).add(key)
+            self._indexed = (id(table), len(table))
+        return self._by_subject
+
+    def _index(self, key: str) -> None:
+        self._by_subject.setdefault(key.split("|", 1)[1], set()).add(key)
+        self._indexed = (id(self.projection.all(ANNOUNCED)), self._indexed[1] + 1)
+
+    def _unindex(self, key: str) -> None:
+        self._by_subject.get(key.split("|", 1)[1], set()).discard(key)
+        self._indexed = (self._indexed[0], self._indexed[1] - 1)
 
 
 def _announcement(breach: Breach, detected_at: str) -> dict[str, Any]:

@@ -1,0 +1,93 @@
+"""The running insights worker's fold rate: a generated quarter is put on the topics of a
+broker of its own, then a worker process (as `make run` starts it) reads them all; the rate
+counts from its first answer (start-up excluded) until it has read every record."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from aiokafka import AIOKafkaProducer
+
+from devenv.kafka import KafkaBroker
+from devenv.ports import free_port
+from devenv.quarter import Record
+from kernel.kafka import ensure_topics
+from kernel.settings import Settings
+from kernel.topics import ALL_TOPICS, INSIGHTS
+
+
+async def _produce(bootstrap: str, records: list[Record]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        for r in records:
+            await producer.send(r.topic, value=r.value, key=r.key.encode())
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+def _records_read(port: int) -> int | None:
+    """Source records the worker has read (its own outputs, read back, not counted)."""
+    try:
+        positions = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()["positions"]
+    except (httpx.HTTPError, KeyError, ValueError):
+        return None
+    return sum(int(v) for k, v in positions.items() if not k.startswith(INSIGHTS.name + ":"))
+
+
+def worker_rate(records: list[Record], timeout: float = 600) -> tuple[float, float]:
+    """(records/s folded by the running worker, its RSS in MB at the end)."""
+    with tempfile.TemporaryDirectory(prefix="l2c-workerbench-") as tmp:
+        root = Path(tmp)
+        with KafkaBroker(root / "kafka") as broker:
+            asyncio.run(ensure_topics(Settings(kafka_bootstrap=broker.bootstrap), ALL_TOPICS))
+            asyncio.run(_produce(broker.bootstrap, records))
+            port = free_port()
+            env = {
+                **os.environ,
+                "L2C_KAFKA_BOOTSTRAP": broker.bootstrap,
+                "L2C_DATA_DIR": str(root / "data"),
+                "L2C_INSIGHTS_TICK_SECONDS": "0",
+            }
+            with (root / "insights.log").open("wb") as log:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "services.insights", "--port", str(port)],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            try:
+                deadline = time.monotonic() + timeout
+                first: tuple[float, int] | None = None
+                sources = sum(1 for r in records if r.topic != INSIGHTS.name)
+                while time.monotonic() < deadline:
+                    read = _records_read(port)
+                    if read is not None and first is None:
+                        first = (time.monotonic(), read)
+                    if read is not None and read >= sources:
+                        assert first is not None
+                        rate = (read - first[1]) / (time.monotonic() - first[0])
+                        rss = _rss_mb(proc.pid)
+                        return rate, rss
+                    if proc.poll() is not None:
+                        raise SystemExit(f"the insights worker stopped; see {root}/insights.log")
+                    time.sleep(0.25)
+                raise SystemExit(f"the worker did not read {len(records)} records in {timeout}s")
+            finally:
+                proc.terminate()
+                proc.wait(60)
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
