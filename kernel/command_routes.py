@@ -32,7 +32,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         "model": ErrorBody,
         "description": "Invalid values, or an Idempotency-Key reused for another request",
     },
-    503: {"model": ErrorBody, "description": "The broker is unavailable (webhooks)"},
+    503: {
+        "model": ErrorBody,
+        "description": "The broker is unavailable (webhooks), or the command lost too many "
+        "races on bookkeeping it shares with other commands (nothing stored; retry)",
+    },
 }
 
 

@@ -33,6 +33,11 @@ class ConcurrencyConflict(DomainError):
     """Another command changed the aggregate first (HTTP 409); reload and retry."""
 
 
+class Contended(ConcurrencyConflict):
+    """The command kept losing races on bookkeeping it shares with other commands (not on
+    the aggregate the caller addressed); nothing was stored. HTTP 503: retry shortly."""
+
+
 class IdempotencyKeyReused(DomainError):
     """An idempotency key was sent again with a different request (HTTP 422)."""
 

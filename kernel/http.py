@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from kernel.domain import CommandContext, command_context
 from kernel.errors import (
     ConcurrencyConflict,
+    Contended,
     DomainError,
     IdempotencyKeyReused,
     InvalidCommand,
@@ -39,6 +40,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     IdempotencyKeyReused: 422,
     RuleViolation: 409,
     ConcurrencyConflict: 409,
+    Contended: 503,
 }
 
 
@@ -57,7 +59,10 @@ async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     code = "".join(f"_{c.lower()}" if c.isupper() else c for c in type(exc).__name__).lstrip("_")
     extra = {"details": exc.details} if exc.details else {}
-    return _error(status_of(exc), code, str(exc), **extra)
+    response = _error(status_of(exc), code, str(exc), **extra)
+    if isinstance(exc, Contended):
+        response.headers["Retry-After"] = "1"
+    return response
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:

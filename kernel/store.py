@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import random
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -25,7 +27,13 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 
 from kernel.commands import Catalog, Command, build
 from kernel.domain import L2CAggregate, Money
-from kernel.errors import ConcurrencyConflict, IdempotencyKeyReused, InvalidCommand, NotFound
+from kernel.errors import (
+    ConcurrencyConflict,
+    Contended,
+    IdempotencyKeyReused,
+    InvalidCommand,
+    NotFound,
+)
 from kernel.settings import Settings
 from kernel.telemetry import tracer
 
@@ -36,6 +44,10 @@ log = logging.getLogger(__name__)
 
 A = TypeVar("A", bound=L2CAggregate)
 Result = dict[str, Any]
+
+# Races lost on bookkeeping shared with other commands are decided again this many times
+# (with growing, jittered pauses) before the caller hears 503 "retry".
+BOOKKEEPING_RETRIES = 20
 
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1d3c1e-6a53-4f0e-9a59-2b8c4f1e7d10")
 
@@ -224,6 +236,7 @@ class ServiceApplication(Application[uuid.UUID]):
         idempotency_key: str | None = None,
         fingerprint: str = "",
         retries: int = 0,
+        addressed_unchanged: Callable[[], bool] | None = None,
     ) -> Result:
         """Run one command: ``decide`` loads and changes aggregates and returns them with
         the answer for the caller; their events are saved in one transaction.
@@ -232,14 +245,28 @@ class ServiceApplication(Application[uuid.UUID]):
         without appending anything; the same key with another request is refused.
         ``retries``: when another command got in first, decide again on the new state
         (for commands whose rules are re-checked by ``decide``; the default is to refuse).
+        ``addressed_unchanged``: says, after a lost race, whether the aggregate the caller
+        addressed is still as the caller saw it; then the race was lost on bookkeeping the
+        command shares with others (an account's credit, a match key), which is the
+        service's business: decided again, up to BOOKKEEPING_RETRIES times, never a 409.
         """
-        for attempt in range(retries + 1):
+        attempt = 0
+        while True:
             try:
                 return self._execute_once(name, decide, idempotency_key, fingerprint)
-            except ConcurrencyConflict:
-                if attempt == retries:
+            except ConcurrencyConflict as conflict:
+                attempt += 1
+                if attempt <= retries:
+                    pass
+                elif addressed_unchanged is None or not addressed_unchanged():
                     raise
-        raise AssertionError("unreachable")
+                elif attempt > retries + BOOKKEEPING_RETRIES:
+                    raise Contended(
+                        f"{name} lost {attempt} races on records other commands share "
+                        f"({conflict}); nothing was stored, retry"
+                    ) from None
+            # Spread the retries of commands that collided, so that they stop colliding.
+            time.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
 
     def _execute_once(
         self,
@@ -308,13 +335,36 @@ class ServiceApplication(Application[uuid.UUID]):
                 handler(aggregate, command)
                 return [aggregate], spec.answer(aggregate)
 
+        # retries=0 declared: the command is never decided again (its caller retries).
+        unchanged = (
+            None if spec.retries == 0 else self._unchanged_check(spec, command, expected_version)
+        )
         return self.execute(
             spec.name,
             decide,
             idempotency_key=idempotency_key,
             fingerprint=fingerprint,
             retries=retries,
+            addressed_unchanged=unchanged,
         )
+
+    def _unchanged_check(
+        self, spec: Any, command: Command, expected_version: int | None
+    ) -> Callable[[], bool]:
+        """Whether the aggregate ``command`` addresses is still at the version the caller
+        named (If-Match). Without If-Match, or for a command that creates, every lost race
+        is the service's business."""
+        if expected_version is None or not spec.target:
+            return lambda: True
+        addressed = spec.aggregate_id(command)
+
+        def unchanged() -> bool:
+            try:
+                return bool(self.repository.get(addressed).version == expected_version)
+            except AggregateNotFoundError:
+                return False
+
+        return unchanged
 
     def send(
         self,

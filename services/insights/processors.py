@@ -20,8 +20,11 @@ scale this worker up, not out (see README, "Insights").
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import faust
 from faust.web import Request, Response, View
@@ -66,6 +69,34 @@ def _received_ms(event: faust.types.EventT) -> int | None:
     return int(seconds * 1000) if seconds and seconds > 0 else None
 
 
+class Answers:
+    """Read-model answers kept until the projection next changes: dashboards asking the
+    same question between two folds get the kept answer instead of a recomputation on the
+    loop that folds (answers depend on the projection only, never on the wall clock)."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._kept: OrderedDict[tuple[str, tuple[tuple[str, str], ...]], dict[str, Any]] = (
+            OrderedDict()
+        )
+
+    def changed(self) -> None:
+        self._kept.clear()
+
+    def get(
+        self, name: str, params: dict[str, str], compute: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
+        key = (name, tuple(sorted(params.items())))
+        if key in self._kept:
+            self._kept.move_to_end(key)
+            return self._kept[key]
+        body = compute()
+        self._kept[key] = body
+        if len(self._kept) > self.size:
+            self._kept.popitem(last=False)
+        return body
+
+
 class InsightsWorker:
     """The projection, its store and its engine, shared by the agent and the views."""
 
@@ -76,6 +107,7 @@ class InsightsWorker:
         self.rules = load_rules()
         self.settings = load_settings()
         self.engine = Engine(self.projection, self.rules, self.settings)
+        self.answers = Answers()
 
 
 def add_docs(app: faust.App) -> None:
@@ -219,6 +251,7 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
                             outputs = []
                     outbox += [encode_output(o, now) for o in outputs]
             worker.store.commit(p, outbox)
+            worker.answers.changed()
             if outbox:
                 await publish_outbox()
 
@@ -240,7 +273,13 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
             async def get(self, request: Request) -> Response:
                 params = {k: v for k, v in request.query.items()}
                 try:
-                    body = answer(name, params, worker.projection, worker.rules, worker.settings)
+                    body = worker.answers.get(
+                        name,
+                        params,
+                        lambda: answer(
+                            name, params, worker.projection, worker.rules, worker.settings
+                        ),
+                    )
                 except QueryError as exc:
                     return self.json(exc.body, status=exc.status)
                 return self.json(body)

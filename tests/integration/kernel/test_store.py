@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from kernel.domain import Money
-from kernel.errors import ConcurrencyConflict, IdempotencyKeyReused
+from kernel.errors import ConcurrencyConflict, Contended, IdempotencyKeyReused
 from kernel.settings import Settings
+from kernel.store import BOOKKEEPING_RETRIES
 from services.leads.application import LeadsApplication
 from services.leads.domain.commands import AcceptLead, QualifyLead
 from services.leads.domain.lead import Contact, Lead
@@ -153,3 +154,24 @@ def test_the_sqlite_store_syncs_commits_as_configured(
         assert cursor.fetchone()[0] == pragma
         cursor.execute("PRAGMA journal_mode;")
         assert cursor.fetchone()[0] == "wal"
+
+
+def test_races_lost_on_shared_bookkeeping_are_retried_then_refused_as_contended(
+    store_settings: Settings,
+) -> None:
+    app = LeadsApplication(store_settings)
+    attempts = 0
+
+    def always_loses() -> tuple[list[Lead], dict[str, object]]:
+        nonlocal attempts
+        attempts += 1
+        raise ConcurrencyConflict("lost again")
+
+    with pytest.raises(Contended, match="nothing was stored, retry"):
+        app.execute("x", always_loses, retries=2, addressed_unchanged=lambda: True)
+    assert attempts == 1 + 2 + BOOKKEEPING_RETRIES
+    attempts = 0
+    # The addressed aggregate moved: the caller hears it (409) once its retries are spent.
+    with pytest.raises(ConcurrencyConflict) as refused:
+        app.execute("x", always_loses, retries=2, addressed_unchanged=lambda: False)
+    assert not isinstance(refused.value, Contended) and attempts == 3

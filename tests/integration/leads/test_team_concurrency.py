@@ -127,3 +127,39 @@ def test_a_lead_command_reads_as_many_events_after_a_long_team_history_as_after_
     assert len(app.desks.open_leads(TEAM)) == 162
     assert short == long
     assert 0 < long < 20
+
+
+def test_concurrent_captures_from_one_company_all_land_and_see_each_other(
+    store_settings: Settings,
+) -> None:
+    """Every capture claims the company's match key, a record all of them share: the races
+    on it are the service's business, retried inside, never a client's 409."""
+    app = LeadsApplication(store_settings)
+    api = build_api(app)
+    clients = 10
+    start = threading.Barrier(clients)
+    answers: list[tuple[int, dict[str, Any]]] = []
+    lock = threading.Lock()
+
+    def capture(n: int) -> None:
+        with TestClient(api) as http:
+            start.wait(timeout=30)
+            body = {
+                "full_name": f"Buyer {n}",
+                "email": f"buyer{n}@shared-company.example",
+                "company": "Shared Company",
+                "source": "web_form",
+            }
+            response = http.post("/leads", json=body)
+            with lock:
+                answers.append((response.status_code, response.json()))
+
+    threads = [threading.Thread(target=capture, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert sorted(status for status, _ in answers) == [201] * clients, answers
+    # Whoever came later was told of those before: the n-th capture saw n-1 earlier leads.
+    seen = sorted(len(body["duplicates"]) for _, body in answers)
+    assert seen == list(range(clients))
