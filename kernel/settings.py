@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     insights_tick_seconds: float = Field(
         60, ge=0, description="how often insights publishes a clock tick (0: never)"
     )
+    insights_batch_seconds: float = Field(
+        0.05,
+        gt=0,
+        le=5,
+        description="longest the insights worker gathers records before folding and "
+        "committing them (up to 500 at a time): freshness against commits per second",
+    )
 
     relay_batch_size: int = Field(500, ge=1)
     relay_poll_seconds: float = Field(

@@ -352,10 +352,13 @@ class ServiceApplication(Application[uuid.UUID]):
         self, spec: Any, command: Command, expected_version: int | None
     ) -> Callable[[], bool]:
         """Whether the aggregate ``command`` addresses is still at the version the caller
-        named (If-Match). Without If-Match, or for a command that creates, every lost race
-        is the service's business."""
-        if expected_version is None or not spec.target:
+        named (If-Match). Without If-Match every lost race is the service's business; with
+        it, a use case that finds its aggregate itself (no ``target``) checks the version
+        itself, and its conflicts go to the caller."""
+        if expected_version is None:
             return lambda: True
+        if not spec.target:
+            return lambda: False
         addressed = spec.aggregate_id(command)
 
         def unchanged() -> bool:

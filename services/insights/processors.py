@@ -221,7 +221,8 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
     async def project(stream: faust.StreamT) -> None:
         await publish_outbox()  # what a crash left unsent
         await expect_sources()
-        async for batch in stream.take_events(500, within=0.2):  # type: ignore[attr-defined]
+        batches = stream.take_events(500, within=settings.insights_batch_seconds)  # type: ignore[attr-defined]
+        async for batch in batches:
             outbox: list[tuple[str, bytes]] = []
             p = worker.projection
             for record in batch:
