@@ -64,6 +64,7 @@ class Results:
     cpu: dict[str, float] = field(default_factory=dict)
     rss_mb: dict[str, float] = field(default_factory=dict)
     events: int = 0
+    resent: int = 0  # commands sent again after a failed connection (idempotency keys)
 
     @property
     def completed(self) -> int:
@@ -78,11 +79,23 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class Flow:
-    def __init__(self, http: httpx.AsyncClient, urls: dict[str, str], results: Results) -> None:
-        self.http, self.urls, self.results = http, urls, results
+    def __init__(
+        self, http: httpx.AsyncClient, urls: dict[str, str], results: Results, tag: str
+    ) -> None:
+        self.http, self.urls, self.results, self.tag = http, urls, results, tag
+        self.sent = 0
 
     async def command(self, service: str, path: str, body: Any, expect: int = 200) -> Any:
-        response = await self.http.post(f"{self.urls[service]}{path}", json=body)
+        """Send one command as a careful client does: with an idempotency key, sent once
+        more if the connection failed (the key makes the repeat safe)."""
+        self.sent += 1
+        headers = {"Idempotency-Key": f"{self.tag}-{self.sent}"}
+        url = f"{self.urls[service]}{path}"
+        try:
+            response = await self.http.post(url, json=body, headers=headers)
+        except httpx.TransportError:
+            self.results.resent += 1
+            response = await self.http.post(url, json=body, headers=headers)
         if response.status_code != expect:
             step = path.split("/")[-1] if path.count("/") > 1 else path
             raise FlowFailed(f"{response.status_code} on {service} {step}")
@@ -97,7 +110,8 @@ class Flow:
             await asyncio.sleep(POLL_SECONDS)
         raise FlowFailed(f"no {what} within {WAIT_SECONDS:.0f}s")
 
-    async def run(self, tag: str) -> None:
+    async def run(self) -> None:
+        tag = self.tag
         started = time.monotonic()
         lead = await self.command(
             "leads",
@@ -200,7 +214,7 @@ async def drive(urls: dict[str, str], clients: int, flows_each: int, results: Re
             for k in range(flows_each):
                 tag = f"c{clients}-{n}-{k}-{uuid.uuid4().hex[:6]}"
                 try:
-                    await Flow(http, urls, results).run(tag)
+                    await Flow(http, urls, results, tag).run()
                 except FlowFailed as failed:
                     results.errors[str(failed)] += 1
                 except httpx.HTTPError as exc:
@@ -324,6 +338,8 @@ def report(
     for r in levels:
         rate = r.completed / r.seconds if r.seconds else 0.0
         errors = ", ".join(f"{n}× {cause}" for cause, n in r.errors.most_common()) or "0"
+        if r.resent:
+            errors += f" ({r.resent} commands re-sent after a failed connection)"
         lines.append(
             f"| {r.clients} | {r.completed}/{r.flows} | {rate:.2f} | "
             f"{rate * COMMANDS_PER_FLOW:.0f} | {r.events / r.seconds:.0f} | "

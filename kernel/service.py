@@ -111,6 +111,9 @@ class _Server(uvicorn.Server):
         yield
 
 
+KEEP_ALIVE_SECONDS = 75
+
+
 async def run_parts(
     api: FastAPI | None, workers: Sequence[Worker], port: int, settings: Settings
 ) -> int:
@@ -120,7 +123,14 @@ async def run_parts(
     server: uvicorn.Server | None = None
     if api is not None:
         config = uvicorn.Config(
-            api, host="0.0.0.0", port=port, log_level="warning", access_log=False
+            api,
+            host="0.0.0.0",
+            port=port,
+            log_level="warning",
+            access_log=False,
+            # Idle keep-alive connections stay open longer than clients and load balancers
+            # keep theirs (uvicorn's 5 s default closes them while a client reuses one).
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
         server = _Server(config)
         tasks.append(asyncio.create_task(server.serve()))

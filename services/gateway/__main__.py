@@ -6,7 +6,7 @@ import argparse
 
 import uvicorn
 
-from kernel.service import exit_when_orphaned, setup_logging
+from kernel.service import KEEP_ALIVE_SECONDS, exit_when_orphaned, setup_logging
 from kernel.settings import get_settings
 from kernel.telemetry import setup_telemetry
 from services.gateway.app import build_gateway
@@ -20,7 +20,13 @@ def main() -> None:
     setup_logging(settings.log_level)
     setup_telemetry("gateway", settings.otel_exporter, settings.otel_jsonl_path)
     exit_when_orphaned()
-    uvicorn.run(build_gateway(settings), host="0.0.0.0", port=args.port, log_level="warning")
+    uvicorn.run(
+        build_gateway(settings),
+        host="0.0.0.0",
+        port=args.port,
+        log_level="warning",
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )
 
 
 if __name__ == "__main__":
