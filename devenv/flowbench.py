@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 
 from devenv import rawlimits
+from devenv.procstat import cpu_seconds, rss_mb
 from devenv.stack import read_stack
 from kernel.settings import Settings
 
@@ -227,18 +228,6 @@ async def drive(urls: dict[str, str], clients: int, flows_each: int, results: Re
 
 
 # -- the processes ----------------------------------------------------------------------------
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def broker_pid(data_dir: Path) -> int | None:

@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
 from google.protobuf.message import Message
 from l2c.v1 import billing_pb2, common_pb2, deals_pb2, erp_pb2, leads_pb2
 
@@ -634,3 +635,15 @@ def written(records: list[Record], ticks: list[datetime], partitions: int) -> li
     for at in pending:
         tick(at)
     return out
+
+
+async def produce(bootstrap: str, records: list[Record]) -> None:
+    """Put ``records`` on their topics in the order given (keyed; idempotent producer)."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        for r in records:
+            await producer.send(r.topic, value=r.value, key=r.key.encode())
+        await producer.flush()
+    finally:
+        await producer.stop()

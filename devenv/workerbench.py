@@ -13,25 +13,14 @@ import time
 from pathlib import Path
 
 import httpx
-from aiokafka import AIOKafkaProducer
 
 from devenv.kafka import KafkaBroker
 from devenv.ports import free_port
-from devenv.quarter import Record
+from devenv.procstat import rss_mb
+from devenv.quarter import Record, produce
 from kernel.kafka import ensure_topics
 from kernel.settings import Settings
 from kernel.topics import ALL_TOPICS, INSIGHTS
-
-
-async def _produce(bootstrap: str, records: list[Record]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
-    await producer.start()
-    try:
-        for r in records:
-            await producer.send(r.topic, value=r.value, key=r.key.encode())
-        await producer.flush()
-    finally:
-        await producer.stop()
 
 
 def _records_read(port: int) -> int | None:
@@ -49,7 +38,7 @@ def worker_rate(records: list[Record], timeout: float = 600) -> tuple[float, flo
         root = Path(tmp)
         with KafkaBroker(root / "kafka") as broker:
             asyncio.run(ensure_topics(Settings(kafka_bootstrap=broker.bootstrap), ALL_TOPICS))
-            asyncio.run(_produce(broker.bootstrap, records))
+            asyncio.run(produce(broker.bootstrap, records))
             port = free_port()
             env = {
                 **os.environ,
@@ -75,7 +64,7 @@ def worker_rate(records: list[Record], timeout: float = 600) -> tuple[float, flo
                     if read is not None and read >= sources:
                         assert first is not None
                         rate = (read - first[1]) / (time.monotonic() - first[0])
-                        rss = _rss_mb(proc.pid)
+                        rss = rss_mb(proc.pid)
                         return rate, rss
                     if proc.poll() is not None:
                         raise SystemExit(f"the insights worker stopped; see {root}/insights.log")
@@ -85,9 +74,3 @@ def worker_rate(records: list[Record], timeout: float = 600) -> tuple[float, flo
                 proc.terminate()
                 proc.wait(60)
 
-
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0

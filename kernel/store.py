@@ -18,6 +18,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -25,7 +26,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol, event
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
-from kernel.commands import Catalog, Command, build
+from kernel.commands import Catalog, Command, CommandSpec, build
 from kernel.domain import L2CAggregate, Money
 from kernel.errors import (
     ConcurrencyConflict,
@@ -253,7 +254,8 @@ class ServiceApplication(Application[uuid.UUID]):
         attempt = 0
         while True:
             try:
-                return self._execute_once(name, decide, idempotency_key, fingerprint)
+                with self.attempt_scope():
+                    return self._execute_once(name, decide, idempotency_key, fingerprint)
             except ConcurrencyConflict as conflict:
                 attempt += 1
                 if attempt <= retries:
@@ -267,6 +269,11 @@ class ServiceApplication(Application[uuid.UUID]):
                     ) from None
             # Spread the retries of commands that collided, so that they stop colliding.
             time.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
+
+    def attempt_scope(self) -> AbstractContextManager[None]:
+        """Entered around each attempt of a command (decide and save); a service whose
+        use cases hold something for the length of an attempt ends it here."""
+        return nullcontext()
 
     def _execute_once(
         self,
@@ -349,7 +356,7 @@ class ServiceApplication(Application[uuid.UUID]):
         )
 
     def _unchanged_check(
-        self, spec: Any, command: Command, expected_version: int | None
+        self, spec: CommandSpec, command: Command, expected_version: int | None
     ) -> Callable[[], bool]:
         """Whether the aggregate ``command`` addresses is still at the version the caller
         named (If-Match). Without If-Match every lost race is the service's business; with

@@ -18,24 +18,35 @@ from services.billing.domain.quote import Quote
 DEFAULT_VALIDITY = timedelta(days=30)
 
 
+def _priced(
+    app: Any, c: commands.CreateQuote | commands.ReviseQuote, requester_role: str
+) -> tuple[str, dict[str, Any]]:
+    """The currency and the priced terms of a quote's lines, by the rules in force today:
+    prices, the approvals the discounts need, the payment plan, the validity."""
+    today = app.today()
+    rules, priced = app.price([line.to_domain() for line in c.lines], today)
+    return rules.price_book.currency, {
+        "lines": priced,
+        "rule_versions": rules.versions,
+        "needs": rules.approval.needs(priced, requester_role),
+        "plan": [term.to_domain() for term in c.payment_plan],
+        "quoted_on": today,
+        "valid_until": c.valid_until or today + DEFAULT_VALIDITY,
+    }
+
+
 def create_quote(app: Any, c: commands.CreateQuote, _: int | None) -> tuple[list[Quote], Result]:
     closing = app.closing_of(c.deal_id)
     if closing.status == "lost":
         raise RuleViolation(f"deal {c.deal_id} is lost; it cannot be quoted")
-    today = app.today()
-    rules, priced = app.price([line.to_domain() for line in c.lines], today)
+    currency, terms = _priced(app, c, c.requester_role)
     quote = Quote.draft(
         deal_id=c.deal_id,
         account=closing.account,
         owner_id=closing.owner_id,
         requester_role=c.requester_role,
-        lines=priced,
-        currency=rules.price_book.currency,
-        rule_versions=rules.versions,
-        needs=rules.approval.needs(priced, c.requester_role),
-        plan=[term.to_domain() for term in c.payment_plan],
-        quoted_on=today,
-        valid_until=c.valid_until or today + DEFAULT_VALIDITY,
+        currency=currency,
+        **terms,
     )
     return [quote], quote_view(quote)
 
@@ -44,16 +55,8 @@ def revise_quote(
     app: Any, c: commands.ReviseQuote, expected_version: int | None
 ) -> tuple[list[Quote], Result]:
     quote = app.load(Quote, c.quote_id, expected_version)
-    today = app.today()
-    rules, priced = app.price([line.to_domain() for line in c.lines], today)
-    quote.revise(
-        lines=priced,
-        rule_versions=rules.versions,
-        needs=rules.approval.needs(priced, quote.requester_role),
-        plan=[term.to_domain() for term in c.payment_plan],
-        quoted_on=today,
-        valid_until=c.valid_until or today + DEFAULT_VALIDITY,
-    )
+    _, terms = _priced(app, c, quote.requester_role)
+    quote.revise(**terms)
     return [quote], quote_view(quote)
 
 

@@ -66,9 +66,9 @@ class Engine:
         self.watermark = Watermark(projection)
         self._snapshots_checked: datetime | None = None
         # Announced breaches by subject ("deal:<id>"), so that judging a few subjects does
-        # not walk every breach ever announced; rebuilt when the table is replaced.
-        self._by_subject: dict[str, set[str]] = {}
-        self._indexed: tuple[int, int] = (0, -1)  # (id of the table, its size)
+        # not walk every breach ever announced. Built from the projection on first use,
+        # then kept by _announce, the only writer of announcements.
+        self._by_subject: dict[str, set[str]] | None = None
 
     def expect(self, partitions: Iterable[str]) -> None:
         """The source partitions (``topic:partition``) the watermark waits for."""
@@ -160,21 +160,17 @@ class Engine:
         return outputs
 
     def _announced_by_subject(self) -> dict[str, set[str]]:
-        table = self.projection.all(ANNOUNCED)
-        if self._indexed != (id(table), len(table)):
+        if self._by_subject is None:
             self._by_subject = {}
-            for key in table:
-                self._by_subject.setdefault(key.split("|", 1)[1], set()).add(key)
-            self._indexed = (id(table), len(table))
+            for key in self.projection.all(ANNOUNCED):
+                self._index(key)
         return self._by_subject
 
     def _index(self, key: str) -> None:
-        self._by_subject.setdefault(key.split("|", 1)[1], set()).add(key)
-        self._indexed = (id(self.projection.all(ANNOUNCED)), self._indexed[1] + 1)
+        self._announced_by_subject().setdefault(key.split("|", 1)[1], set()).add(key)
 
     def _unindex(self, key: str) -> None:
-        self._by_subject.get(key.split("|", 1)[1], set()).discard(key)
-        self._indexed = (self._indexed[0], self._indexed[1] - 1)
+        self._announced_by_subject().get(key.split("|", 1)[1], set()).discard(key)
 
 
 def _announcement(breach: Breach, detected_at: str) -> dict[str, Any]:

@@ -4,13 +4,12 @@ speed-to-lead clock."""
 from __future__ import annotations
 
 import uuid
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from kernel.domain import command_context, current_context, utcnow
 from kernel.settings import Settings
-from kernel.store import Result
 from services.leads.application.base import LeadsBase
 from services.leads.application.desks import DeskFollower
 from services.leads.domain import commands
@@ -22,10 +21,12 @@ class RoutingUseCases(LeadsBase):
     def __init__(self, settings: Settings) -> None:
         self.desks = DeskFollower(self)  # before the base publishes its rule sets
         super().__init__(settings)
+        # Fold the team desks now, before the first request: on a long history the first
+        # routing decision would otherwise read every assignment ever made while it waits.
+        self.desks.catch_up()
 
-    def _execute_once(self, *args: Any, **kwargs: Any) -> Result:
-        with self.desks.command():  # reservations last as long as one attempt
-            return super()._execute_once(*args, **kwargs)
+    def attempt_scope(self) -> AbstractContextManager[None]:
+        return self.desks.command()  # a pick's reservation lasts as long as one attempt
 
     def current_routing(self) -> RoutingRules:
         version, schema = self.routing_rules.current()

@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from devenv.kafka import KafkaBroker
 from devenv.ports import free_port
-from devenv.quarter import Record, Written
+from devenv.quarter import Written
 from kernel.topics import BILLING, DEALS, ERP_INBOUND, INSIGHTS, LEADS
 from tests.kafka_support import eventually
 
@@ -59,17 +59,6 @@ class Worker:
     @property
     def store(self) -> Path:
         return self.data_dir / "insights" / "read_models.sqlite3"
-
-
-async def produce(bootstrap: str, records: list[Record]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
-    await producer.start()
-    try:
-        for r in records:
-            await producer.send(r.topic, value=r.value, key=r.key.encode())
-        await producer.flush()
-    finally:
-        await producer.stop()
 
 
 async def end_offsets(bootstrap: str) -> dict[str, dict[str, int]]:

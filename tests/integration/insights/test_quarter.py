@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from l2c.v1 import insights_pb2
 
 from devenv.kafka import KafkaBroker
-from devenv.quarter import FINAL_TICK, Q_END, Quarter, Record
+from devenv.quarter import FINAL_TICK, Q_END, Quarter, Record, produce
 from kernel.contracts import decode_envelope
 from kernel.kafka import ensure_topics
 from kernel.settings import Settings
@@ -31,7 +31,7 @@ from services.insights.adapters.config import load_rules, load_settings
 from services.insights.adapters.store import ReadModelStore
 from services.insights.domain.events import week_start
 from services.insights.domain.reports import comparable_records, full_report
-from tests.integration.insights.support import Worker, caught_up, produce
+from tests.integration.insights.support import Worker, caught_up
 from tests.kafka_support import eventually, read_topic
 
 
