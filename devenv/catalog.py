@@ -1,7 +1,7 @@
 """The README's topic table, generated from the catalog (``kernel/catalog.py``).
 
-    python -m devenv.catalog write    # rewrite the table in README.md (`make catalog`)
-    python -m devenv.catalog check    # exit 1 when README.md's table is not the generated one
+python -m devenv.catalog write    # rewrite the table in README.md (`make catalog`)
+python -m devenv.catalog check    # exit 1 when README.md's table is not the generated one
 """
 
 from __future__ import annotations

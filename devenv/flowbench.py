@@ -295,9 +295,7 @@ class Stack:
         self.log.close()
 
 
-def run_level(
-    urls: dict[str, str], pids: dict[str, int], clients: int, flows_each: int
-) -> Results:
+def run_level(urls: dict[str, str], pids: dict[str, int], clients: int, flows_each: int) -> Results:
     results = Results(clients)
     cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     events_before = store_positions(urls)
@@ -308,9 +306,7 @@ def run_level(
     return results
 
 
-def report(
-    levels: list[Results], raw: rawlimits.RawLimits, settings: Settings, note: str
-) -> str:
+def report(levels: list[Results], raw: rawlimits.RawLimits, settings: Settings, note: str) -> str:
     cpus = os.cpu_count()
     lines = [
         f"## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — end to end, {platform.node()} "

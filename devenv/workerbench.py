@@ -73,4 +73,3 @@ def worker_rate(records: list[Record], timeout: float = 600) -> tuple[float, flo
             finally:
                 proc.terminate()
                 proc.wait(60)
-

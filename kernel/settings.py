@@ -67,8 +67,10 @@ class Settings(BaseSettings):
 
     relay_batch_size: int = Field(500, ge=1)
     relay_poll_seconds: float = Field(
-        0.1, gt=0, description="how often the relay looks for events other processes stored "
-        "(this process's commits wake it at once)"
+        0.1,
+        gt=0,
+        description="how often the relay looks for events other processes stored "
+        "(this process's commits wake it at once)",
     )
     relay_stall_seconds: float = Field(
         60, gt=0, description="backlog without progress this long makes /readyz not ready"

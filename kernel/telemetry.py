@@ -3,6 +3,10 @@
 Exporters (``L2C_OTEL_EXPORTER``): ``none``; ``console``; ``jsonl`` — one JSON line per
 finished span appended to ``L2C_OTEL_JSONL_PATH`` (several processes may share the file;
 the end-to-end tests read it to follow one trace across services).
+
+With no exporter, spans are not recorded (nothing would read them) but trace context is
+still made and carried: a caller's ``traceparent`` reaches every later hop, and a process
+that does export continues the same trace.
 """
 
 from __future__ import annotations
@@ -24,10 +28,12 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
     SpanExportResult,
 )
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 _propagator = TraceContextTextMapPropagator()
 _configured = False
+_exporting = False
 
 
 class JsonLinesSpanExporter(SpanExporter):
@@ -73,16 +79,29 @@ def setup_telemetry(
     service_name: str, exporter: str = "none", jsonl_path: Path | None = None
 ) -> None:
     """Install the tracer provider of this process (once)."""
-    global _configured
+    global _configured, _exporting
     if _configured:
         return
-    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    resource = Resource.create({"service.name": service_name})
+    if exporter == "none":
+        # Unrecorded spans cost a fraction of recorded ones; a sampled parent is still
+        # honoured so a caller that traces sees its flag carried on.
+        provider = TracerProvider(resource=resource, sampler=ParentBased(ALWAYS_OFF))
+    else:
+        provider = TracerProvider(resource=resource)
     if exporter == "console":
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
     elif exporter == "jsonl" and jsonl_path is not None:
         provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(jsonl_path)))
     trace.set_tracer_provider(provider)
     _configured = True
+    _exporting = exporter != "none"
+
+
+def exporting() -> bool:
+    """Whether this process exports spans: per-record spans on a hot path are worth their
+    cost only then (trace context is carried either way)."""
+    return _exporting
 
 
 @functools.cache

@@ -83,9 +83,7 @@ class DeskFollower:
         elif topic in _RELEASED:
             self._board.released(lead)
 
-    def pick_and_reserve(
-        self, lead_id: uuid.UUID, team: Team, excluded: set[str]
-    ) -> str | None:
+    def pick_and_reserve(self, lead_id: uuid.UUID, team: Team, excluded: set[str]) -> str | None:
         """The team's next rep for the lead (None: every candidate is excluded), held for
         it until the command ends."""
         with self._lock:
