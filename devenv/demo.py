@@ -20,6 +20,9 @@ from typing import Any
 
 import httpx
 
+from devenv.issuer import IssuerAuth, issuer_for
+from kernel.settings import Settings
+
 DEMO_LEADS = [
     ("Mei Chen", "mei.chen@example.com", "Hangzhou Robotics", "web_form", "spring-expo"),
     ("Lars Eriksen", "lars@example.org", "Nordic Freight", "event", "spring-expo"),
@@ -107,7 +110,9 @@ def seed_demo(
 ) -> int:
     """Seed (or finish seeding) the demo; returns the number of commands sent."""
     leads, deals, billing = urls["leads"], urls["deals"], urls["billing"]
-    with httpx.Client(timeout=10.0) as http:
+    # The demo acts as each party in turn with the development issuer's tokens.
+    auth = IssuerAuth(issuer_for(Settings(data_dir=data_dir or Path(".data"))), "demo")
+    with httpx.Client(timeout=10.0, auth=auth) as http:
         s = Seeder(http, say)
 
         def lead_at(lead_id: str, status: str) -> Callable[[], bool]:

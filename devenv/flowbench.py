@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 
 from devenv import rawlimits
+from devenv.issuer import IssuerAuth, issuer_for
 from devenv.procstat import cpu_seconds, rss_mb
 from devenv.stack import read_stack
 from kernel.settings import Settings
@@ -207,9 +208,11 @@ class Flow:
         self.results.latencies.append(done - started)
 
 
-async def drive(urls: dict[str, str], clients: int, flows_each: int, results: Results) -> None:
+async def drive(
+    urls: dict[str, str], clients: int, flows_each: int, results: Results, auth: httpx.Auth
+) -> None:
     limits = httpx.Limits(max_connections=clients * 2, max_keepalive_connections=clients * 2)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+    async with httpx.AsyncClient(timeout=30, limits=limits, auth=auth) as http:
 
         async def client(n: int) -> None:
             for k in range(flows_each):
@@ -295,11 +298,13 @@ class Stack:
         self.log.close()
 
 
-def run_level(urls: dict[str, str], pids: dict[str, int], clients: int, flows_each: int) -> Results:
+def run_level(
+    urls: dict[str, str], pids: dict[str, int], clients: int, flows_each: int, auth: httpx.Auth
+) -> Results:
     results = Results(clients)
     cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     events_before = store_positions(urls)
-    asyncio.run(drive(urls, clients, flows_each, results))
+    asyncio.run(drive(urls, clients, flows_each, results, auth))
     results.events = store_positions(urls) - events_before
     results.cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
     results.rss_mb = {name: rss_mb(pid) for name, pid in pids.items()}
@@ -380,12 +385,14 @@ def main(argv: list[str] | None = None) -> None:
         try:
             bootstrap, urls, pids = stack.wait_ready()
             print(f"stack ready: {json.dumps(urls)}", flush=True)
-            asyncio.run(drive(urls, 2, 1, Results(2)))  # warm-up: topics, groups, caches
+            # Each party with its own token, as the development issuer of the stack mints it.
+            auth = IssuerAuth(issuer_for(Settings(data_dir=stack.data_dir)), "bench")
+            asyncio.run(drive(urls, 2, 1, Results(2), auth))  # warm-up: topics, groups, caches
             results = []
             for clients in levels:
                 flows_each = max(1, args.flows // clients)
                 print(f"{clients} clients × {flows_each} flows …", flush=True)
-                results.append(run_level(urls, pids, clients, flows_each))
+                results.append(run_level(urls, pids, clients, flows_each, auth))
             raw = rawlimits.measure(bootstrap, settings)
         finally:
             stack.stop()

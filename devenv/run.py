@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 
 from devenv.children import die_with_parent
+from devenv.issuer import issuer_for
 from devenv.kafka import KafkaBroker
 from devenv.ports import free_port, port_accepts
 from devenv.stack import (
@@ -34,6 +35,7 @@ from devenv.stack import (
     read_stack,
     recorded_pids,
 )
+from kernel.settings import Settings
 
 
 @dataclass
@@ -181,6 +183,16 @@ def _where(urls: dict[str, str], logs: Path) -> list[str]:
     return lines
 
 
+def _development_issuer(data_dir: Path) -> None:
+    """Unless a real issuer is configured (``L2C_AUTH_JWKS_URL`` or ``_FILE``), the stack
+    trusts the development issuer under the data directory: made on the first run."""
+    settings = Settings(data_dir=data_dir)
+    if settings.auth_jwks_url is None and settings.auth_jwks_file is None:
+        issuer = issuer_for(settings).ensure()
+        print(f"auth       development issuer {issuer.jwks_file}", flush=True)
+        print("           mint a token: l2c token --role manager --team north", flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="l2c run", description=__doc__)
     parser.add_argument(
@@ -240,6 +252,7 @@ def main(argv: list[str] | None = None) -> None:
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         stack = RunningStack(data_dir, bootstrap, urls, pid=os.getpid())
         env = {**os.environ, **stack.env()}
+        _development_issuer(data_dir)
         procs = _processes(ports)
         for proc in procs:
             _start(proc, env, logs)

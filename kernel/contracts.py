@@ -199,7 +199,12 @@ class EventContracts:
             occurred_at=datetime.fromisoformat(meta["occurred_at"]),
             recorded_at=domain_event.timestamp,
             source=self.source,
-            actor=common_pb2.Actor(id=meta.get("actor_id", ""), kind=meta.get("actor_kind", "")),
+            actor=common_pb2.Actor(
+                id=meta.get("actor_id", ""),
+                kind=meta.get("actor_kind", ""),
+                roles=meta.get("actor_roles", "").split(),
+                client_id=meta.get("actor_client_id", ""),
+            ),
             correlation_id=meta.get("correlation_id", ""),
             causation_id=meta.get("causation_id", ""),
             trace=envelope_pb2.TraceContext(

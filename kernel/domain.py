@@ -8,6 +8,7 @@ is triggered. The application layer sets that context; domain methods never see 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import uuid
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -33,6 +34,9 @@ class CommandContext:
     causation_id: str = ""
     actor_id: str = "anonymous"
     actor_kind: str = "user"
+    # The verified token's roles (space-separated) and OAuth client id, for the audit.
+    actor_roles: str = ""
+    actor_client_id: str = ""
     traceparent: str = ""
     tracestate: str = ""
     # Business time of what the command reports (e.g. a payment's value date);
@@ -48,6 +52,8 @@ class CommandContext:
             "causation_id": self.causation_id,
             "actor_id": self.actor_id,
             "actor_kind": self.actor_kind,
+            "actor_roles": self.actor_roles,
+            "actor_client_id": self.actor_client_id,
             "traceparent": self.traceparent,
             "tracestate": self.tracestate,
         }
@@ -68,6 +74,22 @@ def command_context(ctx: CommandContext) -> Iterator[CommandContext]:
         yield ctx
     finally:
         _context.reset(token)
+
+
+def act_as(actor_id: str, actor_kind: str, roles: str = "", client_id: str = "") -> None:
+    """Name the verified caller in the current command context (the HTTP edge does this
+    once the bearer token verifies; the enclosing ``command_context`` ends it)."""
+    current = _context.get()
+    if current is not None:
+        _context.set(
+            dataclasses.replace(
+                current,
+                actor_id=actor_id,
+                actor_kind=actor_kind,
+                actor_roles=roles,
+                actor_client_id=client_id,
+            )
+        )
 
 
 class L2CAggregate(Aggregate):

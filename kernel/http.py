@@ -1,8 +1,9 @@
 """FastAPI for every service: one error mapping, command context from headers, probes.
 
-Headers a caller may send: ``Idempotency-Key`` (commands), ``If-Match`` (the aggregate
-version the caller last saw), ``X-Correlation-Id``, ``X-Actor-Id``/``X-Actor-Kind`` (set
-by the gateway once it authenticates callers), and W3C ``traceparent``.
+Headers a caller may send: ``Authorization: Bearer <token>`` (every route but the probes;
+see ``kernel.auth`` and ``kernel.access``), ``Idempotency-Key`` (commands), ``If-Match``
+(the aggregate version the caller last saw), ``X-Correlation-Id`` and W3C ``traceparent``.
+The actor of every event is the token's subject; no header can claim to be someone else.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kernel.access import authorization
+from kernel.auth import Forbidden, TokenVerifier, Unauthenticated
 from kernel.domain import CommandContext, command_context
 from kernel.errors import (
     ConcurrencyConflict,
@@ -31,7 +34,7 @@ from kernel.errors import (
     RuleViolation,
 )
 from kernel.kafka import LazyProducer
-from kernel.settings import Settings
+from kernel.settings import Settings, get_settings
 from kernel.telemetry import current_trace_headers
 
 STATUS_OF: dict[type[DomainError], int] = {
@@ -155,6 +158,16 @@ async def _broker_unavailable(_: Request, exc: Exception) -> JSONResponse:
     return _error(503, "broker_unavailable", f"the message was not accepted: {exc}")
 
 
+async def _unauthenticated(_: Request, exc: Exception) -> JSONResponse:
+    response = _error(401, "unauthenticated", str(exc))
+    response.headers["WWW-Authenticate"] = 'Bearer realm="l2c"'
+    return response
+
+
+async def _forbidden(_: Request, exc: Exception) -> JSONResponse:
+    return _error(403, "forbidden", str(exc))
+
+
 async def _too_deep(_: Request, exc: Exception) -> JSONResponse:
     return _error(422, "invalid_request", "the request body is nested too deeply")
 
@@ -177,8 +190,6 @@ class CommandContextMiddleware:
         ctx = CommandContext(
             correlation_id=correlation_id,
             causation_id=headers.get("x-request-id", ""),
-            actor_id=headers.get("x-actor-id", "anonymous"),
-            actor_kind=headers.get("x-actor-kind", "user"),
             traceparent=trace_headers.get("traceparent", ""),
             tracestate=trace_headers.get("tracestate", ""),
         )
@@ -263,7 +274,8 @@ class ErrorBody(BaseModel):
 
 
 ERROR_DESCRIPTION = (
-    "An error, always in this shape: 400 unreadable body, 404 not found, 409 conflict "
+    "An error, always in this shape: 400 unreadable body, 401 no valid bearer token, "
+    "403 the token's roles do not open this route, 404 not found, 409 conflict "
     "(a business rule, or the aggregate changed since If-Match), 413 body "
     "too large, 422 invalid values, 503 the broker is unavailable."
 )
@@ -306,10 +318,21 @@ def create_api(
     version: str = "1.0.0",
     max_body_bytes: int = 1024 * 1024,
     body_limits: dict[str, int] | None = None,
+    settings: Settings | None = None,
 ) -> FastAPI:
-    """A FastAPI app with the platform's error mapping, context middleware and probes."""
+    """A FastAPI app with the platform's error mapping, context middleware and probes;
+    every route verifies its caller's bearer token against ``kernel.access.POLICY``."""
+    verifier = TokenVerifier.from_settings(settings or get_settings())
     # Swagger UI and ReDoc from the package's own assets: /docs works without internet.
-    api = FastAPIOffline(title=title, description=description, version=version)
+    api = FastAPIOffline(
+        title=title,
+        description=description,
+        version=version,
+        dependencies=[authorization(verifier)],
+    )
+    api.state.verifier = verifier
+    api.add_exception_handler(Unauthenticated, _unauthenticated)
+    api.add_exception_handler(Forbidden, _forbidden)
     api.add_exception_handler(DomainError, _domain_error)
     api.add_exception_handler(RequestValidationError, _validation_error)
     api.add_exception_handler(RecursionError, _too_deep)

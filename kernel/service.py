@@ -124,7 +124,7 @@ async def run_parts(
     if api is not None:
         config = uvicorn.Config(
             api,
-            host="0.0.0.0",
+            host=settings.bind_host,
             port=port,
             log_level="warning",
             access_log=False,

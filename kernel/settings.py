@@ -89,6 +89,27 @@ class Settings(BaseSettings):
         20 * 1024 * 1024, ge=1024, description="largest CSV import body (413 above it)"
     )
 
+    bind_host: str = Field(
+        "127.0.0.1",
+        description="address every HTTP server listens on: loopback unless a container or "
+        "cluster puts the process behind its own network policy (then 0.0.0.0)",
+    )
+
+    auth_issuer: str = Field("l2c-dev", description="the 'iss' every bearer token must name")
+    auth_audience: str = Field("l2c", description="the 'aud' every bearer token must name")
+    auth_jwks_url: str | None = Field(
+        None, description="the issuer's JWKS (https://.../.well-known/jwks.json)"
+    )
+    auth_jwks_file: Path | None = Field(
+        None,
+        description="a local JWKS instead of a URL (default: the development issuer's, "
+        "<data_dir>/auth/jwks.json, made by `l2c run`)",
+    )
+    auth_algorithms: list[Literal["RS256", "ES256"]] = Field(["RS256", "ES256"])
+    auth_leeway_seconds: float = Field(
+        30, ge=0, le=300, description="clock skew allowed on exp and nbf"
+    )
+
     otel_exporter: Literal["none", "console", "jsonl"] = "none"
     otel_jsonl_path: Path | None = None
     log_level: str = "INFO"

@@ -3,6 +3,7 @@
     l2c run [--ports default|auto|fixed] [--no-demo]    the whole system on this machine
     l2c status                                          where the running stack is, and health
     l2c url gateway                                     one process's base URL (for scripts)
+    l2c token --role ROLE [--team T] [--sub NAME]       a development bearer token
     l2c deadletters list|show|resubmit TOPIC [REF]      rejected records, and re-submission
     l2c insights rebuild                                every read model again from the topics
 
@@ -110,10 +111,49 @@ def _insights(args: argparse.Namespace, rest: list[str]) -> int:
     return 0
 
 
+def _token(args: argparse.Namespace, rest: list[str]) -> int:
+    from devenv.issuer import issuer_for
+    from kernel.auth import ROLES
+    from kernel.settings import Settings
+
+    parser = argparse.ArgumentParser(
+        prog="l2c token",
+        description="Mint a bearer token with the development issuer of `make run` "
+        "(for a real issuer, ask it for tokens instead).",
+    )
+    parser.add_argument("--role", action="append", choices=ROLES, required=True)
+    parser.add_argument("--team", action="append", default=[], help="a team the caller is in")
+    parser.add_argument("--sub", default=os.environ.get("USER", "newcomer"), help="who")
+    parser.add_argument(
+        "--client", default="l2c-cli", help="OAuth client id (erp or telephony for integrations)"
+    )
+    parser.add_argument("--hours", type=float, default=8.0, help="lifetime")
+    options = parser.parse_args(rest)
+    settings = Settings(data_dir=_data_dir(args.data_dir))
+    issuer = issuer_for(settings)
+    if not (issuer.directory / "signing-key.pem").exists():
+        print(
+            f"l2c: no development issuer in {issuer.directory} (`make run` makes one)",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        issuer.mint(
+            options.sub,
+            options.role,
+            teams=options.team,
+            client_id=options.client,
+            ttl_seconds=int(options.hours * 3600),
+        )
+    )
+    return 0
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, list[str]], int], str]] = {
     "run": (_run, "the whole system on this machine (Kafka, services, insights, gateway, demo)"),
     "status": (_status, "where the running stack is and whether each process answers"),
     "url": (_url, "the base URL of one process of the running stack"),
+    "token": (_token, "mint a development bearer token for a role (and teams)"),
     "deadletters": (_deadletters, "list, show and re-submit dead letters"),
     "insights": (_insights, "insights maintenance: rebuild the read models from the topics"),
 }

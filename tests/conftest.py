@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import tests.auth_support  # noqa: F401 - names the test issuer before any setting is read
 from devenv.kafka import KafkaBroker
 from devenv.postgres import PostgresCluster
 from kernel.settings import Settings

@@ -22,7 +22,7 @@ def main() -> None:
     exit_when_orphaned()
     uvicorn.run(
         build_gateway(settings),
-        host="0.0.0.0",
+        host=settings.bind_host,
         port=args.port,
         log_level="warning",
         timeout_keep_alive=KEEP_ALIVE_SECONDS,

@@ -7,6 +7,7 @@ service's API (see README, "Commands").
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from kernel.auth import jwks_path
 from kernel.catalog import catalog
 from kernel.http import create_api
 from kernel.settings import Settings
@@ -30,9 +32,15 @@ class UpstreamError(Exception):
         self.body = body
 
 
-async def _get(client: httpx.AsyncClient, url: str, params: dict[str, str] | None = None) -> Any:
+async def _get(request: Request, url: str, params: dict[str, str] | None = None) -> Any:
+    """GET from a service on the caller's behalf: its bearer token goes along, and the
+    service checks it again (defence in depth)."""
+    client: httpx.AsyncClient = request.app.state.http
+    headers = current_trace_headers()
+    if "authorization" in request.headers:
+        headers["Authorization"] = request.headers["authorization"]
     try:
-        response = await client.get(url, params=params, headers=current_trace_headers())
+        response = await client.get(url, params=params, headers=headers)
     except httpx.HTTPError as exc:
         raise UpstreamError(503, {"error": "upstream_unavailable", "message": str(exc)}) from None
     try:
@@ -58,6 +66,7 @@ def build_gateway(settings: Settings) -> FastAPI:
     api = create_api(
         "L2C gateway",
         "Read models of the Lead-to-Cash backend: funnel, reconciliation and deal histories.",
+        settings=settings,
     )
     api.router.lifespan_context = lifespan
 
@@ -67,7 +76,7 @@ def build_gateway(settings: Settings) -> FastAPI:
 
     async def ask_worker(path: str, request: Request) -> Any:
         url = f"{settings.insights_url}/insights/{path}"
-        return await _get(request.app.state.http, url, dict(request.query_params))
+        return await _get(request, url, dict(request.query_params))
 
     add_read_model_routes(api, ask_worker)
 
@@ -77,8 +86,24 @@ def build_gateway(settings: Settings) -> FastAPI:
         summary="Every event of the deal, in order, with its metadata",
     )
     async def deal_history(request: Request, deal_id: uuid.UUID) -> Any:
-        events = await _get(request.app.state.http, f"{settings.deals_url}/deals/{deal_id}/events")
+        events = await _get(request, f"{settings.deals_url}/deals/{deal_id}/events")
         return {"deal_id": str(deal_id), "events": events}
+
+    if settings.auth_jwks_url is None:
+
+        @api.get(
+            "/.well-known/jwks.json",
+            tags=["auth"],
+            summary="The signing keys of the configured local issuer (no identity needed)",
+        )
+        def jwks() -> Any:
+            try:
+                return json.loads(jwks_path(settings).read_text())
+            except (OSError, ValueError):
+                return JSONResponse(
+                    status_code=404,
+                    content={"error": "not_found", "message": "no local issuer is configured"},
+                )
 
     @api.get(
         "/topics",

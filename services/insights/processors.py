@@ -32,6 +32,8 @@ from faust.web import Request, Response, View
 from opentelemetry.trace import SpanKind
 
 from kernel import apidocs
+from kernel.access import admit
+from kernel.auth import Forbidden, TokenVerifier, Unauthenticated
 from kernel.contracts import envelope_record_headers
 from kernel.kafka import PartitionEnds, dead_letter_headers, dead_letter_reason
 from kernel.settings import Settings
@@ -161,7 +163,7 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
         topic_replication_factor=settings.topic_replication_factor,
         consumer_auto_offset_reset="earliest",
         web_enabled=True,
-        web_host="0.0.0.0",
+        web_host=settings.bind_host,
         web_port=web_port,
         web_in_thread=False,
         producer_acks=-1,
@@ -297,9 +299,23 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
             marks = {(tp.topic, tp.partition): offset for tp, offset in found.items()}
             await say(*encode_tick(at, marks), partition=TICK_PARTITION)
 
+    verifier = TokenVerifier.from_settings(settings)
+
     def view(name: str) -> type[View]:
+        route = f"GET /insights/{name}"
+
         class ReadModelView(View):
             async def get(self, request: Request) -> Response:
+                try:
+                    await admit(verifier, request.headers.get("Authorization"), route)
+                except Unauthenticated as exc:
+                    return self.json(
+                        {"error": "unauthenticated", "message": str(exc)},
+                        status=401,
+                        headers={"WWW-Authenticate": 'Bearer realm="l2c"'},
+                    )
+                except Forbidden as exc:
+                    return self.json({"error": "forbidden", "message": str(exc)}, status=403)
                 params = {k: v for k, v in request.query.items()}
                 try:
                     body = worker.answers.get(

@@ -22,6 +22,7 @@ import pytest
 
 from kernel.contracts import decode_envelope
 from kernel.kafka import read_all
+from tests.auth_support import auth
 from tests.e2e.support import Launched, l2c_run
 
 REPO = Path(__file__).resolve().parents[2]
@@ -111,7 +112,7 @@ def test_killed_processes_lose_nothing_and_count_nothing_twice(stack: Launched) 
     def deals_opened() -> int:
         found = 0
         for lid in lead_ids[:CONVERTED]:
-            r = httpx.get(f"{deals_url}/deals/by-lead/{lid}", timeout=10)
+            r = httpx.get(f"{deals_url}/deals/by-lead/{lid}", timeout=10, auth=auth())
             found += r.status_code == 200
         return found
 
@@ -131,12 +132,12 @@ def test_killed_processes_lose_nothing_and_count_nothing_twice(stack: Launched) 
     expected = {"lead": LEADS, "sql": CONVERTED, "deal": CONVERTED}
 
     def funnel_matches() -> bool:
-        body = httpx.get(f"{gateway}/insights/funnel", timeout=10).json()
+        body = httpx.get(f"{gateway}/insights/funnel", timeout=10, auth=auth()).json()
         counts = {s["step"]: s["count"] for s in body.get("steps", [])}
         return all(counts.get(k) == v for k, v in expected.items())
 
     wait_for(funnel_matches)
-    listed = httpx.get(f"{leads_url}/leads", params={"limit": 500}, timeout=10).json()
+    listed = httpx.get(f"{leads_url}/leads", params={"limit": 500}, timeout=10, auth=auth()).json()
     assert len(listed["items"]) == LEADS
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.auth_support import auth
 from tests.e2e.support import Launched, l2c_run
 
 
@@ -50,7 +51,7 @@ def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
 
 def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[str, Any]) -> None:
     urls = system["urls"]
-    http = httpx.Client(timeout=10)
+    http = httpx.Client(timeout=10, auth=auth())
     leads, deals, billing, gateway = urls["leads"], urls["deals"], urls["billing"], urls["gateway"]
     correlation = str(uuid.uuid4())
 
@@ -269,7 +270,7 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
 
 def test_bad_requests_get_422_and_unknown_ids_404_through_every_api(system: dict[str, Any]) -> None:
     urls = system["urls"]
-    http = httpx.Client(timeout=10)
+    http = httpx.Client(timeout=10, auth=auth())
     unknown = uuid.uuid4()
     bad = http.post(
         f"{urls['leads']}/leads", json={"full_name": "X", "source": "web_form", "email": "nope"}

@@ -26,6 +26,7 @@ import pytest
 from devenv.stack import pid_alive, recorded_pids
 from kernel import apidocs
 from kernel.kafka import read_all
+from tests.auth_support import auth
 from tests.e2e.support import REPO, Launched
 
 DEMO_FUNNEL = {"lead": 4, "mql": 3, "sql": 2, "deal": 2, "won": 1, "invoiced": 1, "paid": 0}
@@ -52,7 +53,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def funnel(gateway: str) -> dict[str, int]:
-    body = httpx.get(f"{gateway}/insights/funnel", timeout=10).json()
+    body = httpx.get(f"{gateway}/insights/funnel", timeout=10, auth=auth()).json()
     return {step["step"]: step["count"] for step in body["steps"]}
 
 

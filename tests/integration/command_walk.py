@@ -7,10 +7,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi.testclient import TestClient
-
+from devenv.issuer import USER_ROLES
 from kernel.commands import CommandSpec
 from kernel.store import ServiceApplication
+from tests.auth_support import TestClient, bearer
 
 
 def walk(
@@ -41,7 +41,7 @@ def walk(
         assert app.recorder.max_notification_id() == before, spec.name  # nothing written
     correlation = str(uuid.uuid4())
     headers = {"Idempotency-Key": f"key-{spec.name}", "X-Correlation-Id": correlation}
-    headers["X-Actor-Id"] = "walker"
+    headers.update(bearer("walker", USER_ROLES))  # the actor is the token's subject
     if version is not None and spec.route.if_match:
         headers["If-Match"] = str(version)
     first = http.request(method, url, json=body, headers=headers)
@@ -58,5 +58,6 @@ def walk(
     for event in events:
         meta = event.metadata  # type: ignore[attr-defined]
         assert (meta["correlation_id"], meta["actor_id"]) == (correlation, "walker"), spec.name
+        assert meta["actor_roles"] == " ".join(sorted(USER_ROLES)), spec.name
         assert meta["event_id"] and meta["occurred_at"]
     return dict(first.json())

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from kernel.domain import Money
 from kernel.rules import RuleSet
@@ -26,6 +25,7 @@ from services.billing.domain.pricing import LineRequest
 from services.billing.domain.quote import Quote
 from services.billing.domain.schedule import InstallmentTerms
 from services.billing.entrypoints.http import build_api
+from tests.auth_support import TestClient
 from tests.integration.billing.support import book_order
 from tests.integration.command_walk import walk
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from kernel.rules import RuleSet
 from kernel.settings import Settings
@@ -20,6 +19,7 @@ from services.deals.application.catalog import DEALS
 from services.deals.domain.deal import Deal
 from services.deals.domain.relationship import AccountRelationship
 from services.deals.entrypoints.http import build_api
+from tests.auth_support import TestClient
 from tests.integration.command_walk import walk
 from tests.integration.deals.test_processes_api import open_deal
 

@@ -7,7 +7,6 @@ import copy
 import uuid
 
 import pytest
-from fastapi.testclient import TestClient
 
 from kernel.domain import Money
 from kernel.errors import RuleViolation
@@ -15,6 +14,7 @@ from kernel.settings import Settings
 from services.deals.application import DealsApplication
 from services.deals.domain.qualification import Qualification
 from services.deals.entrypoints.http import build_api
+from tests.auth_support import TestClient
 
 BANTCC = Qualification(
     budget="approved",

@@ -17,6 +17,7 @@ from devenv.kafka import KafkaBroker
 from devenv.ports import free_port
 from devenv.quarter import Written
 from kernel.topics import BILLING, DEALS, ERP_INBOUND, INSIGHTS, LEADS
+from tests.auth_support import auth
 from tests.kafka_support import eventually
 
 SOURCES = (LEADS, DEALS, BILLING, ERP_INBOUND, INSIGHTS)
@@ -51,7 +52,9 @@ class Worker:
 
     def get(self, path: str, **params: Any) -> dict[str, Any] | None:
         try:
-            response = httpx.get(f"http://127.0.0.1:{self.port}{path}", params=params, timeout=10)
+            response = httpx.get(
+                f"http://127.0.0.1:{self.port}{path}", params=params, timeout=10, auth=auth()
+            )
         except httpx.HTTPError:
             return None
         return response.json() if response.status_code == 200 else None

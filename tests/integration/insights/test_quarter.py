@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi.testclient import TestClient
 from l2c.v1 import insights_pb2
 
 from devenv.kafka import KafkaBroker
@@ -31,6 +30,7 @@ from services.insights.adapters.config import load_rules, load_settings
 from services.insights.adapters.store import ReadModelStore
 from services.insights.domain.events import week_start
 from services.insights.domain.reports import comparable_records, full_report
+from tests.auth_support import TestClient, auth
 from tests.integration.insights.support import Worker, caught_up
 from tests.kafka_support import eventually, read_topic
 
@@ -177,7 +177,9 @@ def test_a_quarter_then_a_rebuild(quiet_broker: KafkaBroker, tmp_path: Path) -> 
             assert bad.status_code == 422 and bad.json()["error"] == "invalid_request"
             missing = client.get("/insights/forecast/snapshots", params={"week": "2020-01-06"})
             assert missing.status_code == 404 and missing.json()["error"] == "not_found"
-            direct = httpx.get(f"http://127.0.0.1:{worker.port}/insights/velocity?group_by=planet")
+            direct = httpx.get(
+                f"http://127.0.0.1:{worker.port}/insights/velocity?group_by=planet", auth=auth()
+            )
             assert direct.status_code == 422 and direct.json()["details"][0]["loc"] == [
                 "query",
                 "group_by",

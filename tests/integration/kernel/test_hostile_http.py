@@ -12,7 +12,6 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from kernel.settings import Settings
 from services.billing.application import BillingApplication
@@ -22,6 +21,7 @@ from services.deals.entrypoints.http import build_api as deals_api
 from services.gateway.app import build_gateway
 from services.leads.application import LeadsApplication
 from services.leads.entrypoints.http import build_api as leads_api
+from tests.auth_support import TestClient
 
 
 def documented(response: object, status: int) -> dict[str, object]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -147,7 +148,11 @@ async def test_a_relay_killed_in_the_middle_of_a_batch_loses_nothing_after_resta
 
 def _env_of(settings: Settings) -> dict[str, str]:
     data = settings.model_dump(mode="json")
-    return {f"L2C_{k.upper()}": str(v) for k, v in data.items() if v is not None}
+    return {
+        f"L2C_{k.upper()}": json.dumps(v) if isinstance(v, list | dict) else str(v)
+        for k, v in data.items()
+        if v is not None
+    }
 
 
 async def test_a_commit_wakes_the_relay_without_waiting_for_its_poll(

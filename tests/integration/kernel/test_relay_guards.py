@@ -10,7 +10,6 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from fastapi.testclient import TestClient
 
 from kernel.errors import InvalidCommand
 from kernel.http import add_readiness
@@ -21,6 +20,7 @@ from services.deals.__main__ import build
 from services.deals.adapters.contracts import DEAL_CONTRACTS
 from services.deals.application import DealsApplication
 from services.deals.domain.commands import LogActivity
+from tests.auth_support import TestClient
 from tests.integration.deals.test_processes_api import open_deal
 
 

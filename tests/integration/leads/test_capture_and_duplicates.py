@@ -5,12 +5,11 @@ from __future__ import annotations
 import time
 import uuid
 
-from fastapi.testclient import TestClient
-
 from kernel.settings import Settings
 from services.leads.application import LeadsApplication
 from services.leads.domain.lead import Lead
 from services.leads.entrypoints.http import build_api
+from tests.auth_support import TestClient
 
 CAMPAIGN = {
     "campaign_id": "spring-expo",

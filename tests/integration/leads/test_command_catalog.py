@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from kernel.rules import RuleSet
 from kernel.settings import Settings
@@ -23,6 +22,7 @@ from services.leads.domain.account import Account
 from services.leads.domain.campaign import Campaign
 from services.leads.domain.lead import Lead
 from services.leads.entrypoints.http import build_api
+from tests.auth_support import TestClient
 from tests.integration.command_walk import walk
 
 Example = tuple[str, dict[str, Any] | None, type[Any], uuid.UUID | str]

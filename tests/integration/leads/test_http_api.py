@@ -5,11 +5,10 @@ from __future__ import annotations
 import threading
 import uuid
 
-from fastapi.testclient import TestClient
-
 from kernel.settings import Settings
 from services.leads.application import LeadsApplication
 from services.leads.entrypoints.http import build_api
+from tests.auth_support import TestClient
 
 NEW_LEAD = {
     "full_name": "Ann Lee",

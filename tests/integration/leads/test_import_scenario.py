@@ -13,8 +13,6 @@ import time
 import uuid
 from pathlib import Path
 
-from fastapi.testclient import TestClient
-
 from devenv.kafka import KafkaBroker
 from kernel.contracts import decode_envelope
 from kernel.kafka import ensure_topics
@@ -26,6 +24,7 @@ from services.leads.adapters.firmographics import REFERENCE_FILE, ReferenceFileP
 from services.leads.application import LeadsApplication
 from services.leads.entrypoints.http import build_api
 from services.leads.entrypoints.policies import enrich_lead_when_captured
+from tests.auth_support import TestClient
 from tests.kafka_support import eventually, read_topic
 
 ROWS = 2500

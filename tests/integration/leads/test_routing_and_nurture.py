@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from fastapi.testclient import TestClient
-
 from kernel.domain import CommandContext, command_context
 from kernel.settings import Settings
 from services.leads.adapters.firmographics import ReferenceFileProvider
@@ -14,6 +12,7 @@ from services.leads.application import LeadsApplication
 from services.leads.domain.commands import AcceptLead, QualifyLead, ReturnLead
 from services.leads.domain.lead import Contact, Lead
 from services.leads.entrypoints.http import build_api
+from tests.auth_support import TestClient
 
 
 def capture(app: LeadsApplication, name: str, email: str, **contact: str) -> uuid.UUID:

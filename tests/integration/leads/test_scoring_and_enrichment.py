@@ -8,8 +8,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from fastapi.testclient import TestClient
-
 from kernel.kafka import ensure_topics
 from kernel.relay import Relay
 from kernel.settings import Settings
@@ -20,6 +18,7 @@ from services.leads.application import LeadsApplication
 from services.leads.domain.lead import Contact, Lead
 from services.leads.entrypoints.http import build_api
 from services.leads.entrypoints.policies import enrich_lead_when_captured
+from tests.auth_support import TestClient
 from tests.kafka_support import eventually
 
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)

@@ -10,11 +10,10 @@ import uuid
 from collections import Counter
 from typing import Any
 
-from fastapi.testclient import TestClient
-
 from kernel.settings import Settings
 from services.leads.application import LeadsApplication
 from services.leads.entrypoints.http import build_api
+from tests.auth_support import TestClient
 
 CLIENTS, LEADS_EACH = 12, 4
 TEAM, REPS = "inside-sales", ("is-ana", "is-tom")  # the default queue, round-robin

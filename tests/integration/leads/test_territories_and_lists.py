@@ -6,12 +6,11 @@ import copy
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from fastapi.testclient import TestClient
-
 from kernel.settings import Settings
 from services.leads.application import LeadsApplication
 from services.leads.domain.account import Account
 from services.leads.entrypoints.http import build_api
+from tests.auth_support import TestClient
 
 
 def client(settings: Settings) -> tuple[TestClient, LeadsApplication]:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 
-from fastapi.testclient import TestClient
-
 from kernel import apidocs
 from kernel.http import create_api
 from services.insights.entrypoints.queries import QUERIES
 from services.insights.entrypoints.routes import worker_openapi
+from tests.auth_support import TestClient
 
 EXTERNAL = re.compile(r"""(?:src|href)=["']?(https?:)?//""")
 

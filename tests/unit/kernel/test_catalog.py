@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
-
 from devenv.catalog import README, current, render
 from kernel.catalog import catalog, event_types, uncatalogued_messages
 from kernel.settings import Settings
 from kernel.topics import LEADS, TopicSpec
 from services.gateway.app import build_gateway
+from tests.auth_support import TestClient
 
 
 def test_every_message_in_proto_is_on_a_topic_or_part_of_another() -> None:

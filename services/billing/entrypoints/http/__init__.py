@@ -19,6 +19,7 @@ def build_api(app: BillingApplication, directory: BillingDirectory | None = None
         "credit checks, payment schedules, delivery milestones, invoices, payments, "
         "credit notes, returns and the ERP integration.",
         max_body_bytes=app.settings.max_body_bytes,
+        settings=app.settings,
     )
     directory = directory or BillingDirectory(
         app, app.settings.data_dir / "billing-directory.sqlite"

@@ -18,6 +18,7 @@ def build_api(app: DealsApplication, directory: DealDirectory | None = None) -> 
         "Qualification gates, configurable sales processes, decision maps, activities, "
         "next steps and forecasts of deals opened from converted leads.",
         max_body_bytes=app.settings.max_body_bytes,
+        settings=app.settings,
     )
     directory = directory or DealDirectory(app, app.settings.data_dir / "deals-directory.sqlite")
     api.include_router(deals.routes(app, directory))

@@ -23,6 +23,7 @@ def build_api(
         "L2C leads service",
         "Capture leads from every channel, flag and merge duplicates, qualify and convert.",
         max_body_bytes=app.settings.max_body_bytes,
+        settings=app.settings,
         body_limits={"/leads/imports": app.settings.max_import_bytes},
     )
     directory = directory or LeadDirectory(app, app.settings.data_dir / "leads-directory.sqlite")

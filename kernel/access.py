@@ -1,0 +1,247 @@
+"""Who may call what: the policy table, declared once, and its enforcement on every route.
+
+``POLICY`` maps each HTTP route of every API (method and path template, exactly as the
+route is declared) to the roles that may call it. A route not in the table is refused to
+everyone (the tests walk every API and fail on a route the table does not name), and
+``PUBLIC`` routes (probes, the issuer's keys, the API documentation) need no identity.
+
+Roles (claim ``roles`` of the bearer token):
+
+- ``rep``: works leads, accounts, deals, activities and quotes
+- ``manager``: what a rep does, plus assignment, merges, imports, campaigns, quote
+  approval, process migration and the teams' reports
+- ``finance``: quote approval, orders, invoices, credit, reconciliation and receivables
+- ``auditor``: reads everything, histories included; changes nothing
+- ``integration``: only its own webhooks — ``integration:erp`` is an integration identity
+  whose client id is ``erp`` (see ``INTEGRATION_CLIENTS``)
+- ``admin``: rule sets (scoring, routing, territories, processes, catalog, price book,
+  discounts, credit policy); reads them and the catalogs
+
+Row-level scope (a rep's own records, a manager's teams) is applied by the read paths
+that know each record's owner; this table decides only whether the route is open to the
+caller at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from kernel.auth import Forbidden, Identity, TokenVerifier, Unauthenticated
+from kernel.domain import act_as
+
+REP, MANAGER, FINANCE, AUDITOR, ADMIN = "rep", "manager", "finance", "auditor", "admin"
+ERP, TELEPHONY = "integration:erp", "integration:telephony"
+
+# Integration clients and the integration grant each one holds.
+INTEGRATION_CLIENTS = {"erp": ERP, "telephony": TELEPHONY}
+
+SALES = (REP, MANAGER)
+SALES_READ = (REP, MANAGER, AUDITOR)
+DEAL_READ = (REP, MANAGER, FINANCE, AUDITOR)
+RULES_READ = (MANAGER, ADMIN, AUDITOR)
+BILLING_READ = (REP, MANAGER, FINANCE, AUDITOR)
+MONEY_READ = (MANAGER, FINANCE, AUDITOR)
+EVERY_ROLE = (REP, MANAGER, FINANCE, AUDITOR, ADMIN)
+
+# No identity needed: probes, the local issuer's public keys, and the API documentation
+# (Swagger UI, ReDoc, /openapi.json: the contract, which holds no business data).
+PUBLIC = frozenset(
+    {
+        "GET /healthz",
+        "GET /readyz",
+        "GET /.well-known/jwks.json",
+        "GET /docs",
+        "GET /docs/oauth2-redirect",
+        "GET /redoc",
+    }
+)
+
+POLICY: dict[str, tuple[str, ...]] = {
+    # -- leads service ---------------------------------------------------------------------
+    "GET /leads": SALES_READ,
+    "POST /leads": SALES,
+    "POST /leads/imports": (MANAGER,),
+    "GET /leads/{lead_id}": SALES_READ,
+    "GET /leads/{lead_id}/events": SALES_READ,
+    "POST /leads/{lead_id}/enrich": SALES,
+    "GET /leads/{lead_id}/score": SALES_READ,
+    "POST /leads/{lead_id}/qualify": SALES,
+    "POST /leads/{lead_id}/accept": SALES,
+    "POST /leads/{lead_id}/reject": SALES,
+    "POST /leads/{lead_id}/convert": SALES,
+    "POST /leads/{lead_id}/assignment/reject": SALES,
+    "POST /leads/{lead_id}/return": SALES,
+    "POST /leads/{lead_id}/assign": (MANAGER,),
+    "POST /leads/{lead_id}/merges": (MANAGER,),
+    "POST /leads/{lead_id}/unmerge": (MANAGER,),
+    "POST /leads/{lead_id}/engagements": SALES,
+    "GET /reports/mql-acceptance": (MANAGER, AUDITOR),
+    "GET /campaigns": SALES_READ,
+    "POST /campaigns": (MANAGER,),
+    "GET /campaigns/{campaign_id}": SALES_READ,
+    "PUT /campaigns/{campaign_id}/cost": (MANAGER,),
+    "POST /campaigns/{campaign_id}/registrations": (MANAGER,),
+    "GET /accounts": SALES_READ,
+    "POST /accounts": SALES,
+    "GET /accounts/{account_id}": SALES_READ,
+    "POST /accounts/{account_id}/visits": SALES,
+    "POST /accounts/{account_id}/claim": SALES,
+    "GET /rules/territories": RULES_READ,
+    "PUT /rules/territories": (ADMIN,),
+    "POST /territories/preview": (MANAGER, ADMIN),
+    "GET /rules/routing": RULES_READ,
+    "PUT /rules/routing": (ADMIN,),
+    "GET /rules/scoring": RULES_READ,
+    "PUT /rules/scoring": (ADMIN,),
+    "GET /rules/scoring/versions/{number}": RULES_READ,
+    "POST /integrations/telephony/calls": (TELEPHONY,),
+    # -- deals service ---------------------------------------------------------------------
+    "GET /deals": DEAL_READ,
+    "GET /deals/{deal_id}": DEAL_READ,
+    "GET /deals/by-lead/{lead_id}": DEAL_READ,
+    "GET /deals/{deal_id}/events": (REP, MANAGER, AUDITOR),
+    "GET /deals/{deal_id}/decision-map": SALES_READ,
+    "GET /relationships/{account}": SALES_READ,
+    "PUT /relationships/{account}": SALES,
+    "GET /rules/processes": (REP, MANAGER, ADMIN, AUDITOR),
+    "PUT /rules/processes": (ADMIN,),
+    "POST /deals/{deal_id}/activities": SALES,
+    "POST /deals/{deal_id}/blockers": SALES,
+    "POST /deals/{deal_id}/blockers/{blocker_id}/resolve": SALES,
+    "POST /deals/{deal_id}/questions": SALES,
+    "POST /deals/{deal_id}/questions/{question_id}/answer": SALES,
+    "POST /deals/{deal_id}/next-steps": SALES,
+    "POST /deals/{deal_id}/next-steps/{step_id}/done": SALES,
+    "POST /deals/{deal_id}/next-steps/{step_id}/reschedule": SALES,
+    "PUT /deals/{deal_id}/forecast": SALES,
+    "PUT /deals/{deal_id}/meddic": SALES,
+    "POST /deals/{deal_id}/stakeholders": SALES,
+    "PATCH /deals/{deal_id}/stakeholders/{stakeholder_id}": SALES,
+    "POST /deals/{deal_id}/stakeholders/{stakeholder_id}/contacts": SALES,
+    "POST /deals/{deal_id}/advance": SALES,
+    "POST /deals/{deal_id}/move-back": SALES,
+    "POST /deals/{deal_id}/actions": SALES,
+    "POST /deals/{deal_id}/key-events": SALES,
+    "POST /deals/{deal_id}/migrate": (MANAGER,),
+    "POST /deals/{deal_id}/win": SALES,
+    "POST /deals/{deal_id}/lose": SALES,
+    "POST /deals/{deal_id}/no-decision": SALES,
+    # -- billing service -------------------------------------------------------------------
+    "GET /rules/{name}": (REP, MANAGER, FINANCE, ADMIN, AUDITOR),
+    "GET /rules/{name}/versions/{number}": (REP, MANAGER, FINANCE, ADMIN, AUDITOR),
+    "PUT /rules/catalog": (ADMIN,),
+    "PUT /rules/price_book": (ADMIN,),
+    "PUT /rules/discounts": (ADMIN,),
+    "PUT /rules/credit": (ADMIN,),
+    "POST /quotes/preview": SALES,
+    "GET /quotes": BILLING_READ,
+    "POST /quotes": SALES,
+    "GET /quotes/{quote_id}": BILLING_READ,
+    "PUT /quotes/{quote_id}": SALES,
+    "POST /quotes/{quote_id}/submit": SALES,
+    "POST /quotes/{quote_id}/approve": (MANAGER, FINANCE),
+    "POST /quotes/{quote_id}/reject": (MANAGER, FINANCE),
+    "POST /quotes/{quote_id}/accept": SALES,
+    "GET /orders": BILLING_READ,
+    "GET /orders/by-deal/{deal_id}": BILLING_READ,
+    "GET /orders/{order_id}": BILLING_READ,
+    "GET /orders/{order_id}/contract": BILLING_READ,
+    "POST /orders/{order_id}/credit-release": (FINANCE,),
+    "POST /orders/{order_id}/cancel": (FINANCE,),
+    "POST /orders/{order_id}/milestones/{milestone}": (FINANCE,),
+    "POST /orders/{order_id}/amendments": (FINANCE,),
+    "POST /orders/{order_id}/returns": (FINANCE,),
+    "GET /accounts/{account}/credit": MONEY_READ,
+    "PUT /accounts/{account}/credit-limit": (FINANCE,),
+    "GET /invoices": MONEY_READ,
+    "GET /invoices/{invoice_id}": MONEY_READ,
+    "POST /invoices/{invoice_id}/apply-credit": (FINANCE,),
+    "POST /invoices/{invoice_id}/credit-notes": (FINANCE,),
+    "POST /integrations/erp/payments": (ERP,),
+    "POST /integrations/erp/invoices-posted": (ERP,),
+    "POST /integrations/erp/shipments": (ERP,),
+    "POST /integrations/erp/milestones": (ERP,),
+    # -- read models (gateway and insights worker) -----------------------------------------
+    "GET /insights/funnel": SALES_READ,
+    "GET /insights/funnel/teams": (MANAGER, AUDITOR),
+    "GET /insights/velocity": SALES_READ,
+    "GET /insights/forecast": (MANAGER, FINANCE, AUDITOR),
+    "GET /insights/forecast/snapshots": (MANAGER, FINANCE, AUDITOR),
+    "GET /insights/forecast/accuracy": (MANAGER, FINANCE, AUDITOR),
+    "GET /insights/breaches": SALES_READ,
+    "GET /insights/reconciliation": MONEY_READ,
+    "GET /insights/receivables": MONEY_READ,
+    "GET /insights/campaigns": (MANAGER, AUDITOR),
+    "GET /insights/campaigns/reverse-funnel": (MANAGER, AUDITOR),
+    "GET /insights/adherence": (MANAGER, AUDITOR),
+    "GET /deals/{deal_id}/history": (MANAGER, AUDITOR),
+    "GET /topics": EVERY_ROLE,
+}
+
+
+def grants(identity: Identity) -> frozenset[str]:
+    """What an identity holds: its roles, and for an integration identity the grant of
+    its client (an integration token of an unknown client holds nothing)."""
+    held = set(identity.roles - {"integration"})
+    if "integration" in identity.roles and identity.client_id in INTEGRATION_CLIENTS:
+        held.add(INTEGRATION_CLIENTS[identity.client_id])
+    return frozenset(held)
+
+
+def allowed(route: str, identity: Identity) -> bool:
+    return bool(grants(identity) & set(POLICY.get(route, ())))
+
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="An OAuth2/OIDC access token (JWT, RS256 or ES256) of the configured issuer.",
+)
+
+
+def route_key(request: Request) -> str:
+    route = request.scope.get("route")
+    return f"{request.method} {getattr(route, 'path', request.url.path)}"
+
+
+async def admit(verifier: TokenVerifier, authorization: str | None, key: str) -> Identity:
+    """The verified caller of route ``key`` from its ``Authorization`` header: raises
+    ``Unauthenticated`` (401) or ``Forbidden`` (403) with the reason."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated("this route needs 'Authorization: Bearer <token>'")
+    if len(token) > 8192:
+        raise Unauthenticated("the bearer token is too large")
+    identity = verifier.remembered(token)
+    if identity is None:  # not seen yet: the signature check may fetch the JWKS
+        identity = await run_in_threadpool(verifier.verify, token)
+    if not allowed(key, identity):
+        raise Forbidden(f"{key} is not open to the roles {sorted(identity.roles) or '(none)'}")
+    return identity
+
+
+def authorization(verifier: TokenVerifier) -> Any:
+    """The dependency every route of an API carries: 401 without a valid token, 403 when
+    the token's roles do not open the route. The identity goes on ``request.state`` and
+    becomes the actor of the events the request records."""
+
+    async def authorize(
+        request: Request,
+        _: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008 - documents it
+    ) -> Identity | None:
+        key = route_key(request)
+        if key in PUBLIC:
+            return None
+        identity = await admit(verifier, request.headers.get("authorization"), key)
+        request.state.identity = identity
+        act_as(
+            identity.subject, identity.kind, " ".join(sorted(identity.roles)), identity.client_id
+        )
+        return identity
+
+    return Depends(authorize)
