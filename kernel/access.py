@@ -17,9 +17,9 @@ Roles (claim ``roles`` of the bearer token):
 - ``admin``: rule sets (scoring, routing, territories, processes, catalog, price book,
   discounts, credit policy); reads them and the catalogs
 
-Row-level scope (a rep's own records, a manager's teams) is applied by the read paths
-that know each record's owner; this table decides only whether the route is open to the
-caller at all.
+Row-level scope (a rep's own records, a manager's teams: ``kernel.scope``) is applied by
+the routes that know each record's owner; this table decides only whether the route is
+open to the caller at all.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kernel.auth import Forbidden, Identity, TokenVerifier, Unauthenticated
 from kernel.domain import act_as
+from kernel.scope import narrow_to, scope_of
 
 REP, MANAGER, FINANCE, AUDITOR, ADMIN = "rep", "manager", "finance", "auditor", "admin"
 ERP, TELEPHONY = "integration:erp", "integration:telephony"
@@ -242,6 +243,7 @@ def authorization(verifier: TokenVerifier) -> Any:
         act_as(
             identity.subject, identity.kind, " ".join(sorted(identity.roles)), identity.client_id
         )
+        narrow_to(scope_of(identity.subject, identity.roles, identity.teams))
         return identity
 
     return Depends(authorize)

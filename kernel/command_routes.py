@@ -10,6 +10,7 @@ status it can give (404, 409, 413, 422, 503 in the ``ErrorBody`` shape) are docu
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ValidationError, create_model
 
 from kernel.commands import Catalog, CommandSpec
 from kernel.http import ErrorBody, expected_version, idempotency_key
+from kernel.scope import current_scope
 from kernel.store import Result, ServiceApplication
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -58,7 +60,12 @@ def body_model(spec: CommandSpec) -> type[BaseModel] | None:
     return model
 
 
-def _endpoint(app: ServiceApplication, spec: CommandSpec) -> Any:
+# Checks a command against the caller's row-level scope before it runs (NotFound when the
+# record it names is out of scope): see kernel.scope.
+Guard = Callable[[BaseModel], None]
+
+
+def _endpoint(app: ServiceApplication, spec: CommandSpec, guard: Guard | None) -> Any:
     assert spec.route is not None
     path_fields = spec.route.path_fields
     body = body_model(spec)
@@ -72,6 +79,8 @@ def _endpoint(app: ServiceApplication, spec: CommandSpec) -> Any:
             command = spec.message.model_validate(values)
         except ValidationError as exc:
             raise RequestValidationError(exc.errors()) from None
+        if guard is not None and not current_scope().everything:
+            guard(command)
         return app.dispatch(
             command,
             idempotency_key=kwargs["idempotency_key_"],
@@ -105,8 +114,11 @@ def _endpoint(app: ServiceApplication, spec: CommandSpec) -> Any:
     return endpoint
 
 
-def command_routes(app: ServiceApplication, catalog: Catalog) -> APIRouter:
-    """One route per command of ``catalog`` that has one."""
+def command_routes(
+    app: ServiceApplication, catalog: Catalog, guard: Guard | None = None
+) -> APIRouter:
+    """One route per command of ``catalog`` that has one; ``guard`` sees each command of a
+    caller whose scope is not everything before it runs."""
     router = APIRouter()
     for spec in catalog:
         if spec.route is None:
@@ -114,7 +126,7 @@ def command_routes(app: ServiceApplication, catalog: Catalog) -> APIRouter:
         route = spec.route
         router.add_api_route(
             route.path,
-            _endpoint(app, spec),
+            _endpoint(app, spec, guard),
             methods=[route.method],
             status_code=route.status,
             response_model=spec.response_model,

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from kernel.scope import Scope
 from kernel.store import ServiceApplication
 
 MAX_PAGE = 500
@@ -25,6 +26,8 @@ MAX_PAGE = 500
 class Directory:
     schema = ""  # CREATE TABLE statements (each table has seq, a unique id and a JSON row)
     aggregates: tuple[str, ...] = ()  # aggregate class names whose events touch a row
+    # Raise it when the schema changes: a file of another version is rebuilt from the log.
+    version = 1
 
     def __init__(self, app: ServiceApplication, path: Path) -> None:
         self.app = app
@@ -32,10 +35,17 @@ class Directory:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         with self._connect() as db:
+            found = db.execute("PRAGMA user_version").fetchone()[0]
+            tables = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+            if found != self.version and tables:
+                for (name,) in tables:
+                    if name != "sqlite_sequence":
+                        db.execute(f'DROP TABLE "{name}"')
             db.executescript(
                 "CREATE TABLE IF NOT EXISTS position (id INTEGER PRIMARY KEY CHECK (id = 1),"
                 " value INTEGER);" + self.schema
             )
+            db.execute(f"PRAGMA user_version = {int(self.version)}")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -102,3 +112,21 @@ class Directory:
             "items": [json.loads(r["row"]) for r in rows[:limit]],
             "next_cursor": rows[limit - 1]["seq"] if more else None,
         }
+
+
+def scope_clause(scope: Scope, owner: str, team: str | None) -> tuple[list[str], list[Any]]:
+    """The SQL condition (for ``page``'s ``extra``) keeping a caller's rows only: its own
+    (``owner`` column), its managed teams' and its teams' unassigned ones (``team``
+    column; None where the table has no team)."""
+    if scope.everything:
+        return [], []
+    alternatives, params = [f"{owner} = ?"], [scope.subject]
+    if team is not None and scope.managed_teams:
+        marks = ", ".join("?" for _ in scope.managed_teams)
+        alternatives.append(f"{team} IN ({marks})")
+        params += sorted(scope.managed_teams)
+    if team is not None and scope.member_teams:
+        marks = ", ".join("?" for _ in scope.member_teams)
+        alternatives.append(f"(COALESCE({owner}, '') = '' AND {team} IN ({marks}))")
+        params += sorted(scope.member_teams)
+    return [f"({' OR '.join(alternatives)})"], params

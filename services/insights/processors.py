@@ -36,6 +36,7 @@ from kernel.access import admit
 from kernel.auth import Forbidden, TokenVerifier, Unauthenticated
 from kernel.contracts import envelope_record_headers
 from kernel.kafka import PartitionEnds, dead_letter_headers, dead_letter_reason
+from kernel.scope import OutOfScope, narrow_filters, scope_of
 from kernel.settings import Settings
 from kernel.telemetry import (
     context_from_kafka_headers,
@@ -307,16 +308,18 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
         class ReadModelView(View):
             async def get(self, request: Request) -> Response:
                 try:
-                    await admit(verifier, request.headers.get("Authorization"), route)
+                    who = await admit(verifier, request.headers.get("Authorization"), route)
+                    params = narrow_filters(
+                        dict(request.query.items()), scope_of(who.subject, who.roles, who.teams)
+                    )
                 except Unauthenticated as exc:
                     return self.json(
                         {"error": "unauthenticated", "message": str(exc)},
                         status=401,
                         headers={"WWW-Authenticate": 'Bearer realm="l2c"'},
                     )
-                except Forbidden as exc:
+                except (Forbidden, OutOfScope) as exc:
                     return self.json({"error": "forbidden", "message": str(exc)}, status=403)
-                params = {k: v for k, v in request.query.items()}
                 try:
                     body = worker.answers.get(
                         name,

@@ -40,6 +40,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launched]:
     launched.stop(signal.SIGTERM)
 
 
+AUTH = auth("fault-tester")
+
+
 def call(method: str, url: str, body: dict[str, Any] | None, key: str) -> dict[str, Any]:
     """A client that retries (same idempotency key) while a process is down or restarting,
     and takes a 409 whose step the system already took as done."""
@@ -47,7 +50,7 @@ def call(method: str, url: str, body: dict[str, Any] | None, key: str) -> dict[s
     while True:
         try:
             response = httpx.request(
-                method, url, json=body, headers={"Idempotency-Key": key}, timeout=10
+                method, url, json=body, headers={"Idempotency-Key": key}, timeout=10, auth=AUTH
             )
             if response.status_code < 300:
                 return response.json()  # type: ignore[no-any-return]

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from devenv.issuer import USER_ROLES
 from tests.auth_support import auth
 from tests.e2e.support import Launched, l2c_run
 
@@ -244,9 +245,20 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
     ]
     opened = history[0]
     assert opened["correlation_id"] == correlation
-    assert opened["actor"] == {"id": "deals.open-deal-when-lead-converted", "kind": "policy"}
+    assert opened["actor"] == {
+        "id": "deals.open-deal-when-lead-converted",
+        "kind": "policy",
+        "roles": [],
+        "client_id": "",
+    }
     assert opened["payload"]["lead_id"] == lead_id
-    assert history[-1]["actor"]["kind"] == "user"
+    # The win was the caller's: the actor is the token's subject, roles and client.
+    assert history[-1]["actor"] == {
+        "id": "tester",
+        "kind": "user",
+        "roles": sorted(USER_ROLES),
+        "client_id": "l2c-cli",
+    }
 
     # The conversion's trace: HTTP -> append -> publish -> deal policy -> projection.
     trace_id = convert.headers["traceparent"].split("-")[1]

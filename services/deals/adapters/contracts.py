@@ -28,6 +28,7 @@ def _opened(e: Deal.Opened) -> deals_pb2.DealOpened:  # type: ignore[name-define
         company=e.company,
         process_version=pipeline.version,
         qualification=leads_pb2.Qualification(**e.qualification),
+        team=getattr(e, "team", ""),
     )
 
 

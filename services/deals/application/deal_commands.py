@@ -27,6 +27,7 @@ def open_deal(
         c.company,
         app.process(c.process_id),
         c.qualification,
+        team=c.team,
     )
     return [deal], deal_state(deal)
 

@@ -36,6 +36,7 @@ class ProcessUseCases(DealsBase):
         company: str,
         process_id: str = "",
         qualification: Qualification | None = None,
+        team: str = "",
         idempotency_key: str | None = None,
     ) -> Result:
         """``OpenDealForLead`` from domain values (what the lead-converted policy sends)."""
@@ -48,6 +49,7 @@ class ProcessUseCases(DealsBase):
             company=company,
             process_id=process_id,
             qualification=qualification,
+            team=team,
         )
         return self.dispatch(command, idempotency_key=idempotency_key)
 

@@ -356,3 +356,4 @@ class OpenDealForLead(Command):
     company: str = Field(max_length=200)
     process_id: str = Field("", max_length=64)
     qualification: Qualification | None = None
+    team: str = Field("", max_length=100)

@@ -59,6 +59,7 @@ class Deal(L2CAggregate):
         company: str,
         pipeline: Pipeline,
         qualification: Qualification | None = None,
+        team: str = "",
     ) -> Deal:
         """Open a deal, if it passes the process's qualification gate (BANT or BANTCC)."""
         if not name.strip():
@@ -80,6 +81,7 @@ class Deal(L2CAggregate):
             company=company,
             pipeline=pipeline.as_data(),
             qualification=qualification.as_data(),
+            team=team,
         )
 
     @event("Opened")
@@ -92,8 +94,10 @@ class Deal(L2CAggregate):
         company: str,
         pipeline: dict[str, Any],
         qualification: dict[str, str],
+        team: str = "",  # recorded since access scopes (earlier deals have none)
     ) -> None:
         self.lead_id = lead_id
+        self.team = team
         self.qualification = qualification
         self.meddic: dict[str, str] = {}
         self.stakeholders: dict[str, dict[str, Any]] = {}

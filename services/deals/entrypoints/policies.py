@@ -38,6 +38,7 @@ def open_deal_when_lead_converted(app: DealsApplication, settings: Settings) -> 
                 )
             ),
             process_id=converted.process_id,
+            team=converted.team,
             idempotency_key=idempotency_key,
         )
 

@@ -48,6 +48,7 @@ def _converted(e: Any) -> Message:
         campaign_id=e.campaign_id,
         qualification=leads_pb2.Qualification(**e.qualification),
         process_id=e.process_id,
+        team=getattr(e, "team", ""),
     )
 
 

@@ -8,7 +8,8 @@ import sqlite3
 import uuid
 from typing import Any
 
-from kernel.directory import Directory
+from kernel.directory import Directory, scope_clause
+from kernel.scope import EVERYTHING, Scope
 from services.leads.domain.account import Account
 from services.leads.domain.campaign import Campaign
 from services.leads.domain.lead import Lead
@@ -129,6 +130,7 @@ class LeadDirectory(Directory):
         q: str = "",
         after: int = 0,
         limit: int = 50,
+        scope: Scope = EVERYTHING,
     ) -> dict[str, Any]:
         unknown = set(filters) - set(LEAD_FILTERS)
         if unknown:
@@ -137,7 +139,8 @@ class LeadDirectory(Directory):
         columns: dict[str, Any] = dict(filters)
         if duplicate is not None:
             columns["duplicate"] = int(duplicate)
-        return self.page("leads", columns, after, limit, (where, params))
+        in_scope, scoped = scope_clause(scope, "rep", "team")
+        return self.page("leads", columns, after, limit, (where + in_scope, params + scoped))
 
     def accounts(
         self,

@@ -463,6 +463,7 @@ class Lead(L2CAggregate):
             campaign_id=self.campaign_id,
             qualification=qualification,
             process_id=process_id,
+            team=self.team,
         )
 
     def _check_status(self, required: LeadStatus, action: str) -> None:
@@ -495,6 +496,7 @@ class Lead(L2CAggregate):
         campaign_id: str,
         qualification: dict[str, str],
         process_id: str,
+        team: str = "",  # recorded since access scopes (earlier conversions have none)
     ) -> None:
         self.status = LeadStatus.CONVERTED
         self.deal_name = deal_name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from kernel.contracts import decode_envelope
@@ -27,6 +28,7 @@ def converted_lead_envelope() -> tuple[Lead, bytes, str]:
             Contact("Ann", email="ann@example.com", company="Acme"), "web_form", "expo"
         )
         lead.qualify_as_mql("")
+        lead.route_to("key-accounts", "rep-7", "rule", datetime.now(UTC) + timedelta(hours=1))
         lead.accept_as_sql("")
         lead.convert("Line automation", Money(Decimal("48000.00"), "EUR"), "rep-7", BANT_OK)
     converted = lead.collect_events()[-1]
@@ -58,10 +60,11 @@ async def test_a_converted_lead_opens_one_deal_even_when_the_event_arrives_twice
         await task
 
     deal = app.get_deal(deal_id)
-    assert (deal.stage, deal.amount, deal.company) == (
+    assert (deal.stage, deal.amount, deal.company, deal.team) == (
         "contact",
         Money(Decimal("48000.00"), "EUR"),
         "Acme",
+        "key-accounts",  # the lead's team travels with the conversion (managers' scope)
     )
     history = app.history(Deal, deal_id)
     assert len(history) == 1

@@ -30,7 +30,7 @@ from services.insights.adapters.config import load_rules, load_settings
 from services.insights.adapters.store import ReadModelStore
 from services.insights.domain.events import week_start
 from services.insights.domain.reports import comparable_records, full_report
-from tests.auth_support import TestClient, auth
+from tests.auth_support import TestClient, auth, bearer
 from tests.integration.insights.support import Worker, caught_up
 from tests.kafka_support import eventually, read_topic
 
@@ -171,6 +171,25 @@ def test_a_quarter_then_a_rebuild(quiet_broker: KafkaBroker, tmp_path: Path) -> 
             adherence = client.get("/insights/adherence", params={"limit": 5}).json()
             assert adherence["summary"]["deals"] == x.deals
             assert adherence["summary"]["win_rate_by_deviation"]
+
+            # Read models answer within the caller's scope, through the gateway: a rep's
+            # funnel is their own, a manager's their team's; asking beyond it is refused.
+            ann = bearer("ann", ["rep"], teams=["north"])
+            own = client.get("/insights/funnel", headers=ann)
+            assert own.status_code == 200
+            assert own.json() == client.get("/insights/funnel", params={"rep": "ann"}).json()
+            assert own.json() != client.get("/insights/funnel").json()
+            assert (
+                client.get("/insights/funnel", params={"rep": "bob"}, headers=ann).status_code
+                == 403
+            )
+            north = bearer("nora", ["manager"], teams=["north"])
+            assert (
+                client.get("/insights/velocity", headers=north).json()
+                == client.get("/insights/velocity", params={"team": "north"}).json()
+            )
+            refused = client.get("/insights/breaches", params={"team": "south"}, headers=north)
+            assert refused.status_code == 403 and refused.json()["error"] == "forbidden"
 
             # Errors look the same whichever read model answers them.
             bad = client.get("/insights/velocity", params={"group_by": "planet"})

@@ -24,5 +24,5 @@ def build_api(app: DealsApplication, directory: DealDirectory | None = None) -> 
     api.include_router(deals.routes(app, directory))
     for concern in (buyers, accounts_and_rules):
         api.include_router(concern.routes(app))
-    api.include_router(command_routes(app, DEALS))
+    api.include_router(command_routes(app, DEALS, guard=deals.guard(app)))
     return api

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from services.deals.application import DealsApplication
+from services.deals.entrypoints.http.deals import in_scope
 
 
 def routes(app: DealsApplication) -> APIRouter:
@@ -19,7 +20,7 @@ def routes(app: DealsApplication) -> APIRouter:
         summary="Stakeholders, MEDDIC, and coverage: call high, call wide, opponents",
     )
     def decision_map(deal_id: uuid.UUID) -> dict[str, Any]:
-        deal = app.get_deal(deal_id)
+        deal = in_scope(app, deal_id)
         return {
             "deal_id": str(deal.id),
             "stakeholders": list(deal.stakeholders.values()),

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel
 
 from kernel.contracts import envelope_as_dict
 from kernel.http import MAX_CURSOR
+from kernel.scope import current_scope
 from services.deals.adapters.contracts import DEAL_CONTRACTS
 from services.deals.adapters.directory import DealDirectory
 from services.deals.application import DealsApplication, deal_state
@@ -16,6 +19,24 @@ from services.deals.domain.deal import Deal
 from services.deals.entrypoints.http.schemas import (
     DealView,
 )
+
+
+def in_scope(app: DealsApplication, deal_id: uuid.UUID) -> Deal:
+    """The deal, if the caller's scope reaches it (404 as for a missing one if not)."""
+    deal = app.get_deal(deal_id)
+    current_scope().require(deal.owner_id, getattr(deal, "team", ""), f"deal {deal_id}")
+    return deal
+
+
+def guard(app: DealsApplication) -> Callable[[BaseModel], None]:
+    """A deal command reaches only deals in the caller's scope (404 otherwise)."""
+
+    def check(command: BaseModel) -> None:
+        deal_id = getattr(command, "deal_id", None)
+        if isinstance(deal_id, uuid.UUID):
+            in_scope(app, deal_id)
+
+    return check
 
 
 def routes(app: DealsApplication, directory: DealDirectory) -> APIRouter:
@@ -43,6 +64,7 @@ def routes(app: DealsApplication, directory: DealDirectory) -> APIRouter:
             },
             after=cursor,
             limit=limit,
+            scope=current_scope(),
         )
 
     def view(deal: Deal) -> DealView:
@@ -57,7 +79,7 @@ def routes(app: DealsApplication, directory: DealDirectory) -> APIRouter:
 
     @router.get("/deals/{deal_id}", response_model=DealView)
     def get_deal(deal_id: uuid.UUID) -> DealView:
-        return view(app.get_deal(deal_id))
+        return view(in_scope(app, deal_id))
 
     @router.get(
         "/deals/by-lead/{lead_id}",
@@ -65,13 +87,14 @@ def routes(app: DealsApplication, directory: DealDirectory) -> APIRouter:
         summary="The deal opened from a converted lead (404 until it is opened)",
     )
     def deal_for_lead(lead_id: uuid.UUID) -> DealView:
-        return view(app.get_deal(app.deal_id_for_lead(lead_id)))
+        return view(in_scope(app, app.deal_id_for_lead(lead_id)))
 
     @router.get(
         "/deals/{deal_id}/events",
         summary="The deal's events with their metadata, oldest first (audit)",
     )
     def deal_events(deal_id: uuid.UUID) -> list[dict[str, object]]:
+        in_scope(app, deal_id)
         envelopes = (DEAL_CONTRACTS.envelope(e, 0) for e in app.history(Deal, deal_id))
         return [envelope_as_dict(env) for env in envelopes if env is not None]
 

@@ -31,5 +31,5 @@ def build_api(
     wiring = Wiring(app, provider or ReferenceFileProvider(), directory, producer)
     for concern in (leads, campaigns, accounts, rules, integrations):
         api.include_router(concern.routes(wiring))
-    api.include_router(command_routes(app, LEADS))
+    api.include_router(command_routes(app, LEADS, guard=leads.guard(app)))
     return api

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query
+from pydantic import BaseModel
 
 from kernel.contracts import envelope_as_dict
 from kernel.domain import utcnow
 from kernel.http import MAX_CURSOR, idempotency_key
+from kernel.scope import current_scope
 from services.leads.adapters.contracts import LEAD_CONTRACTS
 from services.leads.adapters.csv_import import parse_csv
+from services.leads.application import LeadsApplication
 from services.leads.domain.lead import Lead
 from services.leads.entrypoints.http.wiring import Wiring
 
@@ -51,7 +55,14 @@ def routes(w: Wiring) -> APIRouter:
             "rep": rep,
             "region": region,
         }
-        return directory.leads(filters=filters, duplicate=duplicate, q=q, after=cursor, limit=limit)
+        return directory.leads(
+            filters=filters,
+            duplicate=duplicate,
+            q=q,
+            after=cursor,
+            limit=limit,
+            scope=current_scope(),
+        )
 
     @router.get(
         "/reports/mql-acceptance",
@@ -78,9 +89,15 @@ def routes(w: Wiring) -> APIRouter:
             parse_csv(csv_text), import_key=key or str(uuid.uuid4()), default_campaign=campaign_id
         )
 
+    def in_scope(lead_id: uuid.UUID) -> Lead:
+        """The lead, if the caller's scope reaches it (404 as for a missing one if not)."""
+        lead = app.get_lead(lead_id)
+        current_scope().require(lead.rep, lead.team, f"lead {lead_id}")
+        return lead
+
     @router.get("/leads/{lead_id}", tags=["leads"])
     def get_lead(lead_id: uuid.UUID) -> dict[str, Any]:
-        return app.get_lead(lead_id).snapshot()
+        return in_scope(lead_id).snapshot()
 
     @router.get(
         "/leads/{lead_id}/events",
@@ -88,6 +105,7 @@ def routes(w: Wiring) -> APIRouter:
         summary="The lead's events as published, oldest first",
     )
     def lead_events(lead_id: uuid.UUID) -> list[dict[str, Any]]:
+        in_scope(lead_id)
         return [
             envelope_as_dict(env)
             for env in (LEAD_CONTRACTS.envelope(e, 0) for e in app.history(Lead, lead_id))
@@ -100,6 +118,7 @@ def routes(w: Wiring) -> APIRouter:
         summary="Retry enrichment now (it also runs by itself after capture)",
     )
     def enrich(lead_id: uuid.UUID, key: str | None = Depends(idempotency_key)) -> dict[str, Any]:
+        in_scope(lead_id)
         return app.enrich_from(lead_id, provider, as_of=utcnow(), attempts=1, idempotency_key=key)
 
     @router.get(
@@ -108,6 +127,19 @@ def routes(w: Wiring) -> APIRouter:
         summary="The latest score, each rule's points, and the same score recomputed",
     )
     def explain_score(lead_id: uuid.UUID) -> dict[str, Any]:
+        in_scope(lead_id)
         return app.explain_score(lead_id)
 
     return router
+
+
+def guard(app: LeadsApplication) -> Callable[[BaseModel], None]:
+    """A lead command reaches only leads in the caller's scope (404 otherwise)."""
+
+    def check(command: BaseModel) -> None:
+        lead_id = getattr(command, "lead_id", None)
+        if isinstance(lead_id, uuid.UUID):
+            lead = app.get_lead(lead_id)
+            current_scope().require(lead.rep, lead.team, f"lead {lead_id}")
+
+    return check
