@@ -32,7 +32,9 @@ from starlette.concurrency import run_in_threadpool
 
 from kernel.auth import Forbidden, Identity, TokenVerifier, Unauthenticated
 from kernel.domain import act_as
+from kernel.ratelimit import PerIdentityLimit
 from kernel.scope import narrow_to, scope_of
+from kernel.signatures import CLIENT_HEADER, SIGNATURE_HEADER, SignedWebhooks
 
 REP, MANAGER, FINANCE, AUDITOR, ADMIN = "rep", "manager", "finance", "auditor", "admin"
 ERP, TELEPHONY = "integration:erp", "integration:telephony"
@@ -209,7 +211,12 @@ def route_key(request: Request) -> str:
     return f"{request.method} {getattr(route, 'path', request.url.path)}"
 
 
-async def admit(verifier: TokenVerifier, authorization: str | None, key: str) -> Identity:
+async def admit(
+    verifier: TokenVerifier,
+    authorization: str | None,
+    key: str,
+    limit: PerIdentityLimit | None = None,
+) -> Identity:
     """The verified caller of route ``key`` from its ``Authorization`` header: raises
     ``Unauthenticated`` (401) or ``Forbidden`` (403) with the reason."""
     scheme, _, token = (authorization or "").strip().partition(" ")
@@ -221,12 +228,18 @@ async def admit(verifier: TokenVerifier, authorization: str | None, key: str) ->
     identity = verifier.remembered(token)
     if identity is None:  # not seen yet: the signature check may fetch the JWKS
         identity = await run_in_threadpool(verifier.verify, token)
+    if limit is not None:
+        limit.hit(f"{identity.client_id}/{identity.subject}")
     if not allowed(key, identity):
         raise Forbidden(f"{key} is not open to the roles {sorted(identity.roles) or '(none)'}")
     return identity
 
 
-def authorization(verifier: TokenVerifier) -> Any:
+def authorization(
+    verifier: TokenVerifier,
+    limit: PerIdentityLimit | None = None,
+    signed: SignedWebhooks | None = None,
+) -> Any:
     """The dependency every route of an API carries: 401 without a valid token, 403 when
     the token's roles do not open the route. The identity goes on ``request.state`` and
     becomes the actor of the events the request records."""
@@ -238,7 +251,18 @@ def authorization(verifier: TokenVerifier) -> Any:
         key = route_key(request)
         if key in PUBLIC:
             return None
-        identity = await admit(verifier, request.headers.get("authorization"), key)
+        signature = request.headers.get(SIGNATURE_HEADER)
+        if signed is not None and signature and "authorization" not in request.headers:
+            # An integration signing its call with its shared secret instead of a token.
+            identity = signed.verify(
+                request.headers.get(CLIENT_HEADER, ""), signature, await request.body()
+            )
+            if not allowed(key, identity):
+                raise Forbidden(f"{key} is not open to the {identity.client_id!r} integration")
+            if limit is not None:
+                limit.hit(f"{identity.client_id}/{identity.subject}")
+        else:
+            identity = await admit(verifier, request.headers.get("authorization"), key, limit)
         request.state.identity = identity
         act_as(
             identity.subject, identity.kind, " ".join(sorted(identity.roles)), identity.client_id

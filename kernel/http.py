@@ -34,7 +34,9 @@ from kernel.errors import (
     RuleViolation,
 )
 from kernel.kafka import LazyProducer
+from kernel.ratelimit import PerIdentityLimit, RateLimited
 from kernel.settings import Settings, get_settings
+from kernel.signatures import SignedWebhooks
 from kernel.telemetry import current_trace_headers
 
 STATUS_OF: dict[type[DomainError], int] = {
@@ -166,6 +168,13 @@ async def _unauthenticated(_: Request, exc: Exception) -> JSONResponse:
 
 async def _forbidden(_: Request, exc: Exception) -> JSONResponse:
     return _error(403, "forbidden", str(exc))
+
+
+async def _rate_limited(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RateLimited)
+    response = _error(429, "rate_limited", str(exc))
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 async def _too_deep(_: Request, exc: Exception) -> JSONResponse:
@@ -322,17 +331,21 @@ def create_api(
 ) -> FastAPI:
     """A FastAPI app with the platform's error mapping, context middleware and probes;
     every route verifies its caller's bearer token against ``kernel.access.POLICY``."""
-    verifier = TokenVerifier.from_settings(settings or get_settings())
+    settings = settings or get_settings()
+    verifier = TokenVerifier.from_settings(settings)
+    limit = PerIdentityLimit(settings.rate_limit)
+    signed = SignedWebhooks(settings.webhook_secrets, settings.webhook_tolerance_seconds)
     # Swagger UI and ReDoc from the package's own assets: /docs works without internet.
     api = FastAPIOffline(
         title=title,
         description=description,
         version=version,
-        dependencies=[authorization(verifier)],
+        dependencies=[authorization(verifier, limit, signed)],
     )
     api.state.verifier = verifier
     api.add_exception_handler(Unauthenticated, _unauthenticated)
     api.add_exception_handler(Forbidden, _forbidden)
+    api.add_exception_handler(RateLimited, _rate_limited)
     api.add_exception_handler(DomainError, _domain_error)
     api.add_exception_handler(RequestValidationError, _validation_error)
     api.add_exception_handler(RecursionError, _too_deep)

@@ -109,6 +109,20 @@ class Settings(BaseSettings):
     auth_leeway_seconds: float = Field(
         30, ge=0, le=300, description="clock skew allowed on exp and nbf"
     )
+    webhook_secrets: dict[str, str] = Field(
+        {},
+        description='JSON {"erp": "<secret>", "telephony": "<secret>"}: integrations that '
+        "sign their webhook calls (HMAC-SHA256, see kernel/signatures.py) instead of sending "
+        "a bearer token",
+    )
+    webhook_tolerance_seconds: float = Field(
+        300, ge=10, le=3600, description="how far a signed webhook's time may be from ours"
+    )
+    rate_limit: str = Field(
+        "6000/minute",
+        description="requests each identity may make to one process, as '<n>/<second|minute|"
+        "hour>' (several joined with ';'; empty: no limit); over it: 429 with Retry-After",
+    )
 
     otel_exporter: Literal["none", "console", "jsonl"] = "none"
     otel_jsonl_path: Path | None = None

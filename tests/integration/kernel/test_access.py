@@ -207,3 +207,19 @@ def test_the_actor_of_an_event_is_the_token_not_a_header(apis: dict[str, TestCli
         "roles": ["rep"],
         "client_id": "crm-web",
     }
+
+
+def test_one_identity_over_its_rate_limit_gets_429_and_others_go_on(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, rate_limit="5/minute")
+    with TestClient(build_gateway(settings)) as gateway:
+        gateway.auth = None
+        flood = bearer("runaway-script", ["auditor"])
+        answers = [gateway.get("/topics", headers=flood).status_code for _ in range(7)]
+        assert answers == [200] * 5 + [429] * 2
+        limited = gateway.get("/topics", headers=flood)
+        assert limited.json()["error"] == "rate_limited"
+        assert 1 <= int(limited.headers["Retry-After"]) <= 60
+        assert (
+            gateway.get("/topics", headers=bearer("someone-else", ["auditor"])).status_code == 200
+        )
+        assert gateway.get("/healthz").status_code == 200  # probes are never limited
