@@ -63,8 +63,9 @@ PUBLIC = frozenset(
     }
 )
 
-POLICY: dict[str, tuple[str, ...]] = {
-    # -- leads service ---------------------------------------------------------------------
+Policy = dict[str, tuple[str, ...]]
+
+LEADS_ROUTES: Policy = {
     "GET /leads": SALES_READ,
     "POST /leads": SALES,
     "POST /leads/imports": (MANAGER,),
@@ -102,7 +103,9 @@ POLICY: dict[str, tuple[str, ...]] = {
     "PUT /rules/scoring": (ADMIN,),
     "GET /rules/scoring/versions/{number}": RULES_READ,
     "POST /integrations/telephony/calls": (TELEPHONY,),
-    # -- deals service ---------------------------------------------------------------------
+}
+
+DEALS_ROUTES: Policy = {
     "GET /deals": DEAL_READ,
     "GET /deals/{deal_id}": DEAL_READ,
     "GET /deals/by-lead/{lead_id}": DEAL_READ,
@@ -133,7 +136,9 @@ POLICY: dict[str, tuple[str, ...]] = {
     "POST /deals/{deal_id}/win": SALES,
     "POST /deals/{deal_id}/lose": SALES,
     "POST /deals/{deal_id}/no-decision": SALES,
-    # -- billing service -------------------------------------------------------------------
+}
+
+BILLING_ROUTES: Policy = {
     "GET /rules/{name}": (REP, MANAGER, FINANCE, ADMIN, AUDITOR),
     "GET /rules/{name}/versions/{number}": (REP, MANAGER, FINANCE, ADMIN, AUDITOR),
     "PUT /rules/catalog": (ADMIN,),
@@ -168,7 +173,10 @@ POLICY: dict[str, tuple[str, ...]] = {
     "POST /integrations/erp/invoices-posted": (ERP,),
     "POST /integrations/erp/shipments": (ERP,),
     "POST /integrations/erp/milestones": (ERP,),
-    # -- read models (gateway and insights worker) -----------------------------------------
+}
+
+# The gateway's own routes (read models are the insights worker's too).
+GATEWAY_ROUTES: Policy = {
     "GET /insights/funnel": SALES_READ,
     "GET /insights/funnel/teams": (MANAGER, AUDITOR),
     "GET /insights/velocity": SALES_READ,
@@ -184,6 +192,15 @@ POLICY: dict[str, tuple[str, ...]] = {
     "GET /deals/{deal_id}/history": (MANAGER, AUDITOR),
     "GET /topics": EVERY_ROLE,
 }
+
+# The services whose routes the gateway forwards, and the routes each one owns.
+SERVICE_ROUTES: dict[str, Policy] = {
+    "leads": LEADS_ROUTES,
+    "deals": DEALS_ROUTES,
+    "billing": BILLING_ROUTES,
+}
+
+POLICY: Policy = {**LEADS_ROUTES, **DEALS_ROUTES, **BILLING_ROUTES, **GATEWAY_ROUTES}
 
 
 def grants(identity: Identity) -> frozenset[str]:

@@ -1,8 +1,8 @@
-"""The gateway: one HTTP surface for the read models and audit reads.
+"""The gateway: the one public HTTP surface.
 
 Read models come from the insights processors; a deal's history comes from the deals
-service, whose event store is the source of truth. Commands go straight to the owning
-service's API (see README, "Commands").
+service, whose event store is the source of truth; every other route of the services
+(commands and reads) is forwarded to the service that owns it (``forward.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from kernel.catalog import catalog
 from kernel.http import create_api
 from kernel.settings import Settings
 from kernel.telemetry import current_trace_headers
+from services.gateway.forward import add_forwarding
 from services.insights.entrypoints.routes import add_read_model_routes
 
 
@@ -65,7 +66,10 @@ def build_gateway(settings: Settings) -> FastAPI:
 
     api = create_api(
         "L2C gateway",
-        "Read models of the Lead-to-Cash backend: funnel, reconciliation and deal histories.",
+        "The one public edge of the Lead-to-Cash backend: read models, deal histories, and "
+        "every service's commands and reads, forwarded to the owning service.",
+        max_body_bytes=settings.max_body_bytes,
+        body_limits={"/leads/imports": settings.max_import_bytes},
         settings=settings,
     )
     api.router.lifespan_context = lifespan
@@ -113,4 +117,5 @@ def build_gateway(settings: Settings) -> FastAPI:
     def topics() -> list[dict[str, object]]:
         return [entry.as_json() for entry in catalog()]
 
+    add_forwarding(api, settings)
     return api
