@@ -17,6 +17,7 @@ from pathlib import Path
 
 from devenv.children import die_with_parent
 from devenv.ports import free_port, port_accepts
+from kernel.kafka_acls import Grant, acl_command_args
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 KAFKA_LIB = REPO_ROOT / ".cache" / "kafka" / "lib"
@@ -43,6 +44,16 @@ class BrokerError(RuntimeError):
     pass
 
 
+SCRAM = "SCRAM-SHA-512"
+
+
+def _jaas(user: str, password: str) -> str:
+    return (
+        "org.apache.kafka.common.security.scram.ScramLoginModule required "
+        f'username="{user}" password="{password}";'
+    )
+
+
 @dataclass
 class KafkaBroker:
     """Formats (once) and starts a broker; `stop()` shuts it down cleanly."""
@@ -52,6 +63,9 @@ class KafkaBroker:
     controller_port: int = 0
     log_file: Path | None = None
     partitions: int = 3
+    # SCRAM users (name -> password): the client listener then wants SASL (SCRAM-SHA-512)
+    # and ACLs decide; "admin" (a super user) must be among them. None: PLAINTEXT, no ACLs.
+    users: dict[str, str] | None = None
     _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     started_in_seconds: float = 0.0
 
@@ -75,20 +89,35 @@ class KafkaBroker:
             raise BrokerError(f"Kafka jars missing in {KAFKA_LIB}: run `make kafka-jars`")
         return f"{KAFKA_LIB}/*"
 
+    @property
+    def secured(self) -> bool:
+        return self.users is not None
+
+    def client_properties(self, user: str) -> dict[str, str]:
+        """What a Java client (the admin tools) needs to log in as ``user``."""
+        assert self.users is not None
+        return {
+            "bootstrap.servers": self.bootstrap,
+            "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanism": SCRAM,
+            "sasl.jaas.config": _jaas(user, self.users[user]),
+        }
+
     def _write_config(self) -> Path:
         self.port = self.port or free_port()
         self.controller_port = self.controller_port or free_port()
         logs = self.data_dir / "log"
+        client = "SASL_PLAINTEXT" if self.secured else "PLAINTEXT"
         props = {
             "process.roles": "broker,controller",
             "node.id": "1",
             "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
-            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},"
+            "listeners": f"{client}://127.0.0.1:{self.port},"
             f"CONTROLLER://127.0.0.1:{self.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "advertised.listeners": f"{client}://127.0.0.1:{self.port}",
             "controller.listener.names": "CONTROLLER",
-            "inter.broker.listener.name": "PLAINTEXT",
-            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name": client,
+            "listener.security.protocol.map": f"{client}:{client},CONTROLLER:PLAINTEXT",
             "log.dirs": str(logs),
             "num.partitions": str(self.partitions),
             "auto.create.topics.enable": "true",
@@ -107,6 +136,21 @@ class KafkaBroker:
             "log.cleaner.threads": "1",
             "log.cleaner.dedupe.buffer.size": "4194304",
         }
+        if self.users is not None:
+            if "admin" not in self.users:
+                raise BrokerError("a secured broker needs an 'admin' user (its super user)")
+            props |= {
+                "sasl.enabled.mechanisms": SCRAM,
+                "sasl.mechanism.inter.broker.protocol": SCRAM,
+                f"listener.name.sasl_plaintext.{SCRAM.lower()}.sasl.jaas.config": _jaas(
+                    "admin", self.users["admin"]
+                ),
+                "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                # The controller listener is loopback-only and carries the node's own
+                # requests (PLAINTEXT, so its principal is ANONYMOUS).
+                "super.users": "User:admin;User:ANONYMOUS",
+                "allow.everyone.if.no.acl.found": "false",
+            }
         conf = self.data_dir / "server.properties"
         conf.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
         (self.data_dir / "log4j2.properties").write_text(LOG4J2)
@@ -137,6 +181,11 @@ class KafkaBroker:
                 "-c",
                 str(conf),
                 "--ignore-formatted",
+                *(
+                    arg
+                    for name, password in (self.users or {}).items()
+                    for arg in ("--add-scram", f"{SCRAM}=[name={name},password={password}]")
+                ),
             ],
             capture_output=True,
             text=True,
@@ -168,6 +217,39 @@ class KafkaBroker:
             time.sleep(0.2)
         self.stop()
         raise BrokerError(f"Kafka did not start within {timeout}s; see {log_path}")
+
+    def apply_acls(self, grants: list[Grant]) -> None:
+        """Add ``grants`` with Kafka's own ``kafka-acls`` tool, logged in as ``admin``."""
+        if not self.secured:
+            raise BrokerError("ACLs need a secured broker (users=...)")
+        config = self.data_dir / "admin-client.properties"
+        config.write_text(
+            "".join(f"{k}={v}\n" for k, v in self.client_properties("admin").items())
+        )
+        config.chmod(0o600)
+        for grant in grants:
+            done = subprocess.run(
+                [
+                    self._java(),
+                    "-Xmx128m",
+                    "-XX:TieredStopAtLevel=1",
+                    f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.properties'}",
+                    "-cp",
+                    self._classpath(),
+                    "org.apache.kafka.tools.AclCommand",
+                    "--bootstrap-server",
+                    self.bootstrap,
+                    "--command-config",
+                    str(config),
+                    "--add",
+                    *acl_command_args(grant),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            if done.returncode != 0:
+                raise BrokerError(f"kafka-acls refused {grant}:\n{done.stdout}\n{done.stderr}")
 
     def exit_code(self) -> int | None:
         """The broker process's exit code once it has exited, else None."""

@@ -8,10 +8,12 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
 from aiokafka.structs import ConsumerRecord
 
 from kernel.errors import ContractError
@@ -21,9 +23,26 @@ from kernel.topics import TopicSpec
 log = logging.getLogger(__name__)
 
 
+def client_options(settings: Settings) -> dict[str, Any]:
+    """How this process logs in to the brokers (nothing for PLAINTEXT)."""
+    if settings.kafka_security_protocol == "PLAINTEXT":
+        return {}
+    assert settings.kafka_password is not None  # the settings insist on it
+    options: dict[str, Any] = {
+        "security_protocol": settings.kafka_security_protocol,
+        "sasl_mechanism": settings.kafka_sasl_mechanism,
+        "sasl_plain_username": settings.kafka_username,
+        "sasl_plain_password": settings.kafka_password.get_secret_value(),
+    }
+    if settings.kafka_security_protocol == "SASL_SSL":
+        options["ssl_context"] = create_ssl_context()
+    return options
+
+
 def idempotent_producer(settings: Settings, client_id: str) -> AIOKafkaProducer:
     """acks=all + idempotence: no duplicates from producer retries, order kept per partition."""
     return AIOKafkaProducer(
+        **client_options(settings),
         bootstrap_servers=settings.kafka_bootstrap,
         client_id=client_id,
         enable_idempotence=True,
@@ -37,6 +56,7 @@ def consumer(settings: Settings, group_id: str, *topics: str) -> AIOKafkaConsume
     """Manual commits after handling; new groups start from the beginning of the topic."""
     return AIOKafkaConsumer(
         *topics,
+        **client_options(settings),
         bootstrap_servers=settings.kafka_bootstrap,
         group_id=settings.group_id(group_id),
         client_id=group_id,
@@ -49,7 +69,9 @@ def consumer(settings: Settings, group_id: str, *topics: str) -> AIOKafkaConsume
 
 async def ensure_topics(settings: Settings, specs: Iterable[TopicSpec]) -> None:
     """Create the topics that do not exist yet (partition count and replication from settings)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(
+        **client_options(settings), bootstrap_servers=settings.kafka_bootstrap
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -153,14 +175,19 @@ class PartitionEnds:
     """Where topics' partitions end (the next offset to be written), asked of one
     long-lived consumer that joins no group and reads nothing."""
 
-    def __init__(self, bootstrap: str, topics: Sequence[str]) -> None:
+    def __init__(
+        self, bootstrap: str, topics: Sequence[str], options: dict[str, Any] | None = None
+    ) -> None:
         self.bootstrap = bootstrap
         self.topics = list(topics)
+        self.options = options or {}
         self.reader: AIOKafkaConsumer | None = None  # made in the loop that uses it
 
     async def ends(self) -> dict[TopicPartition, int]:
         if self.reader is None:
-            reader = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+            reader = AIOKafkaConsumer(
+                **self.options, bootstrap_servers=self.bootstrap, enable_auto_commit=False
+            )
             await reader.start()
             self.reader = reader
         tps = await partitions_of(self.reader, self.topics)

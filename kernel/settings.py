@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +26,14 @@ class Settings(BaseSettings):
         description="longest a consumer may spend on one batch before the group hands its "
         "partitions to another member (its next commit then fails and it re-reads)",
     )
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT",
+        description="PLAINTEXT only on a private network (make run's loopback broker); "
+        "SASL_SSL with SCRAM in production; ACLs: kernel/kafka_acls.py",
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_username: str | None = Field(None, description="this process's Kafka principal")
+    kafka_password: SecretStr | None = None
     topic_partitions: int = Field(3, ge=1)
     topic_replication_factor: int = Field(1, ge=1)
 
@@ -140,6 +148,13 @@ class Settings(BaseSettings):
             )
         if self.store == "postgres" and self.postgres_password is None:
             raise ValueError("L2C_STORE=postgres needs L2C_POSTGRES_PASSWORD")
+        if self.kafka_security_protocol != "PLAINTEXT" and not (
+            self.kafka_username and self.kafka_password
+        ):
+            raise ValueError(
+                f"L2C_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "L2C_KAFKA_USERNAME and L2C_KAFKA_PASSWORD"
+            )
         if self.otel_exporter == "jsonl" and self.otel_jsonl_path is None:
             raise ValueError("L2C_OTEL_EXPORTER=jsonl needs L2C_OTEL_JSONL_PATH")
         return self

@@ -4,6 +4,7 @@
     l2c status                                          where the running stack is, and health
     l2c url gateway                                     one process's base URL (for scripts)
     l2c token --role ROLE [--team T] [--sub NAME]       a development bearer token
+    l2c kafka-acls [--deployment D]                     the platform's Kafka ACLs, as commands
     l2c deadletters list|show|resubmit TOPIC [REF]      rejected records, and re-submission
     l2c insights rebuild                                every read model again from the topics
 
@@ -149,11 +150,38 @@ def _token(args: argparse.Namespace, rest: list[str]) -> int:
     return 0
 
 
+def _kafka_acls(args: argparse.Namespace, rest: list[str]) -> int:
+    import shlex
+
+    from kernel.kafka_acls import acl_command_args, platform_acls
+
+    parser = argparse.ArgumentParser(
+        prog="l2c kafka-acls",
+        description="Print the kafka-acls commands that grant each service and integration "
+        "principal what it needs and nothing more (run them as a super user).",
+    )
+    parser.add_argument("--deployment", default=os.environ.get("L2C_DEPLOYMENT", ""))
+    options = parser.parse_args(rest)
+    for grant in platform_acls(options.deployment):
+        command = [
+            "kafka-acls.sh",
+            "--bootstrap-server",
+            "$BOOTSTRAP",
+            "--command-config",
+            "admin.properties",
+            "--add",
+            *acl_command_args(grant),
+        ]
+        print(" ".join(c if c.startswith("$") else shlex.quote(c) for c in command))
+    return 0
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, list[str]], int], str]] = {
     "run": (_run, "the whole system on this machine (Kafka, services, insights, gateway, demo)"),
     "status": (_status, "where the running stack is and whether each process answers"),
     "url": (_url, "the base URL of one process of the running stack"),
     "token": (_token, "mint a development bearer token for a role (and teams)"),
+    "kafka-acls": (_kafka_acls, "print the platform's Kafka ACLs as kafka-acls commands"),
     "deadletters": (_deadletters, "list, show and re-submit dead letters"),
     "insights": (_insights, "insights maintenance: rebuild the read models from the topics"),
 }

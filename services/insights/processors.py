@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import faust
+from aiokafka.helpers import create_ssl_context
 from faust.web import Request, Response, View
 from opentelemetry.trace import SpanKind
 
@@ -35,7 +36,7 @@ from kernel import apidocs
 from kernel.access import admit
 from kernel.auth import Forbidden, TokenVerifier, Unauthenticated
 from kernel.contracts import envelope_record_headers
-from kernel.kafka import PartitionEnds, dead_letter_headers, dead_letter_reason
+from kernel.kafka import PartitionEnds, client_options, dead_letter_headers, dead_letter_reason
 from kernel.scope import OutOfScope, narrow_filters, scope_of
 from kernel.settings import Settings
 from kernel.telemetry import (
@@ -151,6 +152,20 @@ def add_docs(app: faust.App) -> None:
             return self.bytes(found[0], content_type=found[1])
 
 
+def _credentials(settings: Settings) -> faust.SASLCredentials | None:
+    if settings.kafka_security_protocol == "PLAINTEXT":
+        return None
+    assert settings.kafka_password is not None  # the settings insist on it
+    return faust.SASLCredentials(
+        username=settings.kafka_username,
+        password=settings.kafka_password.get_secret_value(),
+        mechanism=settings.kafka_sasl_mechanism,
+        ssl_context=create_ssl_context()
+        if settings.kafka_security_protocol == "SASL_SSL"
+        else None,
+    )
+
+
 def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
     """Build the worker app; nothing connects until a worker starts it."""
     worker = InsightsWorker(settings)
@@ -167,6 +182,7 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
         web_host=settings.bind_host,
         web_port=web_port,
         web_in_thread=False,
+        broker_credentials=_credentials(settings),
         producer_acks=-1,
         producer_linger_ms=5,  # outputs of one batch go out in a few requests, not one each
     )
@@ -216,7 +232,11 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
             key=event.key, value=event.value, headers=headers
         )
 
-    ends = PartitionEnds(settings.kafka_bootstrap, [t.name for t in SOURCES if t is not INSIGHTS])
+    ends = PartitionEnds(
+        settings.kafka_bootstrap,
+        [t.name for t in SOURCES if t is not INSIGHTS],
+        client_options(settings),
+    )
 
     async def expect_sources() -> None:
         """Every source partition there is: the watermark waits for each."""
