@@ -27,7 +27,7 @@ from aiokafka.structs import ConsumerRecord
 from google.protobuf import json_format, message, symbol_database
 
 import kernel.contracts  # noqa: F401 - registers every contract message
-from kernel.kafka import read_all
+from kernel.kafka import client_options, read_all
 from kernel.settings import Settings
 from kernel.topics import ALL_TOPICS, DEAD_LETTER_SUFFIX
 
@@ -89,7 +89,9 @@ def _to_letter(record: ConsumerRecord) -> DeadLetter:
 
 async def dead_letters(settings: Settings, topic: str) -> list[DeadLetter]:
     _message_class(topic)
-    records = await read_all(settings.kafka_bootstrap, topic + DEAD_LETTER_SUFFIX)
+    records = await read_all(
+        settings.kafka_bootstrap, topic + DEAD_LETTER_SUFFIX, options=client_options(settings)
+    )
     return [_to_letter(r) for r in records]
 
 
@@ -115,7 +117,10 @@ async def resubmit(
                 f"the corrected message is not a valid {cls.DESCRIPTOR.full_name}: {exc}"
             ) from None
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True, acks="all"
+        **client_options(settings),
+        bootstrap_servers=settings.kafka_bootstrap,
+        enable_idempotence=True,
+        acks="all",
     )
     await producer.start()
     try:

@@ -21,7 +21,7 @@ from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kernel.access import authorization
+from kernel.access import PUBLIC, authorization
 from kernel.auth import Forbidden, TokenVerifier, Unauthenticated
 from kernel.domain import CommandContext, command_context
 from kernel.errors import (
@@ -309,12 +309,21 @@ def document_errors(api: FastAPI) -> None:
         error = {
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
         }
-        for operations in document.get("paths", {}).values():
-            for operation in operations.values():
+        for path, operations in document.get("paths", {}).items():
+            for method, operation in operations.items():
                 responses = operation.setdefault("responses", {})
                 if "422" in responses:
                     responses["422"] = {"description": "Invalid values", **error}
                 responses.setdefault("default", {"description": ERROR_DESCRIPTION, **error})
+                if f"{method.upper()} {path}" in PUBLIC:
+                    operation["security"] = []  # probes and keys: no identity needed
+                else:
+                    responses.setdefault(
+                        "401", {"description": "No valid bearer token (or signature)", **error}
+                    )
+                    responses.setdefault(
+                        "403", {"description": "The caller's roles do not open this", **error}
+                    )
         api.openapi_schema = document
         return document
 

@@ -205,13 +205,17 @@ async def read_topics(
     on_record: Callable[[ConsumerRecord], None] | None = None,
     on_total: Callable[[int], None] | None = None,
     stall_timeout: float = 30.0,
+    options: dict[str, Any] | None = None,
 ) -> dict[TopicPartition, list[ConsumerRecord]]:
     """Every record currently on the topics (missing ones are skipped), per partition in
     offset order, up to the end offsets seen at the start. No consumer group, nothing
     committed: for tools, audits and rebuilds, not for services. ``on_total`` hears how
     many records there are to read, ``on_record`` each one as it arrives."""
     reader = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+        **(options or {}),
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
     )
     await reader.start()
     try:
@@ -245,7 +249,9 @@ async def read_topics(
         await reader.stop()
 
 
-async def read_all(bootstrap: str, topic: str, timeout: float = 30.0) -> list[ConsumerRecord]:
+async def read_all(
+    bootstrap: str, topic: str, timeout: float = 30.0, options: dict[str, Any] | None = None
+) -> list[ConsumerRecord]:
     """Every record currently on a topic, partition by partition, in offset order."""
-    lanes = await read_topics(bootstrap, [topic], stall_timeout=timeout)
+    lanes = await read_topics(bootstrap, [topic], stall_timeout=timeout, options=options)
     return [record for _, records in sorted(lanes.items()) for record in records]

@@ -26,7 +26,7 @@ from pathlib import Path
 from aiokafka import ConsumerRecord
 from tqdm import tqdm
 
-from kernel.kafka import read_topics
+from kernel.kafka import client_options, read_topics
 from kernel.settings import Settings, get_settings
 from kernel.topics import INSIGHTS
 from services.insights.adapters.codec import decode
@@ -54,6 +54,7 @@ async def read_sources(settings: Settings, progress: bool = True) -> dict[str, l
         on_record=lambda _: bar.update(1),
         on_total=total,
         stall_timeout=60,
+        options=client_options(settings),
     )
     bar.close()
     return {

@@ -123,8 +123,14 @@ def test_every_route_answers_every_role_as_the_table_says(apis: dict[str, TestCl
 def test_probes_and_documentation_need_no_identity(apis: dict[str, TestClient]) -> None:
     for client in apis.values():
         assert client.get("/healthz").status_code == 200
-        assert client.get("/openapi.json").status_code == 200
+        document = client.get("/openapi.json").json()
         assert client.get("/docs").status_code == 200
+        # The document says so: a bearer scheme, required everywhere but on the probes.
+        assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+        for path, operations in document["paths"].items():
+            for method, operation in operations.items():
+                public = f"{method.upper()} {path}" in PUBLIC
+                assert operation["security"] == ([] if public else [{"bearer": []}]), path
     keys = apis["gateway"].get("/.well-known/jwks.json")
     assert keys.status_code == 200 and keys.json() == ISSUER.jwks()
 

@@ -18,6 +18,7 @@ from aiokafka.errors import (
 )
 
 from devenv.kafka import KafkaBroker
+from kernel.deadletters import dead_letters
 from kernel.kafka import consumer, ensure_topics, idempotent_producer
 from kernel.kafka_acls import platform_acls
 from kernel.relay import Relay
@@ -25,10 +26,11 @@ from kernel.settings import Settings
 from kernel.topics import ALL_TOPICS, DEALS, ERP_INBOUND, LEADS
 from services.leads.adapters.contracts import LEAD_CONTRACTS
 from services.leads.application import LeadsApplication
+from tests.integration.insights.support import Worker
 from tests.integration.kernel.test_relay import record_leads
 from tests.kafka_support import eventually
 
-USERS = ("admin", "leads", "deals", "erp", "bi")
+USERS = ("admin", "leads", "deals", "erp", "bi", "insights")
 
 
 @pytest.fixture(scope="module")
@@ -118,15 +120,12 @@ def test_a_wrong_password_gets_nowhere(
         asyncio.run(_write(_as(broker, wrong, "leads", tmp_path), LEADS.name))
 
 
-def test_the_leads_service_relay_publishes_as_its_own_principal(
-    secured: tuple[KafkaBroker, dict[str, str]], tmp_path: Path
-) -> None:
-    """The real relay of the leads service, logged in as ``leads``: its events reach the
-    topic, and BI reads them."""
-    broker, passwords = secured
-    settings = _as(broker, passwords, "leads", tmp_path)
+def _relay_leads(broker: KafkaBroker, passwords: dict[str, str], data: Path, count: int) -> None:
+    """Leads captured in a leads application and published by its real relay, logged in
+    as ``leads``."""
+    settings = _as(broker, passwords, "leads", data)
     app = LeadsApplication(settings)
-    record_leads(app, 2, "acl")
+    record_leads(app, count, data.name)
 
     async def publish() -> None:
         relay = Relay(app, LEAD_CONTRACTS, LEADS, settings)
@@ -137,6 +136,51 @@ def test_the_leads_service_relay_publishes_as_its_own_principal(
         await asyncio.wait_for(task, 10)
 
     asyncio.run(publish())
+
+
+def test_the_leads_service_relay_publishes_as_its_own_principal(
+    secured: tuple[KafkaBroker, dict[str, str]], tmp_path: Path
+) -> None:
+    """The real relay of the leads service, logged in as ``leads``: its events reach the
+    topic, and BI reads them."""
+    broker, passwords = secured
+    _relay_leads(broker, passwords, tmp_path, 2)
     seen = asyncio.run(_read(_as(broker, passwords, "bi", tmp_path), LEADS.name, "bi.relay-check"))
     captured = [v for v in seen if v != b"probe" and b"LeadCaptured" in v]
     assert len(captured) == 2
+
+
+def test_the_insights_worker_folds_as_its_own_principal(
+    secured: tuple[KafkaBroker, dict[str, str]], tmp_path: Path
+) -> None:
+    """The faust worker logs in as ``insights``, makes its own topics and group under the
+    grants it has, and folds what the leads service published."""
+    broker, passwords = secured
+    _relay_leads(broker, passwords, tmp_path / "leads", 3)
+    (tmp_path / "insights").mkdir()
+    worker = Worker(broker, tmp_path / "insights")
+    worker.env |= {
+        "L2C_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+        "L2C_KAFKA_USERNAME": "insights",
+        "L2C_KAFKA_PASSWORD": passwords["insights"],
+    }
+    worker.start()
+    try:
+
+        def leads_counted() -> bool:
+            body = worker.get("/insights/funnel")
+            steps = {s["step"]: s["count"] for s in (body or {}).get("steps", [])}
+            return steps.get("lead", 0) >= 3
+
+        asyncio.run(eventually(leads_counted, timeout=120, interval=1.0))
+    finally:
+        worker.stop()
+
+
+def test_the_dead_letter_tool_logs_in_too(
+    secured: tuple[KafkaBroker, dict[str, str]], tmp_path: Path
+) -> None:
+    broker, passwords = secured
+    assert asyncio.run(_write(_as(broker, passwords, "deals", tmp_path), LEADS.dead_letter.name))
+    letters = asyncio.run(dead_letters(_as(broker, passwords, "admin", tmp_path), LEADS.name))
+    assert any(letter.value == b"probe" for letter in letters)
