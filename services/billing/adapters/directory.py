@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from datetime import date
 from typing import Any
 
-from kernel.directory import Directory
+from kernel.directory import Directory, scope_clause
+from kernel.errors import NotFound
+from kernel.scope import EVERYTHING, Scope
 from services.billing.application.views import invoice_view, order_view, quote_view
 from services.billing.domain.invoice import Invoice
 from services.billing.domain.order import Order
@@ -26,16 +29,26 @@ class BillingDirectory(Directory):
     schema = """
     CREATE TABLE IF NOT EXISTS quotes (
       seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, status TEXT, deal_id TEXT,
-      account TEXT, owner_id TEXT, row TEXT);
+      account TEXT, owner_id TEXT, team TEXT, row TEXT);
     CREATE TABLE IF NOT EXISTS orders (
       seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, status TEXT, deal_id TEXT,
-      account TEXT, owner_id TEXT, next_invoice_date TEXT, row TEXT);
+      account TEXT, owner_id TEXT, team TEXT, next_invoice_date TEXT, row TEXT);
     CREATE TABLE IF NOT EXISTS invoices (
       seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, status TEXT, order_id TEXT,
-      account TEXT, erp_number TEXT, due_on TEXT, is_open INTEGER, row TEXT);
+      account TEXT, erp_number TEXT, due_on TEXT, is_open INTEGER, owner_id TEXT, team TEXT,
+      row TEXT);
     CREATE INDEX IF NOT EXISTS orders_next_invoice ON orders (next_invoice_date);
     """
     aggregates = ("Quote", "Order", "Invoice")
+    version = 2  # 2: owner and team on every row (row-level scope)
+
+    def _team(self, deal_id: str) -> str:
+        """The team of a deal, as billing recorded it when the deal opened."""
+        try:
+            closing = self.app.closing_of(uuid.UUID(deal_id))  # type: ignore[attr-defined]
+        except NotFound:
+            return ""
+        return str(getattr(closing, "team", ""))
 
     def upsert(self, db: sqlite3.Connection, aggregate: Any) -> None:
         if isinstance(aggregate, Quote):
@@ -49,6 +62,7 @@ class BillingDirectory(Directory):
                 deal_id=row["deal_id"],
                 account=row["account"],
                 owner_id=row["owner_id"],
+                team=self._team(row["deal_id"]),
             )
         elif isinstance(aggregate, Order):
             row = order_view(aggregate)
@@ -66,10 +80,12 @@ class BillingDirectory(Directory):
                 deal_id=row["deal_id"],
                 account=row["account"],
                 owner_id=row["owner_id"],
+                team=self._team(row["deal_id"]),
                 next_invoice_date=min(dates, default=None),
             )
         elif isinstance(aggregate, Invoice):
             row = invoice_view(aggregate)
+            order = self.app.load(Order, aggregate.order_id)
             self._put(
                 db,
                 "invoices",
@@ -81,6 +97,8 @@ class BillingDirectory(Directory):
                 erp_number=row["erp_number"],
                 due_on=row["due_on"],
                 is_open=int(aggregate.outstanding.is_positive),
+                owner_id=order.owner_id,
+                team=self._team(str(order.deal_id)),
             )
 
     @staticmethod
@@ -104,6 +122,7 @@ class BillingDirectory(Directory):
         after: int = 0,
         limit: int = 50,
         overdue_on: date | None = None,
+        scope: Scope = EVERYTHING,
     ) -> dict[str, Any]:
         unknown = set(filters) - set(FILTERS[table])
         if unknown:
@@ -111,7 +130,8 @@ class BillingDirectory(Directory):
         extra: tuple[list[str], list[Any]] = ([], [])
         if overdue_on is not None and table == "invoices":
             extra = (["due_on < ?", "is_open = 1"], [overdue_on.isoformat()])
-        return self.page(table, filters, after, limit, extra)
+        in_scope, scoped = scope_clause(scope, "owner_id", "team")
+        return self.page(table, filters, after, limit, (extra[0] + in_scope, extra[1] + scoped))
 
     def orders_to_invoice(self, today: date) -> list[str]:
         """Orders with an on-date installment whose date has come."""

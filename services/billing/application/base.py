@@ -98,6 +98,7 @@ class BillingBase(ServiceApplication):
         account: str,
         owner_id: str,
         name: str,
+        team: str = "",
         idempotency_key: str | None = None,
     ) -> Result:
         return self.send(
@@ -107,6 +108,7 @@ class BillingBase(ServiceApplication):
             account=account,
             owner_id=owner_id,
             name=name,
+            team=team,
         )
 
     def record_deal_lost(

@@ -16,7 +16,7 @@ def record_deal_opened(
 ) -> tuple[list[DealClosing], Result]:
     if app.exists(DealClosing.create_id(c.deal_id)):
         return [], {"deal_id": str(c.deal_id), "known": True}
-    return [DealClosing.open(c.deal_id, c.account, c.owner_id, c.name)], {
+    return [DealClosing.open(c.deal_id, c.account, c.owner_id, c.name, c.team)], {
         "deal_id": str(c.deal_id),
         "known": False,
     }

@@ -20,14 +20,24 @@ class DealClosing(L2CAggregate):
         return uuid.uuid5(_CLOSING_OF_DEAL, str(deal_id))
 
     @classmethod
-    def open(cls, deal_id: uuid.UUID, account: str, owner_id: str, name: str) -> DealClosing:
-        return cls(deal_id=deal_id, account=account, owner_id=owner_id, name=name)
+    def open(
+        cls, deal_id: uuid.UUID, account: str, owner_id: str, name: str, team: str = ""
+    ) -> DealClosing:
+        return cls(deal_id=deal_id, account=account, owner_id=owner_id, name=name, team=team)
 
     @event("Opened")
-    def __init__(self, deal_id: uuid.UUID, account: str, owner_id: str, name: str) -> None:
+    def __init__(
+        self,
+        deal_id: uuid.UUID,
+        account: str,
+        owner_id: str,
+        name: str,
+        team: str = "",  # recorded since access scopes (earlier deals have none)
+    ) -> None:
         self.deal_id = deal_id
         self.account = account
         self.owner_id = owner_id
+        self.team = team
         self.name = name
         self.status = "open"
         self.accepted_quote_id: uuid.UUID | None = None

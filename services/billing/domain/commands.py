@@ -108,6 +108,7 @@ class RecordDealOpened(Command):
     account: str = Field("", max_length=200)
     owner_id: str = Field("", max_length=100)
     name: str = Field("", max_length=200)
+    team: str = Field("", max_length=100)
 
 
 class RecordDealWon(Command):

@@ -28,6 +28,7 @@ def follow_deals(app: BillingApplication, settings: Settings) -> PolicyConsumer:
                 account=body.company,
                 owner_id=body.owner_id,
                 name=body.name,
+                team=body.team,
                 idempotency_key=idempotency_key,
             )
         elif isinstance(body, deals_pb2.DealWon):

@@ -9,7 +9,7 @@ from kernel.http import create_api, webhook_producer
 from services.billing.adapters.directory import BillingDirectory
 from services.billing.application import BillingApplication
 from services.billing.application.catalog import BILLING
-from services.billing.entrypoints.http import cpq, invoices, orders
+from services.billing.entrypoints.http import cpq, invoices, orders, scope
 
 
 def build_api(app: BillingApplication, directory: BillingDirectory | None = None) -> FastAPI:
@@ -28,5 +28,5 @@ def build_api(app: BillingApplication, directory: BillingDirectory | None = None
     api.include_router(cpq.routes(app, directory))
     api.include_router(orders.routes(app, directory))
     api.include_router(invoices.routes(app, directory, producer))
-    api.include_router(command_routes(app, BILLING))
+    api.include_router(command_routes(app, BILLING, guard=scope.guard(app)))
     return api

@@ -10,11 +10,13 @@ from fastapi import APIRouter, Query
 
 from kernel.errors import NotFound
 from kernel.http import MAX_CURSOR
+from kernel.scope import current_scope
 from services.billing.adapters.directory import BillingDirectory
 from services.billing.application import BillingApplication, quote_view
 from services.billing.entrypoints.http.schemas import (
     PreviewRequest,
 )
+from services.billing.entrypoints.http.scope import require_deal
 
 
 def routes(app: BillingApplication, directory: BillingDirectory) -> APIRouter:
@@ -72,10 +74,13 @@ def routes(app: BillingApplication, directory: BillingDirectory) -> APIRouter:
             },
             after=cursor,
             limit=limit,
+            scope=current_scope(),
         )
 
     @router.get("/quotes/{quote_id}", tags=["quotes"])
     def get_quote(quote_id: uuid.UUID) -> dict[str, Any]:
-        return quote_view(app.get_quote(quote_id))
+        quote = app.get_quote(quote_id)
+        require_deal(app, quote.deal_id, f"quote {quote_id}")
+        return quote_view(quote)
 
     return router

@@ -12,6 +12,7 @@ from l2c.v1 import erp_pb2
 
 from kernel.http import MAX_CURSOR, idempotency_key
 from kernel.kafka import LazyProducer
+from kernel.scope import current_scope
 from services.billing.adapters.directory import BillingDirectory
 from services.billing.adapters.erp import (
     ErpInboundPublisher,
@@ -27,6 +28,7 @@ from services.billing.entrypoints.http.schemas import (
     ErpPaymentRequest,
     ErpShipmentRequest,
 )
+from services.billing.entrypoints.http.scope import require_deal
 
 
 def routes(
@@ -59,11 +61,14 @@ def routes(
             after=cursor,
             limit=limit,
             overdue_on=datetime.now(UTC).date() if overdue else None,
+            scope=current_scope(),
         )
 
     @router.get("/invoices/{invoice_id}", tags=["invoices"])
     def get_invoice(invoice_id: uuid.UUID) -> dict[str, Any]:
-        return invoice_view(app.get_invoice(invoice_id))
+        invoice = app.get_invoice(invoice_id)
+        require_deal(app, app.get_order(invoice.order_id).deal_id, f"invoice {invoice_id}")
+        return invoice_view(invoice)
 
     async def queue(msg: erp_pb2.ErpInboundMessage) -> dict[str, str]:
         await ErpInboundPublisher(await producer.get()).publish(msg)

@@ -9,8 +9,10 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from kernel.http import MAX_CURSOR
+from kernel.scope import current_scope
 from services.billing.adapters.directory import BillingDirectory
 from services.billing.application import BillingApplication, credit_view, order_view
+from services.billing.entrypoints.http.scope import require_deal
 
 
 def routes(app: BillingApplication, directory: BillingDirectory) -> APIRouter:
@@ -35,7 +37,13 @@ def routes(app: BillingApplication, directory: BillingDirectory) -> APIRouter:
             },
             after=cursor,
             limit=limit,
+            scope=current_scope(),
         )
+
+    def scoped(order_id: uuid.UUID) -> dict[str, Any]:
+        order = app.get_order(order_id)
+        require_deal(app, order.deal_id, f"order {order_id}")
+        return order_view(order)
 
     @router.get(
         "/orders/by-deal/{deal_id}",
@@ -43,11 +51,11 @@ def routes(app: BillingApplication, directory: BillingDirectory) -> APIRouter:
         summary="The order booked for a won deal (404 until it is booked)",
     )
     def order_for_deal(deal_id: uuid.UUID) -> dict[str, Any]:
-        return order_view(app.get_order(app.order_id_for_deal(deal_id)))
+        return scoped(app.order_id_for_deal(deal_id))
 
     @router.get("/orders/{order_id}", tags=["orders"])
     def get_order(order_id: uuid.UUID) -> dict[str, Any]:
-        return order_view(app.get_order(order_id))
+        return scoped(order_id)
 
     @router.get(
         "/orders/{order_id}/contract",
@@ -55,7 +63,7 @@ def routes(app: BillingApplication, directory: BillingDirectory) -> APIRouter:
         summary="The contract: number, parties, lines, payment terms and schedule",
     )
     def contract(order_id: uuid.UUID) -> dict[str, Any]:
-        view = order_view(app.get_order(order_id))
+        view = scoped(order_id)
         keys = (
             "contract_number",
             "order_id",
