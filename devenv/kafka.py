@@ -223,9 +223,7 @@ class KafkaBroker:
         if not self.secured:
             raise BrokerError("ACLs need a secured broker (users=...)")
         config = self.data_dir / "admin-client.properties"
-        config.write_text(
-            "".join(f"{k}={v}\n" for k, v in self.client_properties("admin").items())
-        )
+        config.write_text("".join(f"{k}={v}\n" for k, v in self.client_properties("admin").items()))
         config.chmod(0o600)
         for grant in grants:
             done = subprocess.run(
