@@ -182,6 +182,12 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
         web_host=settings.bind_host,
         web_port=web_port,
         web_in_thread=False,
+        # faust's own pages (partition assignment, tables, graphs, stats) answer without
+        # an identity: off; the worker serves only its read models, docs and probes.
+        web_router_enabled=False,
+        web_tables_enabled=False,
+        web_graph_enabled=False,
+        web_stats_enabled=False,
         broker_credentials=_credentials(settings),
         producer_acks=-1,
         producer_linger_ms=5,  # outputs of one batch go out in a few requests, not one each

@@ -196,6 +196,11 @@ def test_a_quarter_then_a_rebuild(quiet_broker: KafkaBroker, tmp_path: Path) -> 
             assert bad.status_code == 422 and bad.json()["error"] == "invalid_request"
             missing = client.get("/insights/forecast/snapshots", params={"week": "2020-01-06"})
             assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+            # The worker itself wants an identity, and shows nothing of faust's own.
+            base = f"http://127.0.0.1:{worker.port}"
+            assert httpx.get(f"{base}/insights/funnel").status_code == 401
+            for page in ("/router/", "/table/", "/graph/", "/stats/"):
+                assert httpx.get(f"{base}{page}").status_code == 404, page
             direct = httpx.get(
                 f"http://127.0.0.1:{worker.port}/insights/velocity?group_by=planet", auth=auth()
             )
