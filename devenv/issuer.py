@@ -116,11 +116,16 @@ class IssuerAuth(httpx.Auth):
     other request a user's with ``roles`` (all user roles unless told)."""
 
     def __init__(
-        self, issuer: DevIssuer, subject: str = "demo", roles: list[str] | None = None
+        self,
+        issuer: DevIssuer,
+        subject: str = "demo",
+        roles: list[str] | None = None,
+        teams: list[str] | None = None,
     ) -> None:
         self.issuer = issuer
         self.subject = subject
         self.roles = roles or USER_ROLES
+        self.teams = teams or []
         self._tokens: dict[str, str] = {}
 
     def token_for(self, path: str) -> str:
@@ -131,7 +136,9 @@ class IssuerAuth(httpx.Auth):
 
     def _minted(self, subject: str, roles: list[str], client_id: str) -> str:
         if client_id not in self._tokens:
-            self._tokens[client_id] = self.issuer.mint(subject, roles, client_id=client_id)
+            self._tokens[client_id] = self.issuer.mint(
+                subject, roles, teams=self.teams, client_id=client_id
+            )
         return self._tokens[client_id]
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:

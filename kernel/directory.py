@@ -129,4 +129,6 @@ def scope_clause(scope: Scope, owner: str, team: str | None) -> tuple[list[str],
         marks = ", ".join("?" for _ in scope.member_teams)
         alternatives.append(f"(COALESCE({owner}, '') = '' AND {team} IN ({marks}))")
         params += sorted(scope.member_teams)
+    if team is not None and scope.manager:
+        alternatives.append(f"(COALESCE({owner}, '') = '' AND COALESCE({team}, '') = '')")
     return [f"({' OR '.join(alternatives)})"], params

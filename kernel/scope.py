@@ -1,8 +1,8 @@
 """Row-level scope: which records a caller may see and act on, whatever the route.
 
 - ``auditor``, ``finance`` and ``admin`` see every record their routes reach.
-- A ``manager`` sees the records of the teams named in the token's ``teams`` claim, and
-  their own.
+- A ``manager`` sees the records of the teams named in the token's ``teams`` claim, their
+  own, and those not routed to any team yet (the pool managers triage).
 - A ``rep`` sees the records they own, and the unassigned ones waiting in a team they
   belong to (the token's ``teams``).
 
@@ -26,6 +26,7 @@ class Scope:
     subject: str = ""
     managed_teams: frozenset[str] = frozenset()
     member_teams: frozenset[str] = frozenset()
+    manager: bool = False
 
     def allows(self, owner: str | None, team: str | None = None) -> bool:
         if self.everything:
@@ -34,6 +35,8 @@ class Scope:
             return True
         if team and team in self.managed_teams:
             return True
+        if not owner and not team:
+            return self.manager  # not routed yet: the managers' pool
         return not owner and bool(team) and team in self.member_teams
 
     def require(self, owner: str | None, team: str | None, what: str) -> None:
@@ -54,6 +57,7 @@ def scope_of(subject: str, roles: frozenset[str], teams: tuple[str, ...]) -> Sco
         subject=subject,
         managed_teams=team_set if "manager" in roles else frozenset(),
         member_teams=team_set,
+        manager="manager" in roles,
     )
 
 

@@ -24,8 +24,10 @@ os.environ["L2C_AUTH_ISSUER"] = ISSUER.issuer
 os.environ["L2C_AUTH_AUDIENCE"] = ISSUER.audience
 
 
-def auth(subject: str = "tester", roles: list[str] | None = None) -> IssuerAuth:
-    return IssuerAuth(ISSUER, subject, roles or USER_ROLES)
+def auth(
+    subject: str = "tester", roles: list[str] | None = None, teams: list[str] | None = None
+) -> IssuerAuth:
+    return IssuerAuth(ISSUER, subject, roles or USER_ROLES, teams)
 
 
 def bearer(subject: str, roles: list[str], **claims: Any) -> dict[str, str]:

@@ -19,9 +19,10 @@ from typing import Any
 import httpx
 import pytest
 
-from devenv.issuer import USER_ROLES
 from tests.auth_support import auth
 from tests.e2e.support import Launched, l2c_run
+
+ROUTING = Path(__file__).resolve().parents[2] / "services" / "leads" / "config" / "routing.json"
 
 
 @pytest.fixture(scope="module")
@@ -52,15 +53,21 @@ def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
 
 def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[str, Any]) -> None:
     urls = system["urls"]
-    http = httpx.Client(timeout=10, auth=auth())
     # Every call goes through the gateway, the one public edge; it forwards to the owners.
+    # Each step is taken by the party whose role it is, with that party's token.
+    teams = list(json.loads(ROUTING.read_text())["teams"])
+    as_manager = httpx.Client(timeout=10, auth=auth("sales-manager", ["manager"], teams))
+    as_owner = httpx.Client(timeout=10, auth=auth("rep-7", ["rep"]))
+    as_finance = httpx.Client(timeout=10, auth=auth("controller", ["finance"]))
+    as_auditor = httpx.Client(timeout=10, auth=auth("auditor", ["auditor"]))
+    as_erp = httpx.Client(timeout=10, auth=auth())  # webhooks: the ERP integration's token
     gateway = urls["gateway"]
     leads = deals = billing = gateway
     correlation = str(uuid.uuid4())
 
     # Leads: a campaign, then a lead from it: capture, MQL, SQL, convert.
     ok(
-        http.post(
+        as_manager.post(
             f"{leads}/campaigns",
             json={
                 "campaign_id": "spring-expo",
@@ -74,7 +81,7 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
         201,
     )
     lead = ok(
-        http.post(
+        as_manager.post(
             f"{leads}/leads",
             json={
                 "full_name": "Mei Chen",
@@ -88,9 +95,9 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
         201,
     )
     lead_id = lead["lead_id"]
-    ok(http.post(f"{leads}/leads/{lead_id}/qualify", json={"note": "webinar"}))
-    ok(http.post(f"{leads}/leads/{lead_id}/accept", json={"note": "budget confirmed"}))
-    no_bant = http.post(
+    ok(as_manager.post(f"{leads}/leads/{lead_id}/qualify", json={"note": "webinar"}))
+    ok(as_manager.post(f"{leads}/leads/{lead_id}/accept", json={"note": "budget confirmed"}))
+    no_bant = as_manager.post(
         f"{leads}/leads/{lead_id}/convert",
         json={
             "deal_name": "Line automation",
@@ -101,7 +108,7 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
     )
     assert no_bant.status_code == 422
     assert "passes BANT; missing: authority, need, timeline" in no_bant.json()["message"]
-    convert = http.post(
+    convert = as_manager.post(
         f"{leads}/leads/{lead_id}/convert",
         json={
             "deal_name": "Line automation",
@@ -120,7 +127,9 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
 
     # Deals: the policy opened the deal from LeadConverted on Kafka.
     deal = wait_for(
-        lambda: (r := http.get(f"{deals}/deals/by-lead/{lead_id}")).status_code == 200 and r.json()
+        lambda: (
+            (r := as_owner.get(f"{deals}/deals/by-lead/{lead_id}")).status_code == 200 and r.json()
+        )
     )
     deal_id = deal["deal_id"]
     assert (deal["stage"], deal["win_probability_percent"], deal["amount"]) == (
@@ -133,17 +142,17 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
         ("demo_given", "quote", 60),
         ("quote_sent", "close", 80),
     ):
-        refused = http.post(f"{deals}/deals/{deal_id}/advance", json={"stage": stage})
+        refused = as_owner.post(f"{deals}/deals/{deal_id}/advance", json={"stage": stage})
         assert refused.status_code == 409 and f"action {action}" in refused.json()["message"]
-        ok(http.post(f"{deals}/deals/{deal_id}/actions", json={"action": action}))
-        moved = ok(http.post(f"{deals}/deals/{deal_id}/advance", json={"stage": stage}))
+        ok(as_owner.post(f"{deals}/deals/{deal_id}/actions", json={"action": action}))
+        moved = ok(as_owner.post(f"{deals}/deals/{deal_id}/advance", json={"stage": stage}))
         assert moved["win_probability_percent"] == probability
     # Billing (CPQ): the deal's needs are quoted once billing knows the deal (from Kafka);
     # no discount, so the quote is approved on submission; the customer accepts it.
     quote = wait_for(
         lambda: (
             (
-                r := http.post(
+                r := as_owner.post(
                     f"{billing}/quotes",
                     json={
                         "deal_id": deal_id,
@@ -160,25 +169,26 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
         )
     )
     assert quote["total"] == "48000.00"
-    assert ok(http.post(f"{billing}/quotes/{quote['quote_id']}/submit"))["status"] == "approved"
+    assert ok(as_owner.post(f"{billing}/quotes/{quote['quote_id']}/submit"))["status"] == "approved"
     accepted = ok(
-        http.post(f"{billing}/quotes/{quote['quote_id']}/accept", json={"accepted_by": "COO"})
+        as_owner.post(f"{billing}/quotes/{quote['quote_id']}/accept", json={"accepted_by": "COO"})
     )
     assert accepted["order_id"] is None  # the deal is not won yet
-    ok(http.post(f"{deals}/deals/{deal_id}/win"))
+    ok(as_owner.post(f"{deals}/deals/{deal_id}/win"))
 
     # The policy books the order from DealWon with the accepted quote; its one installment
     # is due on booking, so the invoice is issued at once; the ERP reports two payments.
     order = wait_for(
         lambda: (
-            (r := http.get(f"{billing}/orders/by-deal/{deal_id}")).status_code == 200 and r.json()
+            (r := as_finance.get(f"{billing}/orders/by-deal/{deal_id}")).status_code == 200
+            and r.json()
         )
     )
     assert (order["amount"], order["currency"], order["status"]) == ("48000.00", "EUR", "confirmed")
     invoice = {"invoice_id": order["invoice_ids"][0]}
     for part, amount in (("1", "18000.00"), ("2", "30000.00")):
         ok(
-            http.post(
+            as_erp.post(
                 f"{billing}/integrations/erp/payments",
                 json={
                     "payment_id": f"ERP-PAY-{part}",
@@ -190,12 +200,16 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
             202,
         )
     wait_for(
-        lambda: http.get(f"{billing}/invoices/{invoice['invoice_id']}").json()["status"] == "paid"
+        lambda: (
+            as_finance.get(f"{billing}/invoices/{invoice['invoice_id']}").json()["status"] == "paid"
+        )
     )
 
     # Gateway: exact numbers.
     funnel = wait_for(
-        lambda: (f := ok(http.get(f"{gateway}/insights/funnel")))["steps"][-1]["count"] == 1 and f
+        lambda: (
+            (f := ok(as_auditor.get(f"{gateway}/insights/funnel")))["steps"][-1]["count"] == 1 and f
+        )
     )
     assert {s["step"]: s["count"] for s in funnel["steps"]} == {
         "lead": 1,
@@ -209,16 +223,18 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
     assert all(s["conversion_from_previous"] in (None, 1.0) for s in funnel["steps"])
     today = datetime.now(UTC).date().isoformat()
     assert (
-        ok(http.get(f"{gateway}/insights/funnel", params={"since": today}))["steps"][0]["count"]
+        ok(as_auditor.get(f"{gateway}/insights/funnel", params={"since": today}))["steps"][0][
+            "count"
+        ]
         == 1
     )
     assert (
-        ok(http.get(f"{gateway}/insights/funnel", params={"until": "2000-01-01"}))["steps"][0][
-            "count"
-        ]
+        ok(as_auditor.get(f"{gateway}/insights/funnel", params={"until": "2000-01-01"}))["steps"][
+            0
+        ]["count"]
         == 0
     )
-    reconciliation = ok(http.get(f"{gateway}/insights/reconciliation"))
+    reconciliation = ok(as_auditor.get(f"{gateway}/insights/reconciliation"))
     assert reconciliation["as_of"]["offsets"]["l2c.billing.v1"]
     fields = ("order_id", "currency", "booked", "scheduled", "invoiced", "paid", "outstanding")
     assert [{k: row[k] for k in (*fields, "status")} for row in reconciliation["orders"]] == [
@@ -234,7 +250,7 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
         }
     ]
 
-    history = ok(http.get(f"{gateway}/deals/{deal_id}/history"))["events"]
+    history = ok(as_auditor.get(f"{gateway}/deals/{deal_id}/history"))["events"]
     assert [(e["event_type"], int(e["aggregate_version"])) for e in history] == [
         ("l2c.v1.DealOpened", 0),
         ("l2c.v1.DealActionCompleted", 1),
@@ -254,13 +270,17 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
         "client_id": "",
     }
     assert opened["payload"]["lead_id"] == lead_id
-    # The win was the caller's: the actor is the token's subject, roles and client.
+    # The win was the owner's: the actor is the token's subject, roles and client.
     assert history[-1]["actor"] == {
-        "id": "tester",
+        "id": "rep-7",
         "kind": "user",
-        "roles": sorted(USER_ROLES),
+        "roles": ["rep"],
         "client_id": "l2c-cli",
     }
+    # A rep of another team is told the deal does not exist; its owner sees it.
+    stranger = auth("apac-li", ["rep"], ["apac"])
+    assert httpx.get(f"{gateway}/deals/{deal_id}", auth=stranger, timeout=10).status_code == 404
+    assert as_owner.get(f"{gateway}/deals/{deal_id}").status_code == 200
 
     # The conversion's trace: HTTP -> append -> publish -> deal policy -> projection.
     trace_id = convert.headers["traceparent"].split("-")[1]

@@ -33,6 +33,8 @@ def test_a_manager_sees_their_teams_records_and_their_own() -> None:
     assert MANAGER.allows("mia", "apac")
     assert not MANAGER.allows("apac-li", "apac")
     assert not MANAGER.allows("someone", "")  # no team recorded: not theirs
+    assert MANAGER.allows("", "")  # not routed yet: the managers' pool
+    assert not REP.allows("", "")
 
 
 def test_out_of_scope_reads_as_not_found() -> None:
