@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import signal
@@ -26,32 +25,13 @@ import uvicorn
 from fastapi import FastAPI
 
 from kernel.kafka import ensure_topics
+from kernel.logs import setup_logging
 from kernel.settings import Settings, get_settings
 from kernel.telemetry import setup_telemetry
 from kernel.topics import ALL_TOPICS
 
 Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 log = logging.getLogger(__name__)
-
-
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry)
-
-
-def setup_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
 
 
 @dataclass
@@ -128,6 +108,7 @@ async def run_parts(
             port=port,
             log_level="warning",
             access_log=False,
+            log_config=None,  # uvicorn's loggers write through the process's JSON handler
             # Idle keep-alive connections stay open longer than clients and load balancers
             # keep theirs (uvicorn's 5 s default closes them while a client reuses one).
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
@@ -159,7 +140,7 @@ def service_main(name: str, build: Callable[[Settings], ServiceParts], default_p
     parser.add_argument("--port", type=int, default=default_port)
     args = parser.parse_args()
     settings = get_settings()
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, name)
     setup_telemetry(name, settings.otel_exporter, settings.otel_jsonl_path)
     exit_when_orphaned()
     parts = build(settings)

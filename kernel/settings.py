@@ -73,6 +73,13 @@ class Settings(BaseSettings):
         "committing them (up to 500 at a time): freshness against commits per second",
     )
 
+    insights_ready_lag: int = Field(
+        10_000,
+        ge=0,
+        description="records the insights worker may have left to read and still report "
+        "ready on /readyz (a worker further behind is catching up: 503)",
+    )
+
     relay_batch_size: int = Field(500, ge=1)
     relay_poll_seconds: float = Field(
         0.1,
@@ -132,7 +139,11 @@ class Settings(BaseSettings):
         "hour>' (several joined with ';'; empty: no limit); over it: 429 with Retry-After",
     )
 
-    otel_exporter: Literal["none", "console", "jsonl"] = "none"
+    otel_exporter: Literal["none", "otlp", "console", "jsonl"] = Field(
+        "none",
+        description="otlp: to a collector, configured by the standard OTEL_EXPORTER_OTLP_* "
+        "variables (OTEL_TRACES_EXPORTER=otlp also selects it)",
+    )
     otel_jsonl_path: Path | None = None
     log_level: str = "INFO"
 

@@ -1,8 +1,12 @@
 """OpenTelemetry in every process, and W3C trace context carried through HTTP and Kafka.
 
-Exporters (``L2C_OTEL_EXPORTER``): ``none``; ``console``; ``jsonl`` — one JSON line per
-finished span appended to ``L2C_OTEL_JSONL_PATH`` (several processes may share the file;
-the end-to-end tests read it to follow one trace across services).
+Exporters (``L2C_OTEL_EXPORTER``): ``none``; ``otlp`` — to an OpenTelemetry collector,
+configured the standard way (``OTEL_EXPORTER_OTLP_ENDPOINT``, ``..._PROTOCOL`` ``grpc`` or
+``http/protobuf``, ``..._HEADERS``; ``OTEL_TRACES_EXPORTER=otlp`` alone also selects it);
+``console``; ``jsonl`` — one JSON line per finished span appended to
+``L2C_OTEL_JSONL_PATH`` (several processes may share the file). Spans carry the resource
+attributes ``service.name``, ``service.version`` and whatever ``OTEL_RESOURCE_ATTRIBUTES``
+adds.
 
 With no exporter, spans are not recorded (nothing would read them) but trace context is
 still made and carried: a caller's ``traceparent`` reaches every later hop, and a process
@@ -13,8 +17,10 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from opentelemetry import trace
@@ -32,6 +38,10 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 _propagator = TraceContextTextMapPropagator()
+try:
+    VERSION = version("l2c")
+except PackageNotFoundError:  # run from a tree that was not installed
+    VERSION = "0+unknown"
 _configured = False
 _exporting = False
 
@@ -82,20 +92,42 @@ def setup_telemetry(
     global _configured, _exporting
     if _configured:
         return
-    resource = Resource.create({"service.name": service_name})
+    if exporter == "none" and os.environ.get("OTEL_TRACES_EXPORTER", "").startswith("otlp"):
+        exporter = "otlp"
+    resource = Resource.create({"service.name": service_name, "service.version": VERSION})
     if exporter == "none":
         # Unrecorded spans cost a fraction of recorded ones; a sampled parent is still
         # honoured so a caller that traces sees its flag carried on.
         provider = TracerProvider(resource=resource, sampler=ParentBased(ALWAYS_OFF))
     else:
         provider = TracerProvider(resource=resource)
-    if exporter == "console":
+    if exporter == "otlp":
+        provider.add_span_processor(BatchSpanProcessor(otlp_exporter()))
+    elif exporter == "console":
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
     elif exporter == "jsonl" and jsonl_path is not None:
         provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(jsonl_path)))
     trace.set_tracer_provider(provider)
     _configured = True
     _exporting = exporter != "none"
+
+
+def otlp_exporter() -> SpanExporter:
+    """The OTLP exporter the standard variables ask for (HTTP unless they say gRPC); each
+    reads its endpoint, headers, timeout and compression from ``OTEL_EXPORTER_OTLP_*``."""
+    protocol = os.environ.get(
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+        os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+    )
+    if protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
+            OTLPSpanExporter as GrpcExporter,
+        )
+
+        return GrpcExporter()
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter()
 
 
 def exporting() -> bool:

@@ -6,7 +6,8 @@ import argparse
 
 import uvicorn
 
-from kernel.service import KEEP_ALIVE_SECONDS, exit_when_orphaned, setup_logging
+from kernel.logs import setup_logging
+from kernel.service import KEEP_ALIVE_SECONDS, exit_when_orphaned
 from kernel.settings import get_settings
 from kernel.telemetry import setup_telemetry
 from services.gateway.app import build_gateway
@@ -17,7 +18,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args()
     settings = get_settings()
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, "gateway")
     setup_telemetry("gateway", settings.otel_exporter, settings.otel_jsonl_path)
     exit_when_orphaned()
     uvicorn.run(
@@ -25,6 +26,7 @@ def main() -> None:
         host=settings.bind_host,
         port=args.port,
         log_level="warning",
+        log_config=None,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
 

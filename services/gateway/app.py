@@ -7,6 +7,7 @@ service, whose event store is the source of truth; every other route of the serv
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -83,6 +84,33 @@ def build_gateway(settings: Settings) -> FastAPI:
         return await _get(request, url, dict(request.query_params))
 
     add_read_model_routes(api, ask_worker)
+
+    upstreams = {
+        "leads": settings.leads_url,
+        "deals": settings.deals_url,
+        "billing": settings.billing_url,
+        "insights": settings.insights_url,
+    }
+
+    @api.get("/readyz", tags=["probes"], summary="Readiness: every upstream answers")
+    async def readyz(request: Request) -> JSONResponse:
+        client: httpx.AsyncClient = request.app.state.http
+
+        async def answers(url: str) -> str:
+            try:
+                response = await client.get(f"{url}/healthz", timeout=2.0)
+            except httpx.HTTPError as exc:
+                return f"unreachable: {type(exc).__name__}"
+            return "ok" if response.status_code == 200 else f"answered {response.status_code}"
+
+        found = dict(
+            zip(upstreams, await asyncio.gather(*map(answers, upstreams.values())), strict=True)
+        )
+        ready = all(state == "ok" for state in found.values())
+        return JSONResponse(
+            status_code=200 if ready else 503,
+            content={"status": "ready" if ready else "unavailable", "upstreams": found},
+        )
 
     @api.get(
         "/deals/{deal_id}/history",

@@ -8,6 +8,7 @@ import asyncio
 import sys
 
 from kernel.kafka import ensure_topics
+from kernel.logs import logging_config
 from kernel.service import exit_when_orphaned
 from kernel.settings import get_settings
 from kernel.telemetry import setup_telemetry
@@ -33,7 +34,12 @@ def main() -> None:
     from services.insights.processors import create_app
 
     app = create_app(settings, web_port=args.port)
-    Worker(app, loglevel=settings.log_level.lower(), quiet=True).execute_from_commandline()
+    Worker(
+        app,
+        loglevel=settings.log_level.lower(),
+        quiet=True,
+        logging_config=logging_config(settings.log_level, "insights"),
+    ).execute_from_commandline()
 
 
 if __name__ == "__main__":

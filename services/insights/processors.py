@@ -365,6 +365,27 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
 
     add_docs(app)
 
+    @app.page("/readyz")
+    class Ready(View):
+        """Ready when the topics answer and the worker is within ``insights_ready_lag``
+        records of their ends (a rebuilt or restarted worker catching up is not ready)."""
+
+        async def get(self, request: Request) -> Response:
+            try:
+                found = await ends.ends()
+            except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+                return self.json(
+                    {"status": "unavailable", "message": f"{type(exc).__name__}: {exc}"},
+                    status=503,
+                )
+            p = worker.projection
+            lag = sum(max(0, end - p.position(tp.topic, tp.partition)) for tp, end in found.items())
+            ready = lag <= settings.insights_ready_lag
+            return self.json(
+                {"status": "ready" if ready else "catching_up", "lag": lag},
+                status=200 if ready else 503,
+            )
+
     @app.page("/healthz")
     class Health(View):
         async def get(self, request: Request) -> Response:

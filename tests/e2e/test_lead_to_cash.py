@@ -8,6 +8,7 @@ projection.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import time
 import uuid
@@ -21,6 +22,7 @@ import pytest
 
 from tests.auth_support import auth
 from tests.e2e.support import Launched, l2c_run
+from tests.otlp_receiver import OtlpReceiver
 
 ROUTING = Path(__file__).resolve().parents[2] / "services" / "leads" / "config" / "routing.json"
 
@@ -28,12 +30,18 @@ ROUTING = Path(__file__).resolve().parents[2] / "services" / "leads" / "config" 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     data_dir = tmp_path_factory.mktemp("system")
-    spans = data_dir / "spans.jsonl"
-    env = {"L2C_OTEL_EXPORTER": "jsonl", "L2C_OTEL_JSONL_PATH": str(spans)}
-    launched = Launched(l2c_run(data_dir, "--no-demo"), data_dir, env)
-    launched.wait_for("ready", 180)
-    yield {"urls": launched.run_file()["urls"], "spans": spans, "data_dir": data_dir}
-    launched.stop(signal.SIGTERM)
+    with OtlpReceiver() as collector:
+        # Spans go out the standard way (OTLP over HTTP, standard variables only).
+        env = {
+            "OTEL_TRACES_EXPORTER": "otlp",
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint,
+            "OTEL_BSP_SCHEDULE_DELAY": "200",
+        }
+        launched = Launched(l2c_run(data_dir, "--no-demo"), data_dir, env)
+        launched.wait_for("ready", 180)
+        yield {"urls": launched.run_file()["urls"], "spans": collector, "data_dir": data_dir}
+        launched.stop(signal.SIGTERM)
 
 
 def wait_for(get: Any, timeout: float = 60.0) -> Any:
@@ -205,6 +213,16 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
         )
     )
 
+    # Ready probes: the gateway's upstreams answer; insights has caught up.
+    assert httpx.get(f"{gateway}/readyz", timeout=10).json()["status"] == "ready"
+    insights_ready = wait_for(
+        lambda: (
+            (r := httpx.get(f"{urls['insights']}/readyz", timeout=10)).status_code == 200
+            and r.json()
+        )
+    )
+    assert insights_ready["status"] == "ready" and insights_ready["lag"] >= 0
+
     # Gateway: exact numbers.
     funnel = wait_for(
         lambda: (
@@ -300,6 +318,24 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
         )
     )
     assert spans
+    assert {s["service_version"] for s in spans} == {"0.1.0"}
+
+    # Every line every L2C process logged is JSON: UTC milliseconds, service, and the
+    # trace and span of the work it was written in, when there was one.
+    logs = sorted((system["data_dir"] / "logs").glob("*.log"))
+    assert {p.stem for p in logs} >= {"leads", "deals", "billing", "insights", "gateway"}
+    checked: dict[str, int] = {}
+    for path in logs:
+        if path.stem not in {"leads", "deals", "billing", "insights", "gateway"}:
+            continue
+        for line in path.read_text().splitlines():
+            checked[path.stem] = checked.get(path.stem, 0) + 1
+            entry = json.loads(line)
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", entry["ts"]), line
+            assert entry["service"] == path.stem and entry["level"] and "message" in entry
+            if "trace_id" in entry:
+                assert re.fullmatch(r"[0-9a-f]{32}", entry["trace_id"]), line
+    assert checked.get("leads") and checked.get("insights"), checked  # faust's lines too
 
 
 def test_bad_requests_get_422_and_unknown_ids_404_through_every_api(system: dict[str, Any]) -> None:
@@ -345,10 +381,9 @@ def test_bad_requests_get_422_and_unknown_ids_404_through_every_api(system: dict
     )
 
 
-def _spans_of(path: Path, trace_id: str, need: set[tuple[str, str]]) -> list[dict[str, Any]] | None:
-    if not path.exists():
-        return None
-    spans = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    mine = [s for s in spans if s["trace_id"] == trace_id]
+def _spans_of(
+    collector: OtlpReceiver, trace_id: str, need: set[tuple[str, str]]
+) -> list[dict[str, Any]] | None:
+    mine = [s for s in list(collector.spans) if s["trace_id"] == trace_id]
     have = {(s["service"], s["name"]) for s in mine}
     return mine if need <= have else None

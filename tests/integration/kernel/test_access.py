@@ -131,6 +131,10 @@ def test_probes_and_documentation_need_no_identity(apis: dict[str, TestClient]) 
             for method, operation in operations.items():
                 public = f"{method.upper()} {path}" in PUBLIC
                 assert operation["security"] == ([] if public else [{"bearer": []}]), path
+    unready = apis["gateway"].get("/readyz")  # no upstream answers in this test
+    assert unready.status_code == 503
+    assert set(unready.json()["upstreams"]) == {"leads", "deals", "billing", "insights"}
+    assert all(v.startswith("unreachable") for v in unready.json()["upstreams"].values())
     keys = apis["gateway"].get("/.well-known/jwks.json")
     assert keys.status_code == 200 and keys.json() == ISSUER.jwks()
 
