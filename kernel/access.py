@@ -56,6 +56,7 @@ PUBLIC = frozenset(
     {
         "GET /healthz",
         "GET /readyz",
+        "GET /metrics",  # operational, like the probes; a cluster's NetworkPolicy limits it
         "GET /.well-known/jwks.json",
         "GET /docs",
         "GET /docs/oauth2-redirect",

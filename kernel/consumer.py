@@ -35,6 +35,7 @@ from kernel.contracts import decode_envelope, event_time, received_at
 from kernel.domain import CommandContext, command_context
 from kernel.errors import ConcurrencyConflict, ContractError, DomainError
 from kernel.kafka import DeadLetters, consumer, dead_letter_reason, idempotent_producer
+from kernel.metrics import CONSUMER_LAG, CONSUMER_RECORDS
 from kernel.settings import Settings
 from kernel.telemetry import context_from_kafka_headers, current_trace_headers, tracer
 from kernel.topics import TopicSpec
@@ -124,11 +125,19 @@ class PolicyConsumer:
                         kafka_consumer, partition, records[done - 1].offset + 1
                     ):
                         break
+                    self._measure(kafka_consumer, partition, records, done)
                     if done < len(records):
                         return
         finally:
             await kafka_consumer.stop()
             await producer.stop()
+
+    def _measure(self, kafka_consumer: Any, partition: Any, records: list[Any], done: int) -> None:
+        CONSUMER_RECORDS.labels(self.name, partition.topic).inc(done)
+        end = kafka_consumer.highwater(partition)
+        if end is not None and done:
+            lag = max(0, end - (records[done - 1].offset + 1))
+            CONSUMER_LAG.labels(self.name, partition.topic, str(partition.partition)).set(lag)
 
     async def _commit(self, kafka_consumer: Any, partition: Any, offset: int) -> bool:
         """Commit ``offset`` for the partition; False when the group moved on without us."""

@@ -16,7 +16,7 @@ from typing import Any
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -34,6 +34,7 @@ from kernel.errors import (
     RuleViolation,
 )
 from kernel.kafka import LazyProducer
+from kernel.metrics import HttpMetrics, exposition
 from kernel.ratelimit import PerIdentityLimit, RateLimited
 from kernel.settings import Settings, get_settings
 from kernel.signatures import SignedWebhooks
@@ -337,6 +338,7 @@ def create_api(
     max_body_bytes: int = 1024 * 1024,
     body_limits: dict[str, int] | None = None,
     settings: Settings | None = None,
+    service: str = "",
 ) -> FastAPI:
     """A FastAPI app with the platform's error mapping, context middleware and probes;
     every route verifies its caller's bearer token against ``kernel.access.POLICY``."""
@@ -362,7 +364,14 @@ def create_api(
     api.add_exception_handler(StarletteHTTPException, _http_error)
     api.add_middleware(CommandContextMiddleware)
     api.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, limits=body_limits or {})
+    # Outermost: counts every answer, the refused and the too large included.
+    api.add_middleware(HttpMetrics, service=service or title.removeprefix("L2C ").split()[0])
     document_errors(api)
+
+    @api.get("/metrics", tags=["probes"], summary="Prometheus metrics of this process")
+    def metrics() -> Response:
+        body, content_type = exposition()
+        return Response(body, media_type=content_type)
 
     @api.get("/healthz", tags=["probes"], summary="Liveness")
     def healthz() -> dict[str, str]:

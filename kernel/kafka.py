@@ -17,6 +17,7 @@ from aiokafka.helpers import create_ssl_context
 from aiokafka.structs import ConsumerRecord
 
 from kernel.errors import ContractError
+from kernel.metrics import DEAD_LETTERS, reason_kind
 from kernel.settings import Settings
 from kernel.topics import TopicSpec
 
@@ -96,6 +97,7 @@ class DeadLetters:
         self._consumer_name = consumer_name
 
     async def send(self, record: ConsumerRecord, reason: str) -> None:
+        DEAD_LETTERS.labels(self._consumer_name, record.topic, reason_kind(reason)).inc()
         headers = dead_letter_headers(
             record.topic,
             record.partition,

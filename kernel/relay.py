@@ -27,6 +27,7 @@ from opentelemetry.trace import SpanKind
 
 from kernel.contracts import Outbound, event_record_headers
 from kernel.kafka import idempotent_producer
+from kernel.metrics import RELAY_BACKLOG, RELAY_PUBLISHED
 from kernel.settings import Settings
 from kernel.store import ServiceApplication
 from kernel.telemetry import context_from_carrier, current_trace_headers, tracer
@@ -191,4 +192,8 @@ class Relay:
         await asyncio.gather(*acks)
         last = notifications[-1].id
         await asyncio.to_thread(self._positions.insert_tracking, Tracking(self.name, last))
+        RELAY_PUBLISHED.labels(self.app.name, self.topic.name).inc(len(acks))
+        RELAY_BACKLOG.labels(self.app.name, self.topic.name).set(
+            await asyncio.to_thread(self.backlog)
+        )
         return len(notifications)

@@ -37,6 +37,12 @@ from kernel.access import admit
 from kernel.auth import Forbidden, TokenVerifier, Unauthenticated
 from kernel.contracts import envelope_record_headers
 from kernel.kafka import PartitionEnds, client_options, dead_letter_headers, dead_letter_reason
+from kernel.metrics import (
+    INSIGHTS_BREACHES_OPEN,
+    INSIGHTS_RECORDS,
+    INSIGHTS_WATERMARK_LAG,
+    exposition,
+)
 from kernel.scope import OutOfScope, narrow_filters, scope_of
 from kernel.settings import Settings
 from kernel.telemetry import (
@@ -49,7 +55,7 @@ from kernel.topics import BILLING, DEALS, ERP_INBOUND, INSIGHTS, LEADS
 from services.insights.adapters.codec import decode, encode_output, encode_tick
 from services.insights.adapters.config import load_rules, load_settings
 from services.insights.adapters.store import ReadModelStore
-from services.insights.domain.engine import Engine, Output
+from services.insights.domain.engine import ANNOUNCED, Engine, Output
 from services.insights.domain.events import Event, iso
 from services.insights.entrypoints.queries import QUERIES, QueryError, answer
 from services.insights.entrypoints.routes import WORKER_TITLE, worker_openapi
@@ -310,6 +316,7 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
                     outbox += [encode_output(o, now) for o in outputs]
             worker.store.commit(p, outbox)
             worker.answers.changed()
+            INSIGHTS_RECORDS.inc(len(batch))
             if outbox:
                 await publish_outbox()
 
@@ -364,6 +371,26 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
         app.page(f"/insights/{name}")(view(name))
 
     add_docs(app)
+
+    @app.page("/metrics")
+    class Metrics(View):
+        """Prometheus metrics; the open breaches and the watermark are read at scrape."""
+
+        async def get(self, request: Request) -> Response:
+            open_by_rule: dict[str, int] = {}
+            for key in worker.projection.all(ANNOUNCED):
+                rule = key.split("|", 1)[0]
+                open_by_rule[rule] = open_by_rule.get(rule, 0) + 1
+            INSIGHTS_BREACHES_OPEN.clear()
+            for rule, count in open_by_rule.items():
+                INSIGHTS_BREACHES_OPEN.labels(rule).set(count)
+            mark = worker.engine.watermark.value
+            if mark is not None:
+                INSIGHTS_WATERMARK_LAG.set((datetime.now(UTC) - mark).total_seconds())
+            body, content_type = exposition()
+            # aiohttp takes the charset apart from the type (the text is UTF-8 either way).
+            kind = ";".join(p for p in content_type.split(";") if "charset" not in p)
+            return self.bytes(body, content_type=kind.strip())
 
     @app.page("/readyz")
     class Ready(View):

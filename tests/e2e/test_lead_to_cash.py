@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.auth_support import auth
 from tests.e2e.support import Launched, l2c_run
@@ -223,6 +224,28 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
     )
     assert insights_ready["status"] == "ready" and insights_ready["lag"] >= 0
 
+    # Every process serves Prometheus metrics, and the pipeline's series moved.
+    samples = {name: _metrics(url) for name, url in urls.items()}
+
+    def value(process: str, name: str, **labels: str) -> float | None:
+        found = [v for n, got, v in samples[process] if n == name and labels.items() <= got.items()]
+        return sum(found) if found else None
+
+    assert value("leads", "l2c_relay_published_total", topic="l2c.leads.v1")
+    assert value("deals", "l2c_relay_published_total", topic="l2c.deals.v1")
+    opened = "deals.open-deal-when-lead-converted"
+    assert value("deals", "l2c_consumer_records_total", consumer=opened)
+    assert value("deals", "l2c_consumer_lag", consumer=opened) is not None
+    assert value("billing", "l2c_relay_backlog", topic="l2c.billing.v1") is not None
+    assert value("insights", "l2c_insights_records_total")
+    assert value(
+        "gateway",
+        "l2c_http_requests_total",
+        route="/leads/{lead_id}/convert",
+        method="POST",
+        status="2xx",
+    )
+
     # Gateway: exact numbers.
     funnel = wait_for(
         lambda: (
@@ -387,3 +410,15 @@ def _spans_of(
     mine = [s for s in list(collector.spans) if s["trace_id"] == trace_id]
     have = {(s["service"], s["name"]) for s in mine}
     return mine if need <= have else None
+
+
+def _metrics(base: str) -> list[tuple[str, dict[str, str], float]]:
+    """A process's /metrics, parsed as Prometheus text: (sample, labels, value) each."""
+    response = httpx.get(f"{base}/metrics", timeout=10)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    return [
+        (sample.name, dict(sample.labels), sample.value)
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    ]

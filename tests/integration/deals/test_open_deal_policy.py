@@ -7,6 +7,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from prometheus_client import REGISTRY
+
 from kernel.contracts import decode_envelope
 from kernel.domain import CommandContext, Money, command_context
 from kernel.kafka import ensure_topics
@@ -49,6 +51,12 @@ async def test_a_converted_lead_opens_one_deal_even_when_the_event_arrives_twice
     await produce(bootstrap, LEADS.name, b"\x00not an envelope", key=garbage_key)
     await produce(bootstrap, LEADS.name, record, key=str(lead.id).encode())  # redelivery
 
+    labels = {
+        "consumer": "deals.open-deal-when-lead-converted",
+        "topic": LEADS.name,
+        "reason": "undecodable",
+    }
+    before = REGISTRY.get_sample_value("l2c_dead_letters_total", labels) or 0.0
     stop = asyncio.Event()
     task = asyncio.create_task(open_deal_when_lead_converted(app, kafka_settings).run(stop))
     try:
@@ -72,6 +80,7 @@ async def test_a_converted_lead_opens_one_deal_even_when_the_event_arrives_twice
     assert opened["correlation_id"] == correlation_id
     assert opened["actor_kind"] == "policy"
     assert opened["causation_id"] == decode_envelope(record)[0].event_id
+    assert REGISTRY.get_sample_value("l2c_dead_letters_total", labels) == before + 1
     headers = dict(dead[0].headers)
     assert headers["dlq.reason"].decode().startswith("undecodable:")
     assert headers["dlq.consumer"] == b"deals.open-deal-when-lead-converted"
