@@ -1,6 +1,9 @@
 """``l2c``: the one command for what people do with the system.
 
     l2c run [--ports default|auto|fixed] [--no-demo]    the whole system on this machine
+    l2c serve|api|relay|policies leads|deals|billing     one service role (a container's job)
+    l2c gateway | l2c insights worker                   the gateway; the insights worker
+    l2c topics                                          create the topics (provisioning)
     l2c status                                          where the running stack is, and health
     l2c url gateway                                     one process's base URL (for scripts)
     l2c token --role ROLE [--team T] [--sub NAME]       a development bearer token
@@ -92,9 +95,45 @@ def _deadletters(args: argparse.Namespace, rest: list[str]) -> int:
     return deadletters(rest, prog="l2c deadletters")
 
 
+def _module(module: str, argv: list[str]) -> int:
+    """Run a process's own entry point as ``python -m`` would (one image, one command)."""
+    import runpy
+
+    sys.argv = [module, *argv]
+    runpy.run_module(module, run_name="__main__", alter_sys=True)
+    return 0
+
+
+def _role(part: str) -> Callable[[argparse.Namespace, list[str]], int]:
+    def run(args: argparse.Namespace, rest: list[str]) -> int:
+        if not rest or rest[0] not in ("leads", "deals", "billing"):
+            raise SystemExit(f"usage: l2c {part} leads|deals|billing [--port N]")
+        return _module(f"services.{rest[0]}", [part, *rest[1:]])
+
+    return run
+
+
+def _gateway(args: argparse.Namespace, rest: list[str]) -> int:
+    return _module("services.gateway", rest)
+
+
+def _topics(args: argparse.Namespace, rest: list[str]) -> int:
+    import asyncio
+
+    from kernel.kafka import ensure_topics
+    from kernel.settings import get_settings
+    from kernel.topics import ALL_TOPICS
+
+    asyncio.run(ensure_topics(get_settings(), ALL_TOPICS))
+    print(f"{len(ALL_TOPICS)} topics present")
+    return 0
+
+
 def _insights(args: argparse.Namespace, rest: list[str]) -> int:
+    if rest[:1] == ["worker"]:
+        return _module("services.insights", rest[1:])
     if rest[:1] != ["rebuild"]:
-        raise SystemExit("usage: l2c insights rebuild [--quiet]")
+        raise SystemExit("usage: l2c insights worker [--port N] | l2c insights rebuild [--quiet]")
     data_dir = _data_dir(args.data_dir)
     _connect(data_dir)
     from services.insights.rebuild import main as rebuild
@@ -178,12 +217,18 @@ def _kafka_acls(args: argparse.Namespace, rest: list[str]) -> int:
 
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, list[str]], int], str]] = {
     "run": (_run, "the whole system on this machine (Kafka, services, insights, gateway, demo)"),
+    "serve": (_role("serve"), "one service with its API, relay and policies"),
+    "api": (_role("api"), "one service's HTTP API only"),
+    "relay": (_role("relay"), "one service's relay only (store -> Kafka)"),
+    "policies": (_role("policies"), "one service's Kafka policies and clocks only"),
+    "gateway": (_gateway, "the gateway (the public HTTP edge)"),
+    "topics": (_topics, "create every topic the platform uses (idempotent)"),
     "status": (_status, "where the running stack is and whether each process answers"),
     "url": (_url, "the base URL of one process of the running stack"),
     "token": (_token, "mint a development bearer token for a role (and teams)"),
     "kafka-acls": (_kafka_acls, "print the platform's Kafka ACLs as kafka-acls commands"),
     "deadletters": (_deadletters, "list, show and re-submit dead letters"),
-    "insights": (_insights, "insights maintenance: rebuild the read models from the topics"),
+    "insights": (_insights, "the insights worker, or a rebuild of its read models"),
 }
 
 

@@ -1,0 +1,64 @@
+"""One command for every role a container plays: `l2c topics` provisions the topics and
+`l2c api leads` serves the leads API alone (the image's entry point is `l2c`)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from devenv.kafka import KafkaBroker
+from devenv.ports import free_port
+from kernel.kafka import partitions_of
+from kernel.topics import ALL_TOPICS
+
+L2C = str(Path(sys.executable).with_name("l2c"))
+
+
+def _topics_present(bootstrap: str) -> set[str]:
+    from aiokafka import AIOKafkaConsumer
+
+    async def names() -> set[str]:
+        reader = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+        await reader.start()
+        try:
+            found = await partitions_of(reader, [t.name for t in ALL_TOPICS])
+            return {tp.topic for tp in found}
+        finally:
+            await reader.stop()
+
+    return asyncio.run(names())
+
+
+def test_topics_then_one_api_role(kafka_broker: KafkaBroker, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "L2C_KAFKA_BOOTSTRAP": kafka_broker.bootstrap,
+        "L2C_DATA_DIR": str(tmp_path),
+    }
+    done = subprocess.run([L2C, "topics"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert _topics_present(kafka_broker.bootstrap) == {t.name for t in ALL_TOPICS}
+
+    port = free_port()
+    api = subprocess.Popen([L2C, "api", "leads", "--port", str(port)], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            raise AssertionError("the leads API did not answer")
+        # The API role alone: it answers, and it asks for an identity like the whole service.
+        assert httpx.get(f"http://127.0.0.1:{port}/leads", timeout=5).status_code == 401
+    finally:
+        api.terminate()
+        api.wait(30)
