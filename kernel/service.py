@@ -24,6 +24,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from kernel.http import add_readiness, create_api
 from kernel.kafka import ensure_topics
 from kernel.logs import setup_logging
 from kernel.settings import Settings, get_settings
@@ -41,6 +42,8 @@ class ServiceParts:
     api: FastAPI | None
     relays: Sequence[Worker] = field(default_factory=list)
     policies: Sequence[Worker] = field(default_factory=list)
+    # The relay's readiness facts (raises when not ready): a relay-only role serves it.
+    ready: Callable[[], dict[str, Any]] | None = None
 
 
 def every(
@@ -145,6 +148,18 @@ def service_main(name: str, build: Callable[[Settings], ServiceParts], default_p
     exit_when_orphaned()
     parts = build(settings)
     api = parts.api if args.part in ("serve", "api") else None
+    if api is None:
+        # A relay or policies role still answers its probes and metrics (no business routes).
+        api = create_api(
+            f"L2C {name} {args.part}",
+            f"Probes and metrics of the {name} service's {args.part} role.",
+            settings=settings,
+            service=name,
+        )
+        add_readiness(
+            api,
+            parts.ready if args.part == "relay" and parts.ready else lambda: {"role": args.part},
+        )
     workers: list[Worker] = []
     if args.part in ("serve", "relay"):
         workers += parts.relays

@@ -32,6 +32,7 @@ def build(settings: Settings) -> ServiceParts:
 
     return ServiceParts(
         api=api,
+        ready=events.readiness,
         relays=[events.run, erp.run],
         policies=[
             follow_deals(app, settings).run,

@@ -24,6 +24,7 @@ def build(settings: Settings) -> ServiceParts:
     add_readiness(api, relay.readiness)
     return ServiceParts(
         api=api,
+        ready=relay.readiness,
         relays=[relay.run],
         policies=[
             open_deal_when_lead_converted(app, settings).run,

@@ -26,6 +26,7 @@ def build(settings: Settings) -> ServiceParts:
     add_readiness(api, relay.readiness)
     return ServiceParts(
         api=api,
+        ready=relay.readiness,
         relays=[relay.run],
         policies=[
             enrich_lead_when_captured(app, provider, settings).run,

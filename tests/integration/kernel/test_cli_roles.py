@@ -45,20 +45,32 @@ def test_topics_then_one_api_role(kafka_broker: KafkaBroker, tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     assert _topics_present(kafka_broker.bootstrap) == {t.name for t in ALL_TOPICS}
 
-    port = free_port()
+    port, relay_port = free_port(), free_port()
     api = subprocess.Popen([L2C, "api", "leads", "--port", str(port)], env=env)
+    relay = subprocess.Popen([L2C, "relay", "leads", "--port", str(relay_port)], env=env)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
-            raise AssertionError("the leads API did not answer")
+        _answering(port)
         # The API role alone: it answers, and it asks for an identity like the whole service.
         assert httpx.get(f"http://127.0.0.1:{port}/leads", timeout=5).status_code == 401
+        # The relay role answers its probes and metrics, and serves no business route.
+        _answering(relay_port)
+        base = f"http://127.0.0.1:{relay_port}"
+        ready = httpx.get(f"{base}/readyz", timeout=5)
+        assert ready.status_code == 200 and "relay_backlog" in ready.json(), ready.text
+        assert "l2c_http_requests_total" in httpx.get(f"{base}/metrics", timeout=5).text
+        assert httpx.get(f"{base}/leads", timeout=5).status_code == 404
     finally:
-        api.terminate()
-        api.wait(30)
+        for process in (api, relay):
+            process.terminate()
+            process.wait(30)
+
+
+def _answering(port: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise AssertionError(f"nothing answered on port {port}")
