@@ -10,11 +10,14 @@ KAFKA_LIB    := .cache/kafka/lib
 GEN          := gen/python
 PROTOS       := $(shell find proto -name '*.proto')
 PYTEST_ARGS  ?=
+# Helm, built from source through the Go module proxy (no download site is reachable).
+HELM_VERSION := v4.3.2
+HELM         := .cache/helm/$(HELM_VERSION)/helm
 PIP          := $(PY) -m pip install -q --disable-pip-version-check --require-hashes
 # `make run PORTS=auto` picks free ports for every process (default: 8000-8004 where free).
 PORTS        ?=
 
-.PHONY: catalog proto-lock run bench test test-unit test-integration test-e2e lint typecheck deps gen kafka-jars postgres clean lock
+.PHONY: catalog proto-lock run bench test test-unit test-integration test-e2e lint typecheck deps gen kafka-jars postgres clean lock helm
 
 run: deps kafka-jars
 	$(VENV)/bin/l2c run $(if $(PORTS),--ports $(PORTS))
@@ -25,7 +28,7 @@ bench: deps kafka-jars
 	$(PY) -m devenv.bench
 	$(PY) -m devenv.flowbench
 
-test: deps kafka-jars postgres lint typecheck
+test: deps kafka-jars postgres helm lint typecheck
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 test-unit: deps
@@ -76,6 +79,12 @@ catalog: gen
 # After adding fields or messages to proto/l2c/v1: record them as released.
 proto-lock: gen
 	$(PY) -m devenv.proto_compat lock
+
+# `make helm`: the helm binary the chart tests use (minutes to build the first time).
+helm: $(HELM)
+
+$(HELM):
+	GOBIN=$(CURDIR)/$(dir $(HELM)) go install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
 
 kafka-jars: $(KAFKA_LIB)/.stamp
 

@@ -4,6 +4,7 @@
     l2c serve|api|relay|policies leads|deals|billing     one service role (a container's job)
     l2c gateway | l2c insights worker                   the gateway; the insights worker
     l2c topics                                          create the topics (provisioning)
+    l2c issuer DIR                                      make a development issuer's key and JWKS
     l2c status                                          where the running stack is, and health
     l2c url gateway                                     one process's base URL (for scripts)
     l2c token --role ROLE [--team T] [--sub NAME]       a development bearer token
@@ -117,6 +118,17 @@ def _gateway(args: argparse.Namespace, rest: list[str]) -> int:
     return _module("services.gateway", rest)
 
 
+def _issuer(args: argparse.Namespace, rest: list[str]) -> int:
+    """A development issuer in DIR (kept if there): what compose's auth-init runs."""
+    from devenv.issuer import DevIssuer
+
+    if len(rest) != 1:
+        raise SystemExit("usage: l2c issuer DIR")
+    issuer = DevIssuer(Path(rest[0])).ensure()
+    print(f"development issuer: {issuer.jwks_file}")
+    return 0
+
+
 def _topics(args: argparse.Namespace, rest: list[str]) -> int:
     import asyncio
 
@@ -223,6 +235,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, list[str]], int], str]] 
     "policies": (_role("policies"), "one service's Kafka policies and clocks only"),
     "gateway": (_gateway, "the gateway (the public HTTP edge)"),
     "topics": (_topics, "create every topic the platform uses (idempotent)"),
+    "issuer": (_issuer, "make a development token issuer (key and JWKS) in a directory"),
     "status": (_status, "where the running stack is and whether each process answers"),
     "url": (_url, "the base URL of one process of the running stack"),
     "token": (_token, "mint a development bearer token for a role (and teams)"),
