@@ -9,6 +9,9 @@
 ARG BASE=docker.io/library/debian:bookworm-slim
 
 FROM ${BASE} AS build
+# Behind a TLS-inspecting proxy, mount its CA bundle at build time and name it here
+# (build.sh does: -v <bundle>:/etc/ssl/certs/build-ca.crt --build-arg PIP_CERT=...).
+ARG PIP_CERT=""
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       python3 python3-venv python3-dev ca-certificates build-essential \
@@ -16,8 +19,10 @@ RUN apt-get update \
 WORKDIR /app
 COPY requirements-bootstrap.lock requirements.lock pyproject.toml ./
 RUN python3 -m venv /opt/venv \
- && /opt/venv/bin/pip install --no-cache-dir --require-hashes -r requirements-bootstrap.lock \
- && /opt/venv/bin/pip install --no-cache-dir --require-hashes -r requirements.lock
+ && /opt/venv/bin/pip install ${PIP_CERT:+--cert "$PIP_CERT"} --no-cache-dir --require-hashes \
+      -r requirements-bootstrap.lock \
+ && /opt/venv/bin/pip install ${PIP_CERT:+--cert "$PIP_CERT"} --no-cache-dir --require-hashes \
+      -r requirements.lock
 COPY proto ./proto
 RUN mkdir -p gen/python && /opt/venv/bin/python -m grpc_tools.protoc -Iproto \
       -I"$(/opt/venv/bin/python -c 'import grpc_tools, os; print(os.path.join(os.path.dirname(grpc_tools.__file__), "_proto"))')" \
@@ -45,7 +50,6 @@ ENV PATH=/opt/venv/bin:$PATH \
     L2C_BIND_HOST=0.0.0.0
 WORKDIR /app
 USER 10001:10001
-VOLUME ["/var/lib/l2c"]
 EXPOSE 8080
 ENTRYPOINT ["tini", "--", "l2c"]
 CMD ["--help"]

@@ -17,7 +17,7 @@ PIP          := $(PY) -m pip install -q --disable-pip-version-check --require-ha
 # `make run PORTS=auto` picks free ports for every process (default: 8000-8004 where free).
 PORTS        ?=
 
-.PHONY: catalog proto-lock run bench test test-unit test-integration test-e2e lint typecheck deps gen kafka-jars postgres clean lock helm
+.PHONY: catalog proto-lock run bench test test-containers test-unit test-integration test-e2e lint typecheck deps gen kafka-jars postgres clean lock helm
 
 run: deps kafka-jars
 	$(VENV)/bin/l2c run $(if $(PORTS),--ports $(PORTS))
@@ -29,7 +29,13 @@ bench: deps kafka-jars
 	$(PY) -m devenv.flowbench
 
 test: deps kafka-jars postgres helm lint typecheck
-	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest -p no:cacheprovider --ignore=tests/containers $(PYTEST_ARGS)
+
+# The one image built and run as containers with Kafka and PostgreSQL images made here
+# (podman, as root; installs podman and debootstrap from Debian when missing). CI runs it.
+test-containers: deps kafka-jars
+	infra/containers/build.sh
+	$(PY) -m pytest -p no:cacheprovider tests/containers $(PYTEST_ARGS)
 
 test-unit: deps
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)

@@ -16,7 +16,7 @@ from typing import Any
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -257,7 +257,11 @@ def add_readiness(api: FastAPI, check: Callable[[], dict[str, Any]]) -> None:
         except Exception as exc:  # any failure means "not ready"; the probe says which
             return JSONResponse(
                 status_code=503,
-                content={"status": "unavailable", "message": f"{type(exc).__name__}: {exc}"},
+                content={
+                    "error": "not_ready",
+                    "status": "unavailable",
+                    "message": f"{type(exc).__name__}: {exc}",
+                },
             )
 
 
@@ -368,7 +372,12 @@ def create_api(
     api.add_middleware(HttpMetrics, service=service or title.removeprefix("L2C ").split()[0])
     document_errors(api)
 
-    @api.get("/metrics", tags=["probes"], summary="Prometheus metrics of this process")
+    @api.get(
+        "/metrics",
+        tags=["probes"],
+        summary="Prometheus metrics of this process",
+        response_class=PlainTextResponse,
+    )
     def metrics() -> Response:
         body, content_type = exposition()
         return Response(body, media_type=content_type)

@@ -97,10 +97,33 @@ class _Server(uvicorn.Server):
 KEEP_ALIVE_SECONDS = 75
 
 
+STARTUP_PATIENCE_SECONDS = 300.0
+
+
+def patiently(what: str, attempt: Callable[[], Any]) -> Any:
+    """``attempt()`` until it succeeds, waiting longer each time, for as long as a starting
+    dependency (the store, the broker) may reasonably take; then its error stands. Every
+    role starts in any order next to what it needs (compose without health conditions, a
+    cluster's pods)."""
+    deadline = time.monotonic() + STARTUP_PATIENCE_SECONDS
+    pause = 0.5
+    while True:
+        try:
+            return attempt()
+        except Exception as exc:
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning("%s not possible yet (%s); again in %.1fs", what, exc, pause)
+            time.sleep(pause)
+            pause = min(pause * 2, 10.0)
+
+
 async def run_parts(
     api: FastAPI | None, workers: Sequence[Worker], port: int, settings: Settings
 ) -> int:
-    await ensure_topics(settings, ALL_TOPICS)
+    await asyncio.to_thread(
+        patiently, "creating the topics", lambda: asyncio.run(ensure_topics(settings, ALL_TOPICS))
+    )
     stop = asyncio.Event()
     tasks: list[asyncio.Task[Any]] = [asyncio.create_task(worker(stop)) for worker in workers]
     server: uvicorn.Server | None = None
@@ -146,7 +169,7 @@ def service_main(name: str, build: Callable[[Settings], ServiceParts], default_p
     setup_logging(settings.log_level, name)
     setup_telemetry(name, settings.otel_exporter, settings.otel_jsonl_path)
     exit_when_orphaned()
-    parts = build(settings)
+    parts: ServiceParts = patiently(f"starting {name} (its store)", lambda: build(settings))
     api = parts.api if args.part in ("serve", "api") else None
     if api is None:
         # A relay or policies role still answers its probes and metrics (no business routes).

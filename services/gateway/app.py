@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from kernel.auth import jwks_path
 from kernel.catalog import catalog
@@ -92,7 +93,18 @@ def build_gateway(settings: Settings) -> FastAPI:
         "insights": settings.insights_url,
     }
 
-    @api.get("/readyz", tags=["probes"], summary="Readiness: every upstream answers")
+    class Readiness(BaseModel):
+        status: str = Field(description="ready, or unavailable when an upstream does not answer")
+        upstreams: dict[str, str] = Field(description="each upstream: ok, or what went wrong")
+        error: str | None = Field(None, description="upstream_unavailable when not ready")
+        message: str | None = Field(None, description="which upstreams do not answer")
+
+    @api.get(
+        "/readyz",
+        tags=["probes"],
+        summary="Readiness: every upstream answers",
+        responses={200: {"model": Readiness}, 503: {"model": Readiness}},
+    )
     async def readyz(request: Request) -> JSONResponse:
         client: httpx.AsyncClient = request.app.state.http
 
@@ -107,9 +119,17 @@ def build_gateway(settings: Settings) -> FastAPI:
             zip(upstreams, await asyncio.gather(*map(answers, upstreams.values())), strict=True)
         )
         ready = all(state == "ok" for state in found.values())
+        if ready:
+            return JSONResponse({"status": "ready", "upstreams": found})
+        down = sorted(name for name, state in found.items() if state != "ok")
         return JSONResponse(
-            status_code=200 if ready else 503,
-            content={"status": "ready" if ready else "unavailable", "upstreams": found},
+            status_code=503,
+            content={
+                "error": "upstream_unavailable",
+                "message": f"not answering: {', '.join(down)}",
+                "status": "unavailable",
+                "upstreams": found,
+            },
         )
 
     @api.get(

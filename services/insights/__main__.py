@@ -9,7 +9,7 @@ import sys
 
 from kernel.kafka import ensure_topics
 from kernel.logs import logging_config
-from kernel.service import exit_when_orphaned
+from kernel.service import exit_when_orphaned, patiently
 from kernel.settings import get_settings
 from kernel.telemetry import setup_telemetry
 from kernel.topics import ALL_TOPICS
@@ -27,7 +27,7 @@ def main() -> None:
     settings = get_settings()
     setup_telemetry("insights", settings.otel_exporter, settings.otel_jsonl_path)
     exit_when_orphaned()
-    asyncio.run(ensure_topics(settings, ALL_TOPICS))
+    patiently("creating the topics", lambda: asyncio.run(ensure_topics(settings, ALL_TOPICS)))
 
     from faust.worker import Worker
 

@@ -402,15 +402,25 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
                 found = await ends.ends()
             except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
                 return self.json(
-                    {"status": "unavailable", "message": f"{type(exc).__name__}: {exc}"},
+                    {
+                        "error": "not_ready",
+                        "status": "unavailable",
+                        "message": f"{type(exc).__name__}: {exc}",
+                    },
                     status=503,
                 )
             p = worker.projection
             lag = sum(max(0, end - p.position(tp.topic, tp.partition)) for tp, end in found.items())
-            ready = lag <= settings.insights_ready_lag
+            if lag <= settings.insights_ready_lag:
+                return self.json({"status": "ready", "lag": lag})
             return self.json(
-                {"status": "ready" if ready else "catching_up", "lag": lag},
-                status=200 if ready else 503,
+                {
+                    "error": "not_ready",
+                    "status": "catching_up",
+                    "message": f"{lag} records behind the topics' ends",
+                    "lag": lag,
+                },
+                status=503,
             )
 
     @app.page("/healthz")
