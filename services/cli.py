@@ -164,7 +164,7 @@ def _insights(args: argparse.Namespace, rest: list[str]) -> int:
 
 
 def _token(args: argparse.Namespace, rest: list[str]) -> int:
-    from devenv.issuer import issuer_for
+    from devenv.issuer import KEY_FILE, issuer_for
     from kernel.auth import ROLES
     from kernel.settings import Settings
 
@@ -183,7 +183,7 @@ def _token(args: argparse.Namespace, rest: list[str]) -> int:
     options = parser.parse_args(rest)
     settings = Settings(data_dir=_data_dir(args.data_dir))
     issuer = issuer_for(settings)
-    if not (issuer.directory / "signing-key.pem").exists():
+    if not (issuer.directory / KEY_FILE).exists():
         print(
             f"l2c: no development issuer in {issuer.directory} (`make run` makes one)",
             file=sys.stderr,
