@@ -31,8 +31,9 @@ bench: deps kafka-jars
 test: deps kafka-jars postgres helm lint typecheck
 	$(PY) -m pytest -p no:cacheprovider --ignore=tests/containers $(PYTEST_ARGS)
 
-# The one image built and run as containers with Kafka and PostgreSQL images made here
-# (podman, as root; installs podman and debootstrap from Debian when missing). CI runs it.
+# The one image built, and docker-compose.yml run by podman-compose with Kafka and
+# PostgreSQL images made here (podman, as root; installs podman and debootstrap from
+# Debian when missing). CI runs it.
 test-containers: deps kafka-jars
 	infra/containers/build.sh
 	$(PY) -m pytest -p no:cacheprovider tests/containers $(PYTEST_ARGS)

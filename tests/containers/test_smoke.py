@@ -1,12 +1,17 @@
-"""The images as a platform team runs them: Kafka, PostgreSQL and every L2C role as
-containers on one network (the one L2C image, `l2c <role>`), one lead driven to cash
-through the gateway, the funnel answered. `make test-containers` builds the images first
+"""The product as a platform team starts it: `docker-compose.yml` itself, run by
+podman-compose with infra/containers/compose.local.yml swapping in the Kafka and
+PostgreSQL images made here (no registry is reachable). Every L2C role from the one
+image, the development issuer made by compose's auth-init job, topics by its topics
+job, tokens from its `tools` service; one lead driven to cash through the gateway, the
+funnel answered. `make test-containers` builds the images first
 (infra/containers/build.sh) and runs this; it needs root and podman."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,17 +23,20 @@ import httpx
 import pytest
 
 from devenv.ports import free_port
-from tests.auth_support import ISSUER, auth
 
 REPO = Path(__file__).resolve().parents[2]
-ENV = {**os.environ, "CONTAINERS_CONF": str(REPO / "infra" / "containers" / "containers.conf")}
-IMAGE = "localhost/l2c:test"
+COMPOSE = str(Path(sys.executable).parent / "podman-compose")
+FILES = ["-f", "docker-compose.yml", "-f", "infra/containers/compose.local.yml"]
+ROLES = ("leads", "deals", "billing", "insights", "gateway")
 
 
-def podman(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["podman", *args], env=ENV, capture_output=True, text=True, check=check, timeout=300
-    )
+class Bearer(httpx.Auth):
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        yield request
 
 
 def wait_for(get: Any, timeout: float = 180.0, every: float = 1.0) -> Any:
@@ -44,80 +52,111 @@ def wait_for(get: Any, timeout: float = 180.0, every: float = 1.0) -> Any:
     raise AssertionError(f"nothing after {timeout}s")
 
 
-@pytest.fixture(scope="module")
-def gateway() -> Iterator[str]:
-    tag = uuid.uuid4().hex[:6]
-    net = f"l2c-smoke-{tag}"
-    names: list[str] = []
-    podman("network", "create", net)
-    common = ["--network", net]
-    l2c_env = [
-        "-e", "L2C_STORE=postgres",
-        "-e", "L2C_POSTGRES_HOST=postgres",
-        "-e", "L2C_POSTGRES_PASSWORD=smoke-password",
-        "-e", "L2C_KAFKA_BOOTSTRAP=kafka:9092",
-        "-e", "L2C_AUTH_JWKS_FILE=/auth/jwks.json",
-        "-e", "L2C_LEADS_URL=http://leads:8080",
-        "-e", "L2C_DEALS_URL=http://deals:8080",
-        "-e", "L2C_BILLING_URL=http://billing:8080",
-        "-e", "L2C_INSIGHTS_URL=http://insights:8080",
-        "-v", f"{ISSUER.directory}:/auth:ro",
-        "--read-only", "--tmpfs", "/tmp",
-    ]  # fmt: skip
+class Stack:
+    """One compose project: its gateway's URL, its containers, and tokens minted by
+    `docker compose run --rm tools token ...` as the compose file documents."""
 
-    volumes: list[str] = []
+    def __init__(self) -> None:
+        self.project = f"l2c-smoke-{uuid.uuid4().hex[:6]}"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "CONTAINERS_CONF": str(REPO / "infra" / "containers" / "containers.conf"),
+            "L2C_IMAGE": "localhost/l2c:test",
+            "L2C_GATEWAY_PORT": str(self.port),
+            "L2C_POSTGRES_PASSWORD": "smoke-password",
+        }
 
-    def run(name: str, *args: str) -> None:
-        full = f"{name}-{tag}"
-        data: list[str] = []
-        if IMAGE in args:  # an L2C role: its data directory on a volume of its own
-            volumes.append(f"{net}-{name}")
-            data = ["-v", f"{net}-{name}:/var/lib/l2c"]
-        podman("run", "-d", "--name", full, "--network-alias", name, *common, *data, *args)
-        names.append(full)
+    def compose(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [COMPOSE, "-p", self.project, *FILES, *args],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=600,
+        )
 
-    # The containers run as a non-root user: the issuer's public keys must be readable.
-    os.chmod(ISSUER.directory, 0o755)
-    os.chmod(ISSUER.jwks_file, 0o644)
-    port = free_port()
-    try:
-        run("kafka", "-e", "KAFKA_HOST=kafka", "localhost/l2c-kafka:test")
-        run(
-            "postgres",
-            "-e", "POSTGRES_USER=l2c",
-            "-e", "POSTGRES_DB=l2c",
-            "-e", "POSTGRES_PASSWORD=smoke-password",
-            "localhost/l2c-postgres:test",
+    def podman(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["podman", *args], env=self.env, capture_output=True, text=True, timeout=120
+        )
+
+    def containers(self) -> dict[str, dict[str, Any]]:
+        """Each service's container state, by compose service name."""
+        listed = self.podman(
+            "ps", "-a", "--filter", f"label=io.podman.compose.project={self.project}",
+            "--format", "json",
         )  # fmt: skip
-        # Every role retries its dependencies: no start order is needed.
-        for service in ("leads", "deals", "billing"):
-            run(service, *l2c_env, IMAGE, "serve", service, "--port", "8080")
-        run("insights", *l2c_env, IMAGE, "insights", "worker", "--port", "8080")
-        run("gateway", "-p", f"127.0.0.1:{port}:8080", *l2c_env, IMAGE, "gateway", "--port", "8080")
-        url = f"http://127.0.0.1:{port}"
+        out = {}
+        for row in json.loads(listed.stdout or "[]"):
+            labels = row.get("Labels") or {}
+            out[labels.get("com.docker.compose.service", row["Names"][0])] = row
+        return out
+
+    def token(self, sub: str, *roles: str, teams: tuple[str, ...] = (), client: str = "") -> Bearer:
+        args = ["--profile", "tools", "run", "--rm", "--no-deps", "tools", "token", "--sub", sub]
+        for role in roles:
+            args += ["--role", role]
+        for team in teams:
+            args += ["--team", team]
+        if client:
+            args += ["--client", client]
+        minted = self.compose(*args)
+        return Bearer(minted.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    stack = Stack()
+    try:
+        stack.compose("up", "-d")
         wait_for(
-            lambda: httpx.get(f"{url}/readyz", timeout=5).json().get("status") == "ready",
+            lambda: httpx.get(f"{stack.url}/readyz", timeout=5).json().get("status") == "ready",
             timeout=300,
             every=3,
         )
-        yield url
+        yield stack
     finally:
-        for name in names:
-            logs = podman("logs", "--tail", "20", name, check=False)
-            print(f"--- {name}\n{logs.stdout[-3000:]}{logs.stderr[-3000:]}")
-        for name in names:
-            podman("rm", "-f", "-t", "5", name, check=False)
-        for volume in volumes:
-            podman("volume", "rm", "-f", volume, check=False)
-        podman("network", "rm", "-f", net, check=False)
+        for service in ROLES:
+            logs = stack.compose("logs", "--tail", "20", service, check=False)
+            print(f"--- {service}\n{logs.stdout[-3000:]}{logs.stderr[-3000:]}")
+        stack.compose("down", "-v", "-t", "5", check=False)
 
 
-def test_one_lead_flows_to_cash_through_the_gateway_of_the_containers(gateway: str) -> None:
-    manager = httpx.Client(base_url=gateway, timeout=20, auth=auth("mgr", ["manager"], []))
-    owner = httpx.Client(base_url=gateway, timeout=20, auth=auth("rep-7", ["rep"]))
-    finance = httpx.Client(base_url=gateway, timeout=20, auth=auth("fin", ["finance"]))
-    auditor = httpx.Client(base_url=gateway, timeout=20, auth=auth("aud", ["auditor"]))
-    erp = httpx.Client(base_url=gateway, timeout=20, auth=auth())
+def test_the_compose_file_starts_every_role_and_its_jobs(stack: Stack) -> None:
+    containers = stack.containers()
+    for service in ("kafka", "postgres", *ROLES):
+        assert containers[service]["State"] == "running", (service, containers[service])
+    # The one-shot jobs ran to completion: the issuer's keys and the topics exist.
+    for job in ("auth-init", "topics"):
+        assert containers[job]["State"] == "exited", (job, containers[job])
+        assert containers[job]["ExitCode"] == 0, (job, containers[job])
+    # Only the gateway publishes a port, on the loopback address.
+    published = {
+        service: row.get("Ports") or [] for service, row in containers.items() if row.get("Ports")
+    }
+    assert list(published) == ["gateway"], published
+    assert [(p["host_ip"], p["host_port"]) for p in published["gateway"]] == [
+        ("127.0.0.1", stack.port)
+    ]
+    # The gateway answers nothing without a token from the compose file's issuer.
+    assert httpx.get(f"{stack.url}/leads", timeout=10).status_code == 401
+
+
+def test_one_lead_flows_to_cash_through_the_gateway_of_the_containers(stack: Stack) -> None:
+    gateway = stack.url
+
+    def client(auth: Bearer) -> httpx.Client:
+        return httpx.Client(base_url=gateway, timeout=20, auth=auth)
+
+    manager = client(stack.token("mgr", "manager"))
+    owner = client(stack.token("rep-7", "rep"))
+    finance = client(stack.token("fin", "finance"))
+    auditor = client(stack.token("aud", "auditor"))
+    erp = client(stack.token("erp-bridge", "integration", client="erp"))
 
     lead = manager.post(
         "/leads",
@@ -133,9 +172,7 @@ def test_one_lead_flows_to_cash_through_the_gateway_of_the_containers(gateway: s
     # Routing puts the MQL on a team: the team's view is the auditor's here.
     assert manager.post(f"/leads/{lead_id}/qualify", json={"note": "webinar"}).is_success
     accepted = auditor.get(f"/leads/{lead_id}").json()
-    team_manager = httpx.Client(
-        base_url=gateway, timeout=20, auth=auth("tm", ["manager"], [accepted["team"]])
-    )
+    team_manager = client(stack.token("tm", "manager", teams=(accepted["team"],)))
     assert team_manager.post(f"/leads/{lead_id}/accept", json={"note": "ok"}).is_success
     converted = team_manager.post(
         f"/leads/{lead_id}/convert",
