@@ -25,10 +25,12 @@ def _helm() -> str:
     return str(found[-1])
 
 
-def _render(*values: str) -> list[dict[str, Any]]:
+def _render(*values: str, sets: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     args = [_helm(), "template", "crm", str(CHART), "--namespace", "sales"]
     for path in values:
         args += ["--values", str(CHART / path)]
+    for setting in sets:
+        args += ["--set", setting]
     done = subprocess.run(args, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
@@ -123,8 +125,63 @@ def test_only_the_gateway_is_exposed(manifests: list[dict[str, Any]]) -> None:
     assert "from" not in policies["crm-l2c-gateway"]["ingress"][0]  # the gateway: anyone
 
 
+def _store_env(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each L2C container's store settings, by container name."""
+    out = {}
+    for _, pod in _workloads(docs):
+        for container in pod["containers"]:
+            env = {e["name"]: e for e in container.get("env", [])}
+            out[container["name"]] = {
+                k: v for k, v in env.items() if "STORE" in k or "POSTGRES" in k or "KURRENT" in k
+            }
+    return out
+
+
+def test_every_long_running_pod_is_scraped_on_the_port_it_serves(
+    manifests: list[dict[str, Any]],
+) -> None:
+    served = 0
+    for doc, pod in _workloads(manifests):
+        annotations = doc["spec"]["template"]["metadata"].get("annotations", {})
+        if doc["kind"] == "Job":
+            assert "prometheus.io/scrape" not in annotations
+            continue
+        assert annotations["prometheus.io/scrape"] == "true", doc["metadata"]["name"]
+        assert annotations["prometheus.io/path"] == "/metrics"
+        ports = {p["containerPort"] for c in pod["containers"] for p in c.get("ports", [])}
+        assert int(annotations["prometheus.io/port"]) in ports, doc["metadata"]["name"]
+        served += 1
+    assert served >= 11  # 3 services x 3 roles, the gateway, the insights worker
+    quiet = _render(sets=("metrics.scrapeAnnotations=false",))
+    assert all(
+        "annotations" not in doc["spec"]["template"]["metadata"]
+        for doc, _ in _workloads(quiet)
+        if doc["kind"] != "Job"
+    )
+
+
+def test_the_store_is_chosen_by_values() -> None:
+    postgres = _store_env(_render())
+    assert postgres and all(e["L2C_STORE"]["value"] == "postgres" for e in postgres.values())
+    assert all("L2C_KURRENTDB_URI" not in e for e in postgres.values())
+    kurrent = _store_env(_render(sets=("store=kurrentdb", "kurrentdb.existingSecret=esdb")))
+    for name, env in kurrent.items():
+        assert env["L2C_STORE"]["value"] == "kurrentdb", name
+        assert env["L2C_KURRENTDB_URI"]["valueFrom"]["secretKeyRef"] == {
+            "name": "esdb",
+            "key": "uri",
+        }
+        assert not any(key.startswith("L2C_POSTGRES") for key in env), name
+
+
 def test_the_schema_refuses_bad_values() -> None:
-    for setting in ("image.pullPolicy=Sometimes", "kafka.securityProtocol=SSL", "unknown=1"):
+    for setting in (
+        "image.pullPolicy=Sometimes",
+        "kafka.securityProtocol=SSL",
+        "unknown=1",
+        "store=mysql",
+        "store=kurrentdb",  # without the Secret holding its connection string
+    ):
         done = subprocess.run(
             [_helm(), "template", "crm", str(CHART), "--set", setting],
             capture_output=True,

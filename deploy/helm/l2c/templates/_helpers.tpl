@@ -42,7 +42,14 @@ app.kubernetes.io/component: {{ .component }}
 - name: L2C_DATA_DIR
   value: /var/lib/l2c
 - name: L2C_STORE
-  value: postgres
+  value: {{ $root.Values.store | quote }}
+{{- if eq $root.Values.store "kurrentdb" }}
+- name: L2C_KURRENTDB_URI
+  valueFrom:
+    secretKeyRef:
+      name: {{ $root.Values.kurrentdb.existingSecret }}
+      key: {{ $root.Values.kurrentdb.uriKey }}
+{{- else }}
 - name: L2C_POSTGRES_HOST
   value: {{ $root.Values.postgres.host | quote }}
 - name: L2C_POSTGRES_PORT
@@ -56,6 +63,7 @@ app.kubernetes.io/component: {{ .component }}
     secretKeyRef:
       name: {{ $root.Values.postgres.existingSecret }}
       key: {{ $root.Values.postgres.passwordKey }}
+{{- end }}
 - name: L2C_KAFKA_BOOTSTRAP
   value: {{ $root.Values.kafka.bootstrap | quote }}
 - name: L2C_KAFKA_SECURITY_PROTOCOL
@@ -144,4 +152,14 @@ securityContext:
 imagePullSecrets:
   {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- end -}}
+
+{{/* Pod annotations that let a Prometheus with the usual kubernetes-pods job find /metrics. */}}
+{{- define "l2c.scrape" -}}
+{{- if .Values.metrics.scrapeAnnotations -}}
+annotations:
+  prometheus.io/scrape: "true"
+  prometheus.io/port: "8080"
+  prometheus.io/path: /metrics
+{{- end -}}
 {{- end -}}
