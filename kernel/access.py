@@ -49,6 +49,10 @@ RULES_READ = (MANAGER, ADMIN, AUDITOR)
 BILLING_READ = (REP, MANAGER, FINANCE, AUDITOR)
 MONEY_READ = (MANAGER, FINANCE, AUDITOR)
 EVERY_ROLE = (REP, MANAGER, FINANCE, AUDITOR, ADMIN)
+# An aggregate's history (who, when, why): its owner's side, the auditors, and admins.
+HISTORY_READ = (REP, MANAGER, AUDITOR, ADMIN)
+MONEY_HISTORY_READ = (MANAGER, FINANCE, AUDITOR, ADMIN)
+RULES_HISTORY_READ = (MANAGER, FINANCE, AUDITOR, ADMIN)
 
 # No identity needed: probes, the local issuer's public keys, and the API documentation
 # (Swagger UI, ReDoc, /openapi.json: the contract, which holds no business data).
@@ -111,6 +115,7 @@ DEALS_ROUTES: Policy = {
     "GET /deals/{deal_id}": DEAL_READ,
     "GET /deals/by-lead/{lead_id}": DEAL_READ,
     "GET /deals/{deal_id}/events": (REP, MANAGER, AUDITOR),
+    "GET /deals/{deal_id}/history": HISTORY_READ,
     "GET /deals/{deal_id}/decision-map": SALES_READ,
     "GET /relationships/{account}": SALES_READ,
     "PUT /relationships/{account}": SALES,
@@ -190,7 +195,6 @@ GATEWAY_ROUTES: Policy = {
     "GET /insights/campaigns": (MANAGER, AUDITOR),
     "GET /insights/campaigns/reverse-funnel": (MANAGER, AUDITOR),
     "GET /insights/adherence": (MANAGER, AUDITOR),
-    "GET /deals/{deal_id}/history": (MANAGER, AUDITOR),
     "GET /topics": EVERY_ROLE,
 }
 

@@ -227,6 +227,36 @@ class ServiceApplication(Application[uuid.UUID]):
         self.load(cls, aggregate_id)
         return list(self.events.get(aggregate_id))
 
+    def store_positions(self, aggregate_id: uuid.UUID, first: int, last: int) -> dict[int, int]:
+        """Each version's position in the store's log (the notification id its relay
+        publishes as ``store_position``), for versions ``first`` to ``last``. Empty for a
+        store without one global log (KurrentDB's commit positions are not kept here)."""
+        recorder: Any = self.recorder
+        table = getattr(recorder, "events_table_name", None)
+        if table is None:
+            return {}
+        if self.settings.store == "sqlite":
+            with recorder.datastore.transaction(commit=False) as cursor:
+                cursor.execute(
+                    f"SELECT originator_version, rowid FROM {table} WHERE originator_id = ? "
+                    "AND originator_version BETWEEN ? AND ?",
+                    (aggregate_id.hex, first, last),
+                )
+                return {row[0]: row[1] for row in cursor.fetchall()}
+        if self.settings.store == "postgres":
+            from psycopg.sql import SQL, Identifier
+
+            statement = SQL(
+                "SELECT originator_version, notification_id FROM {}.{} "
+                "WHERE originator_id = %s AND originator_version BETWEEN %s AND %s"
+            ).format(Identifier(recorder.datastore.schema), Identifier(table))
+            with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
+                cursor.execute(statement, (aggregate_id, first, last))
+                return {
+                    row["originator_version"]: row["notification_id"] for row in cursor.fetchall()
+                }
+        return {}
+
     # -- executing commands ----------------------------------------------------------
 
     def execute(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -131,15 +130,6 @@ def build_gateway(settings: Settings) -> FastAPI:
                 "upstreams": found,
             },
         )
-
-    @api.get(
-        "/deals/{deal_id}/history",
-        tags=["audit"],
-        summary="Every event of the deal, in order, with its metadata",
-    )
-    async def deal_history(request: Request, deal_id: uuid.UUID) -> Any:
-        events = await _get(request, f"{settings.deals_url}/deals/{deal_id}/events")
-        return {"deal_id": str(deal_id), "events": events}
 
     if settings.auth_jwks_url is None:
 

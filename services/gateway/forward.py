@@ -21,6 +21,7 @@ from kernel.settings import Settings
 from kernel.telemetry import current_trace_headers
 
 REQUEST_HEADERS = (
+    "accept",
     "authorization",
     "content-type",
     "idempotency-key",
@@ -36,6 +37,7 @@ RESPONSE_HEADERS = (
     "www-authenticate",
     "etag",
     "location",
+    "link",
 )
 
 

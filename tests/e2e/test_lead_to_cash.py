@@ -292,7 +292,7 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
     ]
 
     history = ok(as_auditor.get(f"{gateway}/deals/{deal_id}/history"))["events"]
-    assert [(e["event_type"], int(e["aggregate_version"])) for e in history] == [
+    assert [(e["event_type"], e["version"]) for e in history] == [
         ("l2c.v1.DealOpened", 0),
         ("l2c.v1.DealActionCompleted", 1),
         ("l2c.v1.DealStageAdvanced", 2),
@@ -302,6 +302,9 @@ def test_one_lead_flows_to_cash_and_the_gateway_reports_it_exactly(system: dict[
         ("l2c.v1.DealStageAdvanced", 6),
         ("l2c.v1.DealWon", 7),
     ]
+    # Each event's place in the deals store's log: the position its envelope was published with.
+    positions = [e["store_position"] for e in history]
+    assert all(isinstance(p, int) and p > 0 for p in positions) and positions == sorted(positions)
     opened = history[0]
     assert opened["correlation_id"] == correlation
     assert opened["actor"] == {

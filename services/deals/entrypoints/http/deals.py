@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from kernel.contracts import envelope_as_dict
+from kernel.history import AS_OF_QUERY, add_history_route, state_as_of
 from kernel.http import MAX_CURSOR
 from kernel.scope import current_scope
 from services.deals.adapters.contracts import DEAL_CONTRACTS
@@ -78,8 +79,9 @@ def routes(app: DealsApplication, directory: DealDirectory) -> APIRouter:
         )
 
     @router.get("/deals/{deal_id}", response_model=DealView)
-    def get_deal(deal_id: uuid.UUID) -> DealView:
-        return view(in_scope(app, deal_id))
+    def get_deal(deal_id: uuid.UUID, as_of: str | None = AS_OF_QUERY) -> DealView:
+        in_scope(app, deal_id)
+        return view(state_as_of(app, Deal, deal_id, as_of))
 
     @router.get(
         "/deals/by-lead/{lead_id}",
@@ -97,5 +99,15 @@ def routes(app: DealsApplication, directory: DealDirectory) -> APIRouter:
         in_scope(app, deal_id)
         envelopes = (DEAL_CONTRACTS.envelope(e, 0) for e in app.history(Deal, deal_id))
         return [envelope_as_dict(env) for env in envelopes if env is not None]
+
+    add_history_route(
+        router,
+        "/deals/{deal_id}/history",
+        app=app,
+        cls=Deal,
+        contracts=DEAL_CONTRACTS,
+        kind="deal",
+        resolve=lambda deal_id: in_scope(app, deal_id).id,
+    )
 
     return router
