@@ -106,14 +106,17 @@ def parse_as_of(raw: str | None) -> AsOf | None:
     return moment
 
 
-def version_as_of(app: ServiceApplication, aggregate_id: uuid.UUID, as_of: AsOf) -> int:
-    """The aggregate's version at ``as_of``; NotFound when it did not exist yet (or has
-    no such version)."""
+def version_as_of(
+    app: ServiceApplication, aggregate_id: uuid.UUID, as_of: AsOf, label: str | None = None
+) -> int:
+    """The aggregate's version at ``as_of``; NotFound, naming it by ``label``, when it did
+    not exist yet (or has no such version)."""
+    name = label or str(aggregate_id)
     if isinstance(as_of, int):
         last = next(iter(app.events.get(aggregate_id, desc=True, limit=1)), None)
         if last is None or as_of > last.originator_version:
             latest = "" if last is None else f" (the latest is {last.originator_version})"
-            raise NotFound(f"{aggregate_id} has no version {as_of}{latest}")
+            raise NotFound(f"{name} has no version {as_of}{latest}")
         return as_of
     version: int | None = None
     event: Any
@@ -122,21 +125,29 @@ def version_as_of(app: ServiceApplication, aggregate_id: uuid.UUID, as_of: AsOf)
             break
         version = event.originator_version
     if version is None:
-        raise NotFound(f"{aggregate_id} did not exist yet at {as_of.isoformat()}")
+        raise NotFound(f"{name} did not exist yet at {as_of.isoformat()}")
     return version
 
 
 def state_as_of(
-    app: ServiceApplication, cls: type[A], aggregate_id: uuid.UUID, raw: str | None
+    app: ServiceApplication,
+    cls: type[A],
+    aggregate_id: uuid.UUID,
+    raw: str | None,
+    label: str | None = None,
 ) -> A:
-    """The aggregate now (``raw`` None) or as of ``raw`` (see :func:`parse_as_of`)."""
+    """The aggregate now (``raw`` None) or as of ``raw`` (see :func:`parse_as_of`);
+    ``label`` names it in a NotFound (the class and id otherwise)."""
     as_of = parse_as_of(raw)
     current = app.load(cls, aggregate_id)
     if as_of is None:
         return current
-    past: Any = app.repository.get(aggregate_id, version=version_as_of(app, aggregate_id, as_of))
+    name = label or f"{cls.__name__} {aggregate_id}"
+    past: Any = app.repository.get(
+        aggregate_id, version=version_as_of(app, aggregate_id, as_of, name)
+    )
     if not isinstance(past, cls):
-        raise NotFound(f"{cls.__name__} {aggregate_id} not found")
+        raise NotFound(f"{name} not found")
     return past
 
 
@@ -285,13 +296,14 @@ def add_history_route(
     key_type: type = uuid.UUID,
     summary: str = "",
 ) -> None:
-    """``GET <path>`` (ending in ``/history``, with one path parameter): the history of
-    the ``cls`` aggregate that ``resolve`` finds for the parameter. ``resolve`` also
-    applies the caller's scope (NotFound, as for a missing one)."""
-    param = path[path.index("{") + 1 : path.index("}")]
+    """``GET <path>`` (ending in ``/history``, with at most one path parameter): the
+    history of the ``cls`` aggregate that ``resolve`` finds for the parameter (called
+    with None without one). ``resolve`` also applies the caller's scope (NotFound, as
+    for a missing one)."""
+    param = path[path.index("{") + 1 : path.index("}")] if "{" in path else None
 
     def endpoint(request: Request, **arguments: Any) -> Response:
-        key = arguments[param]
+        key = arguments[param] if param else None
         aggregate_id = resolve(key)
         app.load(cls, aggregate_id)  # 404 for a missing one, or one of another kind
         return history_response(
@@ -300,22 +312,22 @@ def add_history_route(
             aggregate_id,
             contracts,
             kind=kind,
-            key=str(key),
+            key=str(aggregate_id if key is None else key),
             after=arguments["after"],
             limit=arguments["limit"],
         )
 
     keyword = inspect.Parameter.KEYWORD_ONLY
-    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [
-            inspect.Parameter(
-                "request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request
-            ),
-            inspect.Parameter(param, keyword, annotation=key_type),
-            inspect.Parameter("after", keyword, default=AFTER_QUERY, annotation=int | None),
-            inspect.Parameter("limit", keyword, default=LIMIT_QUERY, annotation=int),
-        ]
-    )
+    parameters = [
+        inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)
+    ]
+    if param is not None:
+        parameters.append(inspect.Parameter(param, keyword, annotation=key_type))
+    parameters += [
+        inspect.Parameter("after", keyword, default=AFTER_QUERY, annotation=int | None),
+        inspect.Parameter("limit", keyword, default=LIMIT_QUERY, annotation=int),
+    ]
+    endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     endpoint.__name__ = f"{kind.replace(' ', '_')}_history"
     router.add_api_route(
         path,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -91,8 +92,19 @@ class RuleCatalog(Generic[M]):
             raise NotFound(f"no {self.name} rules are published") from None
         return rules
 
-    def current(self) -> tuple[int, M]:
+    def current(self, as_of: str | None = None) -> tuple[int, M]:
+        """The version in force now, or at the time ``as_of`` (RFC 3339, with an offset)."""
         rules = self._load()
+        if as_of is not None:
+            # here, not at the top: kernel.history reads contracts, which name RuleSet
+            from kernel.history import parse_as_of, state_as_of
+
+            if not isinstance(parse_as_of(as_of), datetime):
+                raise InvalidCommand(
+                    f"as_of for rules is a time; version {as_of} is at "
+                    f"/rules/{self.name}/versions/{as_of}"
+                )
+            rules = state_as_of(self.app, RuleSet, rules.id, as_of, f"the {self.name} rules")
         return rules.current, self.schema.model_validate(rules.versions[rules.current])
 
     def version(self, number: int) -> M:

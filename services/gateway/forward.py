@@ -83,7 +83,23 @@ def _forwarder(service: str, base: str) -> Any:
                     "message": f"the {service} service did not answer: {exc}",
                 },
             )
+        if answer.status_code >= 400 and not _is_json(answer):
+            # Our services answer errors in JSON; anything else is a proxy's page or a
+            # crash in between, said in the gateway's own shape (never passed through).
+            return JSONResponse(
+                status_code=502 if answer.status_code < 500 else 503,
+                content={
+                    "error": "upstream_error",
+                    "message": f"the {service} service answered {answer.status_code} "
+                    "with a body that is not JSON",
+                },
+            )
         kept = {k: v for k, v in answer.headers.items() if k.lower() in RESPONSE_HEADERS}
         return Response(answer.content, status_code=answer.status_code, headers=kept)
 
     return forward
+
+
+def _is_json(answer: httpx.Response) -> bool:
+    kind = answer.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return kind == "application/json" or kind.endswith("+json")

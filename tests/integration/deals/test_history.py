@@ -128,13 +128,12 @@ def test_state_as_of_a_version_or_a_time_replays_the_store(store_settings: Setti
         "product_understanding",
         "open",
     )
-    in_between = http.get(
-        f"/deals/{deal}", params={"as_of": after_first_stage.isoformat()}
-    ).json()
+    in_between = http.get(f"/deals/{deal}", params={"as_of": after_first_stage.isoformat()}).json()
     assert in_between == at_two
-    assert http.get(f"/deals/{deal}", params={"as_of": after_second_stage.isoformat()}).json()[
-        "stage"
-    ] == "quote"
+    assert (
+        http.get(f"/deals/{deal}", params={"as_of": after_second_stage.isoformat()}).json()["stage"]
+        == "quote"
+    )
     later = (after_loss + timedelta(days=3650)).isoformat()
     assert http.get(f"/deals/{deal}", params={"as_of": later}).json() == now
     # Reading the past leaves the current state (and the cache behind it) as it was.

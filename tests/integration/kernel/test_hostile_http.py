@@ -122,6 +122,7 @@ def test_the_gateway_answers_in_its_own_shape_when_upstream_is_not_json(tmp_path
         with TestClient(build_gateway(settings)) as gateway:
             body = documented(gateway.get("/insights/funnel"), 503)
             assert "not JSON" in json.dumps(body)
-            documented(gateway.get(f"/deals/{uuid.uuid4()}/history"), 503)
+            forwarded = documented(gateway.get(f"/deals/{uuid.uuid4()}/history"), 503)
+            assert "deals service answered 502" in json.dumps(forwarded)
     finally:
         server.shutdown()

@@ -9,10 +9,14 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from kernel.errors import NotFound
+from kernel.history import AS_OF_QUERY, add_history_route, state_as_of
 from kernel.http import MAX_CURSOR
+from kernel.rules import RuleSet
 from kernel.scope import current_scope
+from services.billing.adapters.contracts import BILLING_CONTRACTS
 from services.billing.adapters.directory import BillingDirectory
 from services.billing.application import BillingApplication, quote_view
+from services.billing.domain.quote import Quote
 from services.billing.entrypoints.http.schemas import (
     PreviewRequest,
 )
@@ -38,8 +42,8 @@ def routes(app: BillingApplication, directory: BillingDirectory) -> APIRouter:
         tags=["rules"],
         summary="Current version of catalog, price_book, discounts or credit",
     )
-    def rules(name: str) -> dict[str, Any]:
-        version, document = rules_named(name).current()
+    def rules(name: str, as_of: str | None = AS_OF_QUERY) -> dict[str, Any]:
+        version, document = rules_named(name).current(as_of)
         return {"name": name, "version": version, "document": document.model_dump(mode="json")}
 
     @router.get("/rules/{name}/versions/{number}", tags=["rules"])
@@ -78,9 +82,36 @@ def routes(app: BillingApplication, directory: BillingDirectory) -> APIRouter:
         )
 
     @router.get("/quotes/{quote_id}", tags=["quotes"])
-    def get_quote(quote_id: uuid.UUID) -> dict[str, Any]:
-        quote = app.get_quote(quote_id)
-        require_deal(app, quote.deal_id, f"quote {quote_id}")
-        return quote_view(quote)
+    def get_quote(quote_id: uuid.UUID, as_of: str | None = AS_OF_QUERY) -> dict[str, Any]:
+        return quote_view(state_as_of(app, Quote, scoped_quote(quote_id), as_of))
+
+    def scoped_quote(quote_id: uuid.UUID) -> uuid.UUID:
+        require_deal(app, app.get_quote(quote_id).deal_id, f"quote {quote_id}")
+        return quote_id
+
+    add_history_route(
+        router,
+        "/quotes/{quote_id}/history",
+        app=app,
+        cls=Quote,
+        contracts=BILLING_CONTRACTS,
+        kind="quote",
+        resolve=scoped_quote,
+    )
+
+    def rule_set_id(name: str) -> uuid.UUID:
+        rules_named(name)
+        return RuleSet.create_id(name)
+
+    add_history_route(
+        router,
+        "/rules/{name}/history",
+        app=app,
+        cls=RuleSet,
+        contracts=BILLING_CONTRACTS,
+        kind="rules",
+        resolve=rule_set_id,
+        key_type=str,
+    )
 
     return router

@@ -10,9 +10,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from l2c.v1 import erp_pb2
 
+from kernel.history import AS_OF_QUERY, add_history_route, state_as_of
 from kernel.http import MAX_CURSOR, idempotency_key
 from kernel.kafka import LazyProducer
 from kernel.scope import current_scope
+from services.billing.adapters.contracts import BILLING_CONTRACTS
 from services.billing.adapters.directory import BillingDirectory
 from services.billing.adapters.erp import (
     ErpInboundPublisher,
@@ -22,6 +24,7 @@ from services.billing.adapters.erp import (
     shipment_message,
 )
 from services.billing.application import BillingApplication, invoice_view
+from services.billing.domain.invoice import Invoice
 from services.billing.entrypoints.http.schemas import (
     ErpInvoicePostedRequest,
     ErpMilestoneRequest,
@@ -65,10 +68,23 @@ def routes(
         )
 
     @router.get("/invoices/{invoice_id}", tags=["invoices"])
-    def get_invoice(invoice_id: uuid.UUID) -> dict[str, Any]:
+    def get_invoice(invoice_id: uuid.UUID, as_of: str | None = AS_OF_QUERY) -> dict[str, Any]:
+        return invoice_view(state_as_of(app, Invoice, scoped_invoice(invoice_id), as_of))
+
+    def scoped_invoice(invoice_id: uuid.UUID) -> uuid.UUID:
         invoice = app.get_invoice(invoice_id)
         require_deal(app, app.get_order(invoice.order_id).deal_id, f"invoice {invoice_id}")
-        return invoice_view(invoice)
+        return invoice_id
+
+    add_history_route(
+        router,
+        "/invoices/{invoice_id}/history",
+        app=app,
+        cls=Invoice,
+        contracts=BILLING_CONTRACTS,
+        kind="invoice",
+        resolve=scoped_invoice,
+    )
 
     async def queue(msg: erp_pb2.ErpInboundMessage) -> dict[str, str]:
         await ErpInboundPublisher(await producer.get()).publish(msg)

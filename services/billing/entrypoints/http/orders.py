@@ -8,10 +8,14 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
+from kernel.history import AS_OF_QUERY, add_history_route, state_as_of
 from kernel.http import MAX_CURSOR
 from kernel.scope import current_scope
+from services.billing.adapters.contracts import BILLING_CONTRACTS
 from services.billing.adapters.directory import BillingDirectory
 from services.billing.application import BillingApplication, credit_view, order_view
+from services.billing.domain.credit import CreditAccount
+from services.billing.domain.order import Order
 from services.billing.entrypoints.http.scope import require_deal
 
 
@@ -40,10 +44,12 @@ def routes(app: BillingApplication, directory: BillingDirectory) -> APIRouter:
             scope=current_scope(),
         )
 
-    def scoped(order_id: uuid.UUID) -> dict[str, Any]:
-        order = app.get_order(order_id)
-        require_deal(app, order.deal_id, f"order {order_id}")
-        return order_view(order)
+    def scoped_order(order_id: uuid.UUID) -> uuid.UUID:
+        require_deal(app, app.get_order(order_id).deal_id, f"order {order_id}")
+        return order_id
+
+    def scoped(order_id: uuid.UUID, as_of: str | None = None) -> dict[str, Any]:
+        return order_view(state_as_of(app, Order, scoped_order(order_id), as_of))
 
     @router.get(
         "/orders/by-deal/{deal_id}",
@@ -54,8 +60,18 @@ def routes(app: BillingApplication, directory: BillingDirectory) -> APIRouter:
         return scoped(app.order_id_for_deal(deal_id))
 
     @router.get("/orders/{order_id}", tags=["orders"])
-    def get_order(order_id: uuid.UUID) -> dict[str, Any]:
-        return scoped(order_id)
+    def get_order(order_id: uuid.UUID, as_of: str | None = AS_OF_QUERY) -> dict[str, Any]:
+        return scoped(order_id, as_of)
+
+    add_history_route(
+        router,
+        "/orders/{order_id}/history",
+        app=app,
+        cls=Order,
+        contracts=BILLING_CONTRACTS,
+        kind="order",
+        resolve=scoped_order,
+    )
 
     @router.get(
         "/orders/{order_id}/contract",
@@ -85,7 +101,20 @@ def routes(app: BillingApplication, directory: BillingDirectory) -> APIRouter:
         tags=["credit"],
         summary="Limit and exposure (uninvoiced orders + unpaid invoices - cash)",
     )
-    def credit(account: str) -> dict[str, Any]:
-        return credit_view(app.get_credit(account))
+    def credit(account: str, as_of: str | None = AS_OF_QUERY) -> dict[str, Any]:
+        if as_of is None:
+            return credit_view(app.get_credit(account))
+        return credit_view(state_as_of(app, CreditAccount, CreditAccount.create_id(account), as_of))
+
+    add_history_route(
+        router,
+        "/accounts/{account}/credit/history",
+        app=app,
+        cls=CreditAccount,
+        contracts=BILLING_CONTRACTS,
+        kind="credit account",
+        resolve=CreditAccount.create_id,
+        key_type=str,
+    )
 
     return router

@@ -6,6 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from kernel.history import AS_OF_QUERY, add_history_route
+from kernel.rules import RuleSet
+from services.deals.adapters.contracts import DEAL_CONTRACTS
 from services.deals.application import DealsApplication
 
 
@@ -21,8 +24,18 @@ def routes(app: DealsApplication) -> APIRouter:
         tags=["processes"],
         summary="The sales processes: stages, probabilities, exit criteria, key events",
     )
-    def processes() -> dict[str, Any]:
-        version, rules = app.processes.current()
+    def processes(as_of: str | None = AS_OF_QUERY) -> dict[str, Any]:
+        version, rules = app.processes.current(as_of)
         return {"name": "processes", "version": version, "document": rules.model_dump(mode="json")}
+
+    add_history_route(
+        router,
+        "/rules/processes/history",
+        app=app,
+        cls=RuleSet,
+        contracts=DEAL_CONTRACTS,
+        kind="processes rules",
+        resolve=lambda _: RuleSet.create_id("processes"),
+    )
 
     return router

@@ -7,7 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
+from kernel.history import AS_OF_QUERY, add_history_route, state_as_of
 from kernel.http import MAX_CURSOR
+from services.leads.adapters.contracts import LEAD_CONTRACTS
+from services.leads.domain.account import Account
 from services.leads.entrypoints.http.wiring import Wiring
 
 
@@ -32,7 +35,17 @@ def routes(w: Wiring) -> APIRouter:
         )
 
     @router.get("/accounts/{account_id}", tags=["accounts"])
-    def get_account(account_id: uuid.UUID) -> dict[str, Any]:
-        return app.get_account(account_id).snapshot()
+    def get_account(account_id: uuid.UUID, as_of: str | None = AS_OF_QUERY) -> dict[str, Any]:
+        return state_as_of(app, Account, account_id, as_of).snapshot()
+
+    add_history_route(
+        router,
+        "/accounts/{account_id}/history",
+        app=app,
+        cls=Account,
+        contracts=LEAD_CONTRACTS,
+        kind="account",
+        resolve=lambda account_id: account_id,
+    )
 
     return router

@@ -6,7 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
+from kernel.history import AS_OF_QUERY, add_history_route, state_as_of
 from kernel.http import MAX_CURSOR
+from services.leads.adapters.contracts import LEAD_CONTRACTS
+from services.leads.domain.campaign import Campaign
 from services.leads.entrypoints.http.wiring import Wiring
 
 
@@ -23,8 +26,8 @@ def routes(w: Wiring) -> APIRouter:
         return directory.campaigns(channel_type=channel_type, after=cursor, limit=limit)
 
     @router.get("/campaigns/{campaign_id}", tags=["campaigns"])
-    def get_campaign(campaign_id: str) -> dict[str, Any]:
-        c = app.get_campaign(campaign_id)
+    def get_campaign(campaign_id: str, as_of: str | None = AS_OF_QUERY) -> dict[str, Any]:
+        c = state_as_of(app, Campaign, Campaign.create_id(campaign_id), as_of)
         return {
             "campaign_id": c.slug,
             "name": c.name,
@@ -35,5 +38,16 @@ def routes(w: Wiring) -> APIRouter:
             "ends_on": c.ends_on.isoformat(),
             "version": c.version,
         }
+
+    add_history_route(
+        router,
+        "/campaigns/{campaign_id}/history",
+        app=app,
+        cls=Campaign,
+        contracts=LEAD_CONTRACTS,
+        kind="campaign",
+        resolve=Campaign.create_id,
+        key_type=str,
+    )
 
     return router

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from kernel.contracts import envelope_as_dict
 from kernel.domain import utcnow
+from kernel.history import AS_OF_QUERY, add_history_route, state_as_of
 from kernel.http import MAX_CURSOR, idempotency_key
 from kernel.scope import current_scope
 from services.leads.adapters.contracts import LEAD_CONTRACTS
@@ -96,8 +97,19 @@ def routes(w: Wiring) -> APIRouter:
         return lead
 
     @router.get("/leads/{lead_id}", tags=["leads"])
-    def get_lead(lead_id: uuid.UUID) -> dict[str, Any]:
-        return in_scope(lead_id).snapshot()
+    def get_lead(lead_id: uuid.UUID, as_of: str | None = AS_OF_QUERY) -> dict[str, Any]:
+        in_scope(lead_id)
+        return state_as_of(app, Lead, lead_id, as_of).snapshot()
+
+    add_history_route(
+        router,
+        "/leads/{lead_id}/history",
+        app=app,
+        cls=Lead,
+        contracts=LEAD_CONTRACTS,
+        kind="lead",
+        resolve=lambda lead_id: in_scope(lead_id).id,
+    )
 
     @router.get(
         "/leads/{lead_id}/events",

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends
 
+from kernel.history import AS_OF_QUERY, add_history_route
 from kernel.http import idempotency_key
+from kernel.rules import RuleSet
+from services.leads.adapters.contracts import LEAD_CONTRACTS
 from services.leads.entrypoints.http.schemas import (
     PublishRulesRequest,
 )
@@ -18,8 +23,8 @@ def routes(w: Wiring) -> APIRouter:
     router = APIRouter()
 
     @router.get("/rules/territories", tags=["territories"])
-    def territory_rules() -> dict[str, Any]:
-        version, rules = app.territory_rules.current()
+    def territory_rules(as_of: str | None = AS_OF_QUERY) -> dict[str, Any]:
+        version, rules = app.territory_rules.current(as_of)
         return {
             "name": "territories",
             "version": version,
@@ -47,18 +52,32 @@ def routes(w: Wiring) -> APIRouter:
         )
 
     @router.get("/rules/routing", tags=["rules"])
-    def routing_rules() -> dict[str, Any]:
-        version, rules = app.routing_rules.current()
+    def routing_rules(as_of: str | None = AS_OF_QUERY) -> dict[str, Any]:
+        version, rules = app.routing_rules.current(as_of)
         return {"name": "routing", "version": version, "document": rules.model_dump(mode="json")}
 
     @router.get("/rules/scoring", tags=["rules"])
-    def scoring_rules() -> dict[str, Any]:
-        version, rules = app.scoring_rules.current()
+    def scoring_rules(as_of: str | None = AS_OF_QUERY) -> dict[str, Any]:
+        version, rules = app.scoring_rules.current(as_of)
         return {"name": "scoring", "version": version, "document": rules.model_dump(mode="json")}
 
     @router.get("/rules/scoring/versions/{number}", tags=["rules"])
     def scoring_rules_version(number: int) -> dict[str, Any]:
         rules = app.scoring_rules.version(number)
         return {"name": "scoring", "version": number, "document": rules.model_dump(mode="json")}
+
+    def rule_set(name: str) -> Callable[[Any], uuid.UUID]:
+        return lambda _: RuleSet.create_id(name)
+
+    for name in ("territories", "routing", "scoring"):
+        add_history_route(
+            router,
+            f"/rules/{name}/history",
+            app=app,
+            cls=RuleSet,
+            contracts=LEAD_CONTRACTS,
+            kind=f"{name} rules",
+            resolve=rule_set(name),
+        )
 
     return router
