@@ -67,10 +67,23 @@ class Results:
     rss_mb: dict[str, float] = field(default_factory=dict)
     events: int = 0
     resent: int = 0  # commands sent again after a failed connection (idempotency keys)
+    grown: int = 0  # earlier leads in the system when the level ran
 
     @property
     def completed(self) -> int:
         return len(self.latencies)
+
+    @property
+    def label(self) -> str:
+        return (
+            f"{self.clients}, after {self.grown:,} earlier leads"
+            if self.grown
+            else str(self.clients)
+        )
+
+    @property
+    def rate(self) -> float:
+        return self.completed / self.seconds if self.seconds else 0.0
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -230,6 +243,82 @@ async def drive(
         results.seconds = time.monotonic() - started
 
 
+# -- a grown business: the same flow after many earlier leads and deals ----------------------
+
+IMPORT_ROWS = 2000
+
+
+async def grow(urls: dict[str, str], auth: httpx.Auth, leads: int, clients: int = 16) -> None:
+    """Add ``leads`` earlier leads: nine in ten imported as CSV (the bulk path a company
+    moving from its old CRM takes), one in ten captured, qualified, accepted and converted
+    (so the deals service grows with them), then wait until every relay and the insights
+    worker have carried all of it."""
+    converted = leads // 10
+    imported = leads - converted
+    limits = httpx.Limits(max_connections=clients * 2, max_keepalive_connections=clients * 2)
+    async with httpx.AsyncClient(timeout=300, limits=limits, auth=auth) as http:
+        batch = uuid.uuid4().hex[:6]
+        for start in range(0, imported, IMPORT_ROWS):
+            rows = ["full_name,email,company,website"]
+            for n in range(start, min(imported, start + IMPORT_ROWS)):
+                rows.append(f"Earlier {n},p{n}@f{batch}{n}.example,F{n} GmbH,f{batch}{n}.example")
+            answer = await http.post(
+                f"{urls['leads']}/leads/imports",
+                content="\n".join(rows) + "\n",
+                headers={"content-type": "text/csv", "Idempotency-Key": f"grow-{batch}-{start}"},
+            )
+            if answer.status_code != 200 or answer.json()["rejected"]:
+                raise SystemExit(f"import {start}: {answer.status_code} {answer.text[:300]}")
+
+        async def convert(worker: int) -> None:
+            for n in range(worker, converted, clients):
+                flow = Flow(http, urls, Results(0), f"grow-{batch}-{n}")
+                lead = await flow.command(
+                    "leads",
+                    "/leads",
+                    {
+                        "full_name": f"Earlier buyer {n}",
+                        "email": f"b{n}@g{batch}{n}.example.com",
+                        "company": f"G{n} AG",
+                        "source": "web_form",
+                    },
+                    201,
+                )
+                lead_id = lead["lead_id"]
+                await flow.command("leads", f"/leads/{lead_id}/qualify", {"note": "grow"})
+                await flow.command("leads", f"/leads/{lead_id}/accept", {"note": "grow"})
+                await flow.command(
+                    "leads",
+                    f"/leads/{lead_id}/convert",
+                    {
+                        "deal_name": f"Earlier deal {n}",
+                        "owner_id": "rep-bench",
+                        "expected_amount": {"amount": "48000.00", "currency": "EUR"},
+                        "qualification": BANT,
+                    },
+                )
+
+        await asyncio.gather(*(convert(w) for w in range(clients)))
+    settle(urls)
+
+
+def settle(urls: dict[str, str], timeout: float = 1800) -> None:
+    """Until every relay has published what its store holds and the insights worker has
+    folded every record (twice in a row, a second apart)."""
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while time.monotonic() < deadline and quiet < 2:
+        backlog = sum(
+            int(httpx.get(f"{urls[n]}/readyz", timeout=30).json().get("relay_backlog", 0))
+            for n in ("leads", "deals", "billing")
+        )
+        insights = httpx.get(f"{urls['insights']}/readyz", timeout=30).json()
+        quiet = quiet + 1 if backlog == 0 and insights.get("lag", 1) == 0 else 0
+        time.sleep(1)
+    if quiet < 2:
+        raise SystemExit(f"the pipeline did not settle within {timeout:.0f}s")
+
+
 # -- the processes ----------------------------------------------------------------------------
 
 
@@ -331,7 +420,7 @@ def report(levels: list[Results], raw: rawlimits.RawLimits, settings: Settings, 
         if r.resent:
             errors += f" ({r.resent} commands re-sent after a failed connection)"
         lines.append(
-            f"| {r.clients} | {r.completed}/{r.flows} | {rate:.2f} | "
+            f"| {r.label} | {r.completed}/{r.flows} | {rate:.2f} | "
             f"{rate * COMMANDS_PER_FLOW:.0f} | {r.events / r.seconds:.0f} | "
             f"{percentile(r.latencies, 0.5):.2f} / {percentile(r.latencies, 0.95):.2f} / "
             f"{percentile(r.latencies, 0.99):.2f} s | "
@@ -352,7 +441,8 @@ def report(levels: list[Results], raw: rawlimits.RawLimits, settings: Settings, 
             f"{r.cpu.get(n, 0) / max(r.completed, 1) * 1000:.0f} ms, {r.rss_mb.get(n, 0):.0f} MB"
             for n in names
         ]
-        lines.append(f"| {r.clients} | " + " | ".join(cells) + " |")
+        lines.append(f"| {r.label} | " + " | ".join(cells) + " |")
+    lines += growth_table(levels)
     best = max(levels, key=lambda r: r.completed / r.seconds if r.seconds else 0)
     events_per_s = best.events / best.seconds if best.seconds else 0
     lines += [
@@ -371,14 +461,50 @@ def report(levels: list[Results], raw: rawlimits.RawLimits, settings: Settings, 
     return "\n".join(lines) + "\n"
 
 
+def growth_table(levels: list[Results]) -> list[str]:
+    """The grown levels against the same number of clients on the empty system: flows/s
+    as a ratio, and each process's RSS against the first grown level's."""
+    grown = [r for r in levels if r.grown]
+    if not grown:
+        return []
+    empty = next(r for r in levels if not r.grown and r.clients == grown[0].clients)
+    first = grown[0]
+    lines = [
+        "",
+        f"How the cost grows ({empty.clients} clients):",
+        "",
+        "| earlier leads | flows/s | vs the empty system | largest RSS growth since "
+        f"{first.grown:,} |",
+        "| --- | --- | --- | --- |",
+        f"| 0 | {empty.rate:.2f} | 1.00 | |",
+    ]
+    for r in grown:
+        name, ratio = max(
+            ((n, r.rss_mb[n] / first.rss_mb[n]) for n in r.rss_mb if first.rss_mb.get(n)),
+            key=lambda pair: pair[1],
+            default=("", 1.0),
+        )
+        lines.append(
+            f"| {r.grown:,} | {r.rate:.2f} | {r.rate / empty.rate:.2f} | {ratio:.2f}× ({name}) |"
+        )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="flowbench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", default="1,8,32", help="concurrent clients per level")
     parser.add_argument("--flows", type=int, default=96, help="flows per level (at least 1 each)")
     parser.add_argument("--no-record", action="store_true", help="print only")
     parser.add_argument("--note", default="", help="a sentence for the record")
+    parser.add_argument(
+        "--grown",
+        default="",
+        help="after the levels, grow the business to these numbers of earlier leads "
+        "(e.g. 10000,100000) and run the last level again after each",
+    )
     args = parser.parse_args(argv)
     levels = [int(c) for c in args.clients.split(",")]
+    growth = [int(g) for g in args.grown.split(",") if g]
     settings = Settings()
     with tempfile.TemporaryDirectory(prefix="l2c-flowbench-") as tmp:
         # The benchmark's clients share one identity: no per-identity limit in its way.
@@ -394,6 +520,17 @@ def main(argv: list[str] | None = None) -> None:
                 flows_each = max(1, args.flows // clients)
                 print(f"{clients} clients × {flows_each} flows …", flush=True)
                 results.append(run_level(urls, pids, clients, flows_each, auth))
+            grown = 0
+            for target in growth:
+                print(f"growing to {target} earlier leads …", flush=True)
+                started = time.monotonic()
+                asyncio.run(grow(urls, auth, target - grown))
+                grown = target
+                print(f"  grown in {time.monotonic() - started:.0f}s", flush=True)
+                clients = levels[-1]
+                level = run_level(urls, pids, clients, max(1, args.flows // clients), auth)
+                level.grown = grown
+                results.append(level)
             raw = rawlimits.measure(bootstrap, settings)
         finally:
             stack.stop()

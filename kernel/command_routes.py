@@ -13,7 +13,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Body, Depends
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError, create_model
 
@@ -92,8 +92,12 @@ def _endpoint(app: ServiceApplication, spec: CommandSpec, guard: Guard | None) -
         inspect.Parameter(name, keyword, annotation=spec.message.model_fields[name].annotation)
         for name in path_fields
     ]
-    if body is not None:
+    if body is not None and any(f.is_required() for f in body.model_fields.values()):
         parameters.append(inspect.Parameter("body", keyword, annotation=body))
+    elif body is not None:  # nothing in it is required: a request may send no body at all
+        parameters.append(
+            inspect.Parameter("body", keyword, annotation=body | None, default=Body(None))
+        )
     parameters.append(
         inspect.Parameter(
             "idempotency_key_", keyword, annotation=str | None, default=Depends(idempotency_key)

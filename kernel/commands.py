@@ -143,6 +143,9 @@ class CommandSpec:
             missing = set(self.route.path_fields) - set(self.message.model_fields)
             if missing:
                 raise TypeError(f"{self.name}: path names fields it lacks: {sorted(missing)}")
+        reason = self.message.model_fields.get("reason")
+        if self.facts.reason_required and (reason is None or not reason.is_required()):
+            raise TypeError(f"{self.name}: needs a reason, so its message needs a required reason")
 
 
 class Catalog:

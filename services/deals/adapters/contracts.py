@@ -63,6 +63,7 @@ def _won(e: Deal.Won) -> deals_pb2.DealWon:  # type: ignore[name-defined]
         company=e.company,
         lead_id=str(e.lead_id),
         closed_at=timestamp(datetime.fromisoformat(e.metadata["occurred_at"])),
+        reason=getattr(e, "reason", ""),
     )
 
 
@@ -98,14 +99,19 @@ DEAL_CONTRACTS = EventContracts(
             previous=e.previous.isoformat() if e.previous else "",
             close_date=e.close_date.isoformat(),
             slipped=e.slipped,
+            reason=getattr(e, "reason", ""),
         ),
         Deal.AmountChanged: lambda e: deals_pb2.DealAmountChanged(  # type: ignore[attr-defined]
             deal_id=str(e.originator_id),
             previous=money_to_proto(e.previous),
             amount=money_to_proto(e.amount),
+            reason=getattr(e, "reason", ""),
         ),
         Deal.ForecastCategoryChanged: lambda e: deals_pb2.DealForecastCategoryChanged(  # type: ignore[attr-defined]
-            deal_id=str(e.originator_id), previous=e.previous, category=e.category
+            deal_id=str(e.originator_id),
+            previous=e.previous,
+            category=e.category,
+            reason=getattr(e, "reason", ""),
         ),
         Deal.ClosedWithoutDecision: lambda e: deals_pb2.DealClosedWithoutDecision(  # type: ignore[attr-defined]
             deal_id=str(e.originator_id), note=e.note

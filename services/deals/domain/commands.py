@@ -147,21 +147,27 @@ def mark_next_step_overdue(deal: Deal, c: MarkNextStepOverdue) -> None:
 
 
 class PlanClose(Command):
-    """Close date, amount, forecast category (each change an event)."""
+    """Close date, amount, forecast category (each change an event). A changed amount, a
+    changed category and a close date moved later each need the reason."""
 
     deal_id: uuid.UUID
     close_date: date | None = None
     amount: MoneyModel | None = None
     forecast_category: str = Field("", description="pipeline, best_case or commit")
+    reason: str = Field(
+        "",
+        max_length=500,
+        description="why: required when the amount or category changes or the date slips",
+    )
 
 
 def plan_close(deal: Deal, c: PlanClose) -> None:
     if c.close_date is not None:
-        deal.plan_close(c.close_date)
+        deal.plan_close(c.close_date, c.reason)
     if c.amount is not None:
-        deal.change_amount(c.amount.to_domain())
+        deal.change_amount(c.amount.to_domain(), c.reason)
     if c.forecast_category:
-        deal.categorise(c.forecast_category)
+        deal.categorise(c.forecast_category, c.reason)
 
 
 # -- qualification and the decision map ------------------------------------------------------
@@ -298,10 +304,14 @@ class MigrateDeal(Command):
 
 class WinDeal(Command):
     deal_id: uuid.UUID
+    amount: MoneyModel | None = Field(
+        None, description="the amount won, when it is not the deal's amount (needs a reason)"
+    )
+    reason: str = Field("", max_length=500, description="why it was won (or at that amount)")
 
 
 def win_deal(deal: Deal, c: WinDeal) -> None:
-    deal.win()
+    deal.win(c.amount.to_domain() if c.amount else None, c.reason)
 
 
 class LoseDeal(Command):

@@ -133,41 +133,56 @@ class Deal(L2CAggregate):
 
     # -- forecast ----------------------------------------------------------------------
 
-    def plan_close(self, close_date: date) -> None:
-        """Every change is an event, so slipped close dates can be counted."""
+    def plan_close(self, close_date: date, reason: str = "") -> None:
+        """Every change is an event, so slipped close dates can be counted; moving the
+        date later (a slip) needs a reason, which the event records."""
         self._check_open("change its close date")
         if close_date != self.close_date:
+            slipped = bool(self.close_date and close_date > self.close_date)
+            if slipped:
+                _require_reason(reason, f"moving the close date later than {self.close_date}")
             self._close_date_planned(
                 previous=self.close_date,
                 close_date=close_date,
-                slipped=bool(self.close_date and close_date > self.close_date),
+                slipped=slipped,
+                reason=reason.strip(),
             )
 
     @event("CloseDatePlanned")
-    def _close_date_planned(self, previous: date | None, close_date: date, slipped: bool) -> None:
+    def _close_date_planned(
+        self, previous: date | None, close_date: date, slipped: bool, reason: str = ""
+    ) -> None:
         self.close_date = close_date
 
-    def change_amount(self, amount: Money) -> None:
+    def change_amount(self, amount: Money, reason: str = "") -> None:
+        """The deal's amount moves the forecast: a change needs a reason."""
         self._check_open("change its amount")
         if amount.currency != self.amount.currency:
             raise InvalidCommand(f"deal {self.id} is in {self.amount.currency}")
         if not amount.is_positive:
             raise InvalidCommand(f"a deal's amount must be positive, got {amount}")
         if amount != self.amount:
-            self._amount_changed(previous=self.amount, amount=amount)
+            _require_reason(reason, f"changing the amount from {self.amount} to {amount}")
+            self._amount_changed(previous=self.amount, amount=amount, reason=reason.strip())
 
     @event("AmountChanged")
-    def _amount_changed(self, previous: Money, amount: Money) -> None:
+    def _amount_changed(self, previous: Money, amount: Money, reason: str = "") -> None:
         self.amount = amount
 
-    def categorise(self, category: str) -> None:
+    def categorise(self, category: str, reason: str = "") -> None:
+        """The forecast category a manager commits to: a change needs a reason."""
         self._check_open("change its forecast category")
         value = _choice(ForecastCategory, category, "forecast category")
         if value != self.forecast_category:
-            self._forecast_category_changed(previous=self.forecast_category, category=value)
+            _require_reason(
+                reason, f"changing the forecast category from {self.forecast_category} to {value}"
+            )
+            self._forecast_category_changed(
+                previous=self.forecast_category, category=value, reason=reason.strip()
+            )
 
     @event("ForecastCategoryChanged")
-    def _forecast_category_changed(self, previous: str, category: str) -> None:
+    def _forecast_category_changed(self, previous: str, category: str, reason: str = "") -> None:
         self.forecast_category = category
 
     # -- next steps --------------------------------------------------------------------
@@ -549,9 +564,15 @@ class Deal(L2CAggregate):
         self.pipeline = pipeline
         self.stage = stage
 
-    def win(self) -> None:
+    def win(self, amount: Money | None = None, reason: str = "") -> None:
+        """Won at the deal's amount, or at another one with a reason (recorded as an
+        amount change, then the win, both with the reason)."""
         self._check_open("be won")
-        self._won(amount=self.amount, lead_id=self.lead_id, company=self.company)
+        if amount is not None and amount != self.amount:
+            self.change_amount(amount, reason)
+        self._won(
+            amount=self.amount, lead_id=self.lead_id, company=self.company, reason=reason.strip()
+        )
 
     def lose(self, reason: str, competitor: str = "", note: str = "") -> None:
         self._check_open("be lost")
@@ -590,7 +611,7 @@ class Deal(L2CAggregate):
         self.stage = to_stage
 
     @event("Won")
-    def _won(self, amount: Money, lead_id: uuid.UUID, company: str) -> None:
+    def _won(self, amount: Money, lead_id: uuid.UUID, company: str, reason: str = "") -> None:
         self.status = DealStatus.WON
 
     @event("Lost")
@@ -604,3 +625,14 @@ def _choice(kind: Any, value: str, what: str) -> str:
     if value.lower() not in names:
         raise InvalidCommand(f"{what} {value!r} is not one of {', '.join(names)}")
     return value.lower()
+
+
+REASON_MAX = 500
+
+
+def _require_reason(reason: str, change: str) -> None:
+    """Changes that move money or a forecast say why (the event keeps it for the audit)."""
+    if not reason.strip():
+        raise InvalidCommand(f"{change} needs a reason")
+    if len(reason) > REASON_MAX:
+        raise InvalidCommand(f"a reason is at most {REASON_MAX} characters")

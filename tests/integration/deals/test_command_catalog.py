@@ -42,7 +42,10 @@ EXAMPLES: dict[str, tuple[dict[str, str], dict[str, Any] | None]] = {
         {"step_id": "s2"},
         {"due_at": "2027-01-12T10:00:00Z", "reason": "holiday"},
     ),
-    "plan_close": ({}, {"close_date": "2027-02-01", "forecast_category": "commit"}),
+    "plan_close": (
+        {},
+        {"close_date": "2027-02-01", "forecast_category": "commit", "reason": "PO in legal"},
+    ),
     "update_meddic": ({}, {"metrics": "downtime -30%", "champion": "plant manager"}),
     "add_stakeholder": (
         {},

@@ -175,6 +175,7 @@ def test_forecast_changes_and_overdue_next_steps_over_the_api(store_settings: Se
             "close_date": "2026-12-15",
             "amount": {"amount": "52000.00", "currency": "EUR"},
             "forecast_category": "best_case",
+            "reason": "scope grew by two lines",
         },
     ).json()
     assert (forecast["close_date"], forecast["amount"], forecast["forecast_category"]) == (
@@ -182,11 +183,24 @@ def test_forecast_changes_and_overdue_next_steps_over_the_api(store_settings: Se
         "52000.00",
         "best_case",
     )
-    slipped = http.put(f"/deals/{deal}/forecast", json={"close_date": "2027-01-31"})
+    before = app.recorder.max_notification_id()
+    unexplained = http.put(f"/deals/{deal}/forecast", json={"close_date": "2027-01-31"})
+    assert unexplained.status_code == 422
+    assert "needs a reason" in unexplained.json()["message"]
+    assert app.recorder.max_notification_id() == before
+    slipped = http.put(
+        f"/deals/{deal}/forecast",
+        json={"close_date": "2027-01-31", "reason": "legal review moved to January"},
+    )
     assert slipped.status_code == 200
     events = http.get(f"/deals/{deal}/events").json()
     planned = [e["payload"] for e in events if e["event_type"] == "l2c.v1.DealCloseDatePlanned"]
     assert [p["slipped"] for p in planned] == [False, True]
+    assert planned[1]["reason"] == "legal review moved to January"
+    history = http.get(f"/deals/{deal}/history").json()["events"]
+    reasons = {e["event"]: e["reason"] for e in history if e["reason"]}
+    assert reasons["Deal.AmountChanged"] == "scope grew by two lines"
+    assert reasons["Deal.ForecastCategoryChanged"] == "scope grew by two lines"
 
     due = datetime.now(UTC) - timedelta(hours=2)
     assert (

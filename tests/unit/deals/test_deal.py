@@ -252,14 +252,53 @@ def test_close_date_changes_are_events_and_a_later_date_counts_as_a_slip() -> No
 
     deal = opened()
     deal.plan_close(date(2026, 6, 30))
-    deal.plan_close(date(2026, 9, 30))
+    with pytest.raises(InvalidCommand, match="moving the close date later .* needs a reason"):
+        deal.plan_close(date(2026, 9, 30))
+    deal.plan_close(date(2026, 9, 30), "customer's board meets in September")
     deal.plan_close(date(2026, 8, 31))
-    slips = [e.slipped for e in deal.collect_events() if type(e).__name__ == "CloseDatePlanned"]
-    assert slips == [False, True, False]
+    planned = [e for e in deal.collect_events() if type(e).__name__ == "CloseDatePlanned"]
+    assert [(e.slipped, e.reason) for e in planned] == [
+        (False, ""),
+        (True, "customer's board meets in September"),
+        (False, ""),
+    ]
     with pytest.raises(InvalidCommand, match="forecast category 'maybe' is not one of"):
-        deal.categorise("maybe")
-    deal.categorise("commit")
+        deal.categorise("maybe", "why not")
+    with pytest.raises(InvalidCommand, match="forecast category from pipeline to commit needs"):
+        deal.categorise("commit", "   ")
+    deal.categorise("commit", "PO in legal review")
     assert deal.forecast_category == "commit"
+    deal.categorise("commit")  # no change, nothing to explain
+    assert [e.reason for e in deal.collect_events()] == ["PO in legal review"]
+
+
+def test_money_moves_with_a_reason_and_the_events_keep_it() -> None:
+    deal = opened()
+    with pytest.raises(InvalidCommand, match="changing the amount .* needs a reason"):
+        deal.change_amount(Money(Decimal("52000"), "EUR"))
+    with pytest.raises(InvalidCommand, match="at most 500"):
+        deal.change_amount(Money(Decimal("52000"), "EUR"), "x" * 501)
+    assert deal.amount == Money(Decimal("48000"), "EUR") and len(deal.pending_events) == 1
+
+    deal.change_amount(Money(Decimal("52000"), "EUR"), "two more lines")
+    with pytest.raises(InvalidCommand, match="needs a reason"):
+        deal.win(Money(Decimal("50000"), "EUR"))
+    assert deal.status is DealStatus.OPEN
+    deal.win(Money(Decimal("50000"), "EUR"), "2% for a three-year term")
+    events = deal.collect_events()[1:]
+    assert [(type(e).__name__, e.reason) for e in events] == [
+        ("AmountChanged", "two more lines"),
+        ("AmountChanged", "2% for a three-year term"),
+        ("Won", "2% for a three-year term"),
+    ]
+    assert events[-1].amount == Money(Decimal("50000"), "EUR")
+
+
+def test_a_deal_won_at_its_amount_needs_no_reason() -> None:
+    deal = opened()
+    deal.win()
+    won = deal.collect_events()[-1]
+    assert (type(won).__name__, won.reason, won.amount) == ("Won", "", deal.amount)
 
 
 def test_next_steps_are_done_rescheduled_or_overdue_on_event_time() -> None:
