@@ -25,10 +25,11 @@ from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingR
 from eventsourcing.utils import Environment
 from opentelemetry.trace import SpanKind
 
+from kernel import audit
 from kernel.contracts import Outbound, event_record_headers
 from kernel.kafka import idempotent_producer
 from kernel.metrics import RELAY_BACKLOG, RELAY_PUBLISHED
-from kernel.settings import Settings
+from kernel.settings import Settings, audit_key_path
 from kernel.store import ServiceApplication
 from kernel.telemetry import context_from_carrier, current_trace_headers, tracer
 from kernel.topics import TopicSpec
@@ -48,6 +49,16 @@ def position_recorder(app: ServiceApplication, settings: Settings) -> TrackingRe
             app.name, {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
         )
         return InfrastructureFactory.construct(env).tracking_recorder()
+
+
+def open_seal(app: ServiceApplication, settings: Settings) -> audit.Seal | None:
+    """The audit seal of the service's store, or None for a store it does not seal."""
+    try:
+        key = audit.signing_key(audit_key_path(settings))
+        return audit.Seal(app.name, app.recorder, key, settings.audit_checkpoint_every)
+    except audit.NotSealable as exc:
+        log.info("%s: %s", app.name, exc)
+        return None
 
 
 async def _first_of(a: asyncio.Event, b: asyncio.Event, timeout: float) -> None:
@@ -81,6 +92,7 @@ class Relay:
         # shrink for relay_stall_seconds makes the service not ready.
         self._progressed_at = time.monotonic()
         self._last_error = ""
+        self.seal = open_seal(app, settings)
 
     def position(self) -> int:
         """Store position of the last event known to be on the topic (0: none yet)."""
@@ -116,6 +128,7 @@ class Relay:
 
         stop_listening = self.app.on_commit(wake)
         try:
+            await self._seal_all()
             while not stop.is_set():
                 committed.clear()
                 try:
@@ -123,6 +136,8 @@ class Relay:
                     if published is None:
                         break  # stopping: the unrecorded tail is sent again next time
                     self._progressed_at, self._last_error = time.monotonic(), ""
+                    if published:
+                        await self._seal_all()
                 except Exception as exc:
                     self._last_error = f"{type(exc).__name__}: {exc}"
                     log.exception(
@@ -138,6 +153,17 @@ class Relay:
         finally:
             stop_listening()
             await producer.stop()
+
+    async def _seal_all(self) -> None:
+        """Chain what was stored since the last seal (see ``kernel.audit``). A failure is
+        logged and tried again after the next batch: sealing never holds up the relay."""
+        if self.seal is None:
+            return
+        try:
+            while await asyncio.to_thread(self.seal.extend):
+                pass
+        except Exception:
+            log.exception("%s: sealing the store for audit failed", self.app.name)
 
     @staticmethod
     async def _unless_stopped(work: Coroutine[Any, Any, int], stop: asyncio.Event) -> int | None:

@@ -90,6 +90,15 @@ class Settings(BaseSettings):
     relay_stall_seconds: float = Field(
         60, gt=0, description="backlog without progress this long makes /readyz not ready"
     )
+    audit_key_file: Path | None = Field(
+        None,
+        description="the Ed25519 key (PEM) that signs the event stores' audit checkpoints "
+        "(default: <data_dir>/audit/signing-key.pem, made when missing; its public key is "
+        "written beside it as signing-key.pub.pem)",
+    )
+    audit_checkpoint_every: int = Field(
+        1000, ge=1, description="a signed checkpoint after this many stored events"
+    )
     max_event_bytes: int = Field(
         512 * 1024,
         ge=1024,
@@ -175,3 +184,7 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process's settings; a missing or invalid variable stops start-up with its name."""
     return Settings()
+
+
+def audit_key_path(settings: Settings) -> Path:
+    return settings.audit_key_file or Path(settings.data_dir) / "audit" / "signing-key.pem"

@@ -105,6 +105,16 @@ def persistence_env(settings: Settings, app_name: str) -> dict[str, str]:
     return {**_store_env(settings, app_name), **_cache_env(settings)}
 
 
+def open_recorder(settings: Settings, app_name: str) -> Any:
+    """The application recorder of one service's store, opened without the service (for
+    tools that read the store as it is: ``l2c audit``)."""
+    from eventsourcing.persistence import InfrastructureFactory
+    from eventsourcing.utils import Environment
+
+    env = Environment(app_name, persistence_env(settings, app_name))
+    return InfrastructureFactory.construct(env).application_recorder()
+
+
 def _cache_env(settings: Settings) -> dict[str, str]:
     """Recently used aggregates stay in memory; a load reads only the events stored after
     the cached version (by this process or another), so its cost does not grow with the

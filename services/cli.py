@@ -11,6 +11,7 @@
     l2c kafka-acls [--deployment D]                     the platform's Kafka ACLs, as commands
     l2c deadletters list|show|resubmit TOPIC [REF]      rejected records, and re-submission
     l2c insights rebuild                                every read model again from the topics
+    l2c audit verify|checkpoint [SERVICE ...]           check a store's tamper evidence; sign now
 
 Commands that talk to a running system find it the way a newcomer expects: ``L2C_*``
 variables when they are set, otherwise the stack that ``make run`` started on the data
@@ -227,6 +228,68 @@ def _kafka_acls(args: argparse.Namespace, rest: list[str]) -> int:
     return 0
 
 
+STORED = ("leads", "deals", "billing")
+
+
+def _audit(args: argparse.Namespace, rest: list[str]) -> int:
+    from kernel import audit
+    from kernel.settings import Settings, audit_key_path
+    from kernel.store import open_recorder
+
+    parser = argparse.ArgumentParser(
+        prog="l2c audit",
+        description="verify: recompute each store's hash chain from its events and check the "
+        "signed checkpoints with the public key(s); names the first event altered, removed, "
+        "inserted or moved (exit 1). checkpoint: chain what is stored and sign a checkpoint "
+        "at its end now, with the signing key (e.g. before an audit). The store is the one "
+        "the L2C_* settings name (default: the SQLite stores of the data directory).",
+    )
+    parser.add_argument("action", choices=("verify", "checkpoint"))
+    parser.add_argument("service", nargs="*", help=f"of {', '.join(STORED)} (default: all)")
+    parser.add_argument(
+        "--public-key",
+        action="append",
+        type=Path,
+        help="a trusted public key (PEM); repeat for rotated keys (default: the one beside "
+        "the settings' signing key)",
+    )
+    options = parser.parse_args(rest)
+    unknown = set(options.service) - set(STORED)
+    if unknown:
+        parser.error(f"no store of {', '.join(sorted(unknown))}; the stores: {', '.join(STORED)}")
+    settings = Settings(data_dir=_data_dir(args.data_dir))
+    key_path = audit_key_path(settings)
+    failed = False
+    for service in options.service or STORED:
+        database = settings.data_dir / f"{service}.sqlite"
+        if settings.store == "sqlite" and not database.exists():
+            print(f"l2c audit: {service}: no store at {database}", file=sys.stderr)
+            return 2
+        try:
+            recorder = open_recorder(settings, service)
+            if options.action == "checkpoint":
+                seal = audit.Seal(
+                    service, recorder, audit.signing_key(key_path), settings.audit_checkpoint_every
+                )
+                while seal.extend():
+                    pass
+                print(f"{service}: signed a checkpoint at log position {seal.checkpoint_now()}")
+                continue
+            keys = [audit.load_public_key(p) for p in options.public_key or []]
+            if not keys:
+                keys = [audit.load_public_key(audit.public_path(key_path))]
+            report = audit.verify(service, recorder, keys, settings.audit_checkpoint_every)
+        except audit.NotSealable as exc:
+            print(f"{service}: {exc}")
+            continue
+        except (OSError, ValueError) as exc:
+            print(f"l2c audit: {service}: {exc}", file=sys.stderr)
+            return 2
+        print(report.summary())
+        failed = failed or not report.ok
+    return 1 if failed else 0
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, list[str]], int], str]] = {
     "run": (_run, "the whole system on this machine (Kafka, services, insights, gateway, demo)"),
     "serve": (_role("serve"), "one service with its API, relay and policies"),
@@ -242,6 +305,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, list[str]], int], str]] 
     "kafka-acls": (_kafka_acls, "print the platform's Kafka ACLs as kafka-acls commands"),
     "deadletters": (_deadletters, "list, show and re-submit dead letters"),
     "insights": (_insights, "the insights worker, or a rebuild of its read models"),
+    "audit": (_audit, "verify the stores' tamper evidence, or sign a checkpoint now"),
 }
 
 

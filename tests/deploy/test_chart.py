@@ -174,12 +174,37 @@ def test_the_store_is_chosen_by_values() -> None:
         assert not any(key.startswith("L2C_POSTGRES") for key in env), name
 
 
+def test_relays_sign_audit_checkpoints_with_the_key_from_a_secret() -> None:
+    def audit_setup(docs: list[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
+        out = {}
+        for doc, pod in _workloads(docs):
+            container = pod["containers"][0]
+            env = {e["name"]: e.get("value") for e in container.get("env", [])}
+            mounts = [m for m in container.get("volumeMounts", []) if m["name"] == "audit-key"]
+            secrets = [v["secret"] for v in pod.get("volumes", []) if "secret" in v]
+            out[doc["metadata"]["name"]] = (env.get("L2C_AUDIT_KEY_FILE"), mounts, secrets)
+        return out
+
+    signed = audit_setup(_render(sets=("audit.signingKeySecret=audit-key",)))
+    relays = {name: setup for name, setup in signed.items() if name.endswith("-relay")}
+    assert len(relays) == 3
+    for name, (key_file, mounts, secrets) in relays.items():
+        assert key_file == "/etc/l2c/audit/signing-key.pem", name
+        assert mounts == [{"name": "audit-key", "mountPath": "/etc/l2c/audit", "readOnly": True}]
+        assert secrets[0]["secretName"] == "audit-key"
+        assert secrets[0]["items"] == [{"key": "signing-key.pem", "path": "signing-key.pem"}]
+    # Only the relays hold the signing key.
+    assert all(setup == (None, [], []) for n, setup in signed.items() if n not in relays)
+    assert all(setup[0] is None and not setup[1] for setup in audit_setup(_render()).values())
+
+
 def test_the_schema_refuses_bad_values() -> None:
     for setting in (
         "image.pullPolicy=Sometimes",
         "kafka.securityProtocol=SSL",
         "unknown=1",
         "store=mysql",
+        "audit.checkpointEvery=0",
         "store=kurrentdb",  # without the Secret holding its connection string
     ):
         done = subprocess.run(

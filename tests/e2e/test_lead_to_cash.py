@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import re
 import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,7 +24,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.auth_support import auth
-from tests.e2e.support import Launched, l2c_run
+from tests.e2e.support import REPO, Launched, l2c_run
 from tests.otlp_receiver import OtlpReceiver
 
 ROUTING = Path(__file__).resolve().parents[2] / "services" / "leads" / "config" / "routing.json"
@@ -425,3 +427,18 @@ def _metrics(base: str) -> list[tuple[str, dict[str, str], float]]:
         for family in text_string_to_metric_families(response.text)
         for sample in family.samples
     ]
+
+
+def test_the_relays_seal_the_stores_and_they_verify(system: dict[str, Any]) -> None:
+    """After the flows above: every store verifies with the public key `make run` made,
+    and holds a hash chain over what its relay published."""
+    checked_stores = subprocess.run(
+        [sys.executable, "-m", "services.cli", "--data-dir", str(system["data_dir"]),
+         "audit", "verify"],
+        capture_output=True, text=True, timeout=120, cwd=REPO,
+    )  # fmt: skip
+    assert checked_stores.returncode == 0, checked_stores.stdout + checked_stores.stderr
+    verified = re.findall(r"^(\w+): (\d+) events, (\d+) chained, .*: verified$",
+                          checked_stores.stdout, re.M)  # fmt: skip
+    assert {name for name, _, _ in verified} == {"leads", "deals", "billing"}
+    assert all(int(chained) > 0 for _, _, chained in verified), checked_stores.stdout

@@ -11,10 +11,11 @@ import sys
 import uuid
 from collections import defaultdict
 
+from kernel import audit
 from kernel.contracts import decode_envelope
 from kernel.kafka import ensure_topics
 from kernel.relay import Relay
-from kernel.settings import Settings
+from kernel.settings import Settings, audit_key_path
 from kernel.topics import TopicSpec
 from services.leads.adapters.contracts import LEAD_CONTRACTS
 from services.leads.application import LeadsApplication
@@ -105,6 +106,13 @@ async def test_the_relay_publishes_stored_events_in_order_keyed_by_aggregate_and
     restarted = Relay(LeadsApplication(kafka_settings), LEAD_CONTRACTS, topic, kafka_settings)
     assert restarted.position() == relay.position() > 0
     assert restarted.backlog() == 0
+
+    # It sealed what it published: every stored event is chained, and the chain verifies
+    # with the public key written beside the settings' signing key.
+    public = audit.load_public_key(audit.public_path(audit_key_path(kafka_settings)))
+    report = audit.verify("leads", app.recorder, [public])
+    assert report.ok, report.summary()
+    assert report.chained == report.events >= 16
 
 
 async def test_a_relay_killed_in_the_middle_of_a_batch_loses_nothing_after_restart(

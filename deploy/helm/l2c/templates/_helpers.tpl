@@ -66,6 +66,8 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 - name: L2C_KAFKA_BOOTSTRAP
   value: {{ $root.Values.kafka.bootstrap | quote }}
+- name: L2C_AUDIT_CHECKPOINT_EVERY
+  value: {{ $root.Values.audit.checkpointEvery | quote }}
 - name: L2C_KAFKA_SECURITY_PROTOCOL
   value: {{ $root.Values.kafka.securityProtocol | quote }}
 - name: L2C_KAFKA_SASL_MECHANISM

@@ -1,0 +1,467 @@
+"""Tamper evidence for a service's event store: a hash chain over what is stored, signed
+checkpoints over the chain, and the check that recomputes both.
+
+* Every stored event gets a **digest** of what the store holds for it (aggregate id,
+  version, event topic and the stored bytes: after compression or encryption, so checking
+  needs no plaintext), a **stream hash** chained to the previous event of the same
+  aggregate, and a **log hash** chained to the previous event of the store's log. They are
+  kept in a table beside the events (``<events table>_chain``), written in log order by
+  :class:`Seal` right after the events commit (the relay extends it after each batch).
+* Every ``audit_checkpoint_every`` events, a **checkpoint** — the service, the log position
+  and the log hash there — is signed with the Ed25519 key of the settings and kept in
+  ``<events table>_checkpoints``. Whoever rewrites events and the chain to match cannot
+  sign a new checkpoint without the key: the old checkpoints stop matching.
+* :func:`verify` recomputes the chain from the stored events and names the first event
+  that was altered, removed, inserted or moved, and checks every checkpoint's signature
+  (with the public key only) and its log hash.
+
+SQLite and PostgreSQL; a KurrentDB store is append-only by the server itself and is not
+sealed here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import struct
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+log = logging.getLogger(__name__)
+
+GENESIS = bytes(32)
+PAGE = 1000
+
+
+# -- the hashes -------------------------------------------------------------------------------
+
+
+def digest(originator_id: uuid.UUID | str, version: int, topic: str, state: bytes) -> bytes:
+    """What the store holds for one event, hashed (no decoding, no plaintext needed)."""
+    ident = originator_id if isinstance(originator_id, uuid.UUID) else uuid.UUID(originator_id)
+    h = hashlib.sha256()
+    h.update(ident.bytes)
+    h.update(struct.pack(">q", version))
+    h.update(topic.encode())
+    h.update(b"\0")
+    h.update(bytes(state))
+    return h.digest()
+
+
+def stream_hash(previous: bytes, event_digest: bytes) -> bytes:
+    return hashlib.sha256(previous + event_digest).digest()
+
+
+def log_hash(previous: bytes, position: int, event_stream_hash: bytes) -> bytes:
+    return hashlib.sha256(previous + struct.pack(">q", position) + event_stream_hash).digest()
+
+
+def checkpoint_message(service: str, position: int, chain_hash: bytes) -> bytes:
+    return f"l2c-audit-checkpoint|{service}|{position}|{chain_hash.hex()}".encode()
+
+
+def key_id(public: Ed25519PublicKey) -> str:
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+# -- keys -------------------------------------------------------------------------------------
+
+
+def signing_key(path: Path) -> Ed25519PrivateKey:
+    """The Ed25519 signing key in ``path`` (PEM, PKCS#8); made there when missing, readable
+    by its owner only. Processes that start together agree on one key: the first to link
+    its new file into place wins and the others load that one."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        made = Ed25519PrivateKey.generate()
+        pem = made.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        draft = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+        draft.touch(mode=0o600)
+        draft.write_bytes(pem)
+        try:
+            os.link(draft, path)
+            public = public_pem(made.public_key())
+            # Logged whole, so that a key made on a disk that is later lost still verifies.
+            log.warning(
+                "made an audit signing key in %s (key id %s); its public key: %s",
+                path,
+                key_id(made.public_key()),
+                public.decode().replace("\n", " ").strip(),
+            )
+        except FileExistsError:
+            pass  # another process made it first
+        finally:
+            draft.unlink()
+    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(loaded, Ed25519PrivateKey):
+        raise ValueError(f"{path} is not an Ed25519 private key")
+    public_file = public_path(path)
+    if not public_file.exists():
+        try:
+            draft = public_file.with_name(f".{public_file.name}.{uuid.uuid4().hex}")
+            draft.write_bytes(public_pem(loaded.public_key()))
+            draft.replace(public_file)
+        except OSError as exc:  # a key mounted read-only (a Kubernetes Secret)
+            log.info("the audit public key is not written beside %s: %s", path, exc)
+    return loaded
+
+
+def public_path(private: Path) -> Path:
+    return private.with_name(private.stem + ".pub.pem")
+
+
+def public_pem(public: Ed25519PublicKey) -> bytes:
+    return public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def load_public_key(path: Path) -> Ed25519PublicKey:
+    """A public key from a PEM file, also in the one-line form the key's maker logs."""
+    text = path.read_text().strip()
+    if "\n" not in text:
+        text = text.replace("----- ", "-----\n").replace(" -----", "\n-----")
+    loaded = serialization.load_pem_public_key(text.encode())
+    if not isinstance(loaded, Ed25519PublicKey):
+        raise ValueError(f"{path} is not an Ed25519 public key")
+    return loaded
+
+
+# -- the tables beside the events --------------------------------------------------------------
+
+
+class _Tables:
+    """The chain and checkpoint tables in the store's own database, whichever it is."""
+
+    def __init__(self, recorder: Any) -> None:
+        self.recorder = recorder
+        self.datastore = recorder.datastore
+        module = type(recorder).__module__
+        if module.startswith("eventsourcing.sqlite"):
+            self.mark = "?"
+            events = recorder.events_table_name
+            self.chain, self.checkpoints = f"{events}_chain", f"{events}_checkpoints"
+            self.blob = "BLOB"
+        elif module.startswith("eventsourcing.postgres"):
+            self.mark = "%s"
+            schema, events = self.datastore.schema, recorder.events_table_name
+            self.chain = f'"{schema}"."{events}_chain"'
+            self.checkpoints = f'"{schema}"."{events}_checkpoints"'
+            self.blob = "BYTEA"
+        else:
+            raise NotSealable(f"{type(recorder).__name__} stores are not sealed here")
+
+    def sql(self, statement: str) -> str:
+        return statement.replace("?", self.mark)
+
+    def create(self) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.chain} ("
+                "position BIGINT PRIMARY KEY, originator_id TEXT NOT NULL, "
+                f"originator_version BIGINT NOT NULL, digest {self.blob} NOT NULL, "
+                f"stream_hash {self.blob} NOT NULL, log_hash {self.blob} NOT NULL)"
+            )
+            c.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.checkpoints} ("
+                f"position BIGINT PRIMARY KEY, log_hash {self.blob} NOT NULL, "
+                f"signed_at TEXT NOT NULL, key_id TEXT NOT NULL, signature {self.blob} NOT NULL)"
+            )
+            index = self.chain.replace('"', "").rsplit(".", 1)[-1] + "_stream"
+            c.execute(
+                f"CREATE INDEX IF NOT EXISTS {index} ON {self.chain} "
+                "(originator_id, originator_version)"
+            )
+
+    def rows(self, statement: str, *params: Any) -> list[tuple[Any, ...]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(self.sql(statement), params)
+            return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in c.fetchall()]
+
+
+class NotSealable(Exception):
+    """The store is of a kind this module does not seal (KurrentDB)."""
+
+
+@dataclass(frozen=True)
+class Link:
+    position: int
+    originator_id: str
+    originator_version: int
+    digest: bytes
+    stream_hash: bytes
+    log_hash: bytes
+
+
+def _notifications(recorder: Any, after: int) -> Iterator[Any]:
+    while True:
+        page = recorder.select_notifications(after + 1, PAGE)
+        if not page:
+            return
+        yield from page
+        after = page[-1].id
+
+
+def _oid(value: Any) -> str:
+    return (value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))).hex
+
+
+# -- sealing ----------------------------------------------------------------------------------
+
+
+class Seal:
+    """Extends a store's chain over what was committed since, and signs a checkpoint every
+    ``every`` events. Deterministic and idempotent: two sealers of one store write the same
+    rows, and the second's inserts are ignored."""
+
+    def __init__(self, service: str, recorder: Any, key: Ed25519PrivateKey, every: int) -> None:
+        self.service, self.recorder, self.key, self.every = service, recorder, key, every
+        self.tables = _Tables(recorder)
+        self.tables.create()
+        self.key_id = key_id(key.public_key())
+        self._chained: int | None = None  # rows in the chain table, counted once
+
+    def last(self) -> tuple[int, bytes]:
+        found = self.tables.rows(
+            f"SELECT position, log_hash FROM {self.tables.chain} ORDER BY position DESC LIMIT 1"
+        )
+        return (int(found[0][0]), bytes(found[0][1])) if found else (0, GENESIS)
+
+    def _stream_head(self, originator: str) -> bytes:
+        found = self.tables.rows(
+            f"SELECT stream_hash FROM {self.tables.chain} WHERE originator_id = ? "
+            "ORDER BY originator_version DESC LIMIT 1",
+            originator,
+        )
+        return bytes(found[0][0]) if found else GENESIS
+
+    def extend(self, limit: int = 5000) -> int:
+        """Chain up to ``limit`` newly stored events; returns how many."""
+        position, previous = self.last()
+        links: list[Link] = []
+        heads: dict[str, bytes] = {}
+        for n in self.recorder.select_notifications(position + 1, limit):
+            originator = _oid(n.originator_id)
+            head = heads.get(originator) or self._stream_head(originator)
+            d = digest(n.originator_id, n.originator_version, n.topic, n.state)
+            s = stream_hash(head, d)
+            previous = log_hash(previous, n.id, s)
+            links.append(Link(n.id, originator, n.originator_version, d, s, previous))
+            heads[originator] = s
+        if not links:
+            return 0
+        checkpoints = self._due_checkpoints(links)
+        t = self.tables
+        with t.datastore.transaction(commit=True) as c:
+            for link in links:
+                c.execute(
+                    t.sql(
+                        f"INSERT INTO {t.chain} VALUES (?, ?, ?, ?, ?, ?) "
+                        "ON CONFLICT (position) DO NOTHING"
+                    ),
+                    (
+                        link.position,
+                        link.originator_id,
+                        link.originator_version,
+                        link.digest,
+                        link.stream_hash,
+                        link.log_hash,
+                    ),
+                )
+            for row in checkpoints:
+                c.execute(
+                    t.sql(
+                        f"INSERT INTO {t.checkpoints} VALUES (?, ?, ?, ?, ?) "
+                        "ON CONFLICT (position) DO NOTHING"
+                    ),
+                    row,
+                )
+        if self._chained is not None:
+            self._chained += len(links)
+        return len(links)
+
+    def _due_checkpoints(self, links: Sequence[Link]) -> list[tuple[Any, ...]]:
+        """A checkpoint at every link that completes another ``every`` events."""
+        if self._chained is None:
+            self._chained = int(self.tables.rows(f"SELECT COUNT(*) FROM {self.tables.chain}")[0][0])
+        rows = []
+        for n, link in enumerate(links, start=self._chained + 1):
+            if n % self.every == 0:
+                rows.append(self.sign(link.position, link.log_hash))
+        return rows
+
+    def sign(self, position: int, chain_hash: bytes) -> tuple[Any, ...]:
+        signature = self.key.sign(checkpoint_message(self.service, position, chain_hash))
+        return (position, chain_hash, datetime.now(UTC).isoformat(), self.key_id, signature)
+
+    def checkpoint_now(self) -> int | None:
+        """Sign a checkpoint at the end of the chain as it is (e.g. at shutdown, or before
+        an audit); None when nothing is chained yet."""
+        position, head = self.last()
+        if not position:
+            return None
+        t = self.tables
+        with t.datastore.transaction(commit=True) as c:
+            c.execute(
+                t.sql(
+                    f"INSERT INTO {t.checkpoints} VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (position) DO NOTHING"
+                ),
+                self.sign(position, head),
+            )
+        return position
+
+
+# -- verifying --------------------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    service: str
+    events: int = 0
+    chained: int = 0
+    checkpoints: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> str:
+        head = (
+            f"{self.service}: {self.events} events, {self.chained} chained, "
+            f"{self.checkpoints} signed checkpoints"
+        )
+        if self.ok:
+            return f"{head}: verified"
+        return "\n".join([f"{head}: {len(self.problems)} problem(s)", *self.problems])
+
+
+def _describe(n: Any) -> str:
+    return f"{uuid.UUID(str(n.originator_id))} v{n.originator_version}"
+
+
+def verify(
+    service: str,
+    recorder: Any,
+    public_keys: Sequence[Ed25519PublicKey],
+    every: int | None = None,
+) -> Report:
+    """Recompute the chain from the stored events; compare it with the stored chain and
+    the signed checkpoints. The first difference in the log is named (what follows an
+    altered event is not reported again). With ``every`` (the sealer's checkpoint
+    interval), a chain that runs further than that past its last checkpoint signed by one
+    of ``public_keys`` is reported too: checkpoints were removed, or signed by another."""
+    tables = _Tables(recorder)
+    tables.create()
+    report = Report(service)
+    chain = {
+        int(r[0]): Link(int(r[0]), r[1], int(r[2]), bytes(r[3]), bytes(r[4]), bytes(r[5]))
+        for r in tables.rows(f"SELECT * FROM {tables.chain} ORDER BY position")
+    }
+    report.chained = len(chain)
+    by_event = {(link.originator_id, link.originator_version): link for link in chain.values()}
+    last_chained = max(chain, default=0)
+    recomputed: dict[int, bytes] = {}
+    heads: dict[str, bytes] = {}
+    previous = GENESIS
+    seen: set[int] = set()
+    for n in _notifications(recorder, 0):
+        report.events += 1
+        seen.add(n.id)
+        originator = _oid(n.originator_id)
+        d = digest(n.originator_id, n.originator_version, n.topic, n.state)
+        s = stream_hash(heads.get(originator, GENESIS), d)
+        previous = log_hash(previous, n.id, s)
+        heads[originator] = s
+        recomputed[n.id] = previous
+        if report.problems or n.id > last_chained:
+            continue  # after the first difference, or not sealed yet
+        link = chain.get(n.id)
+        if link is None or (link.originator_id, link.originator_version) != (
+            originator,
+            n.originator_version,
+        ):
+            moved = by_event.get((originator, n.originator_version))
+            if moved is not None:
+                report.problems.append(
+                    f"moved: {_describe(n)} is at log position {n.id}; "
+                    f"it was sealed at {moved.position}"
+                )
+            else:
+                report.problems.append(f"inserted: {_describe(n)} at log position {n.id}")
+        elif link.digest != d:
+            report.problems.append(f"altered: {_describe(n)} at log position {n.id}")
+        elif link.stream_hash != s:
+            report.problems.append(
+                f"altered: an earlier event of {uuid.UUID(originator)} before v"
+                f"{n.originator_version} (log position {n.id})"
+            )
+    if not report.problems:
+        for position, link in chain.items():
+            if position not in seen:
+                report.problems.append(
+                    f"removed: {uuid.UUID(link.originator_id)} v{link.originator_version} "
+                    f"from log position {position}"
+                )
+                break
+    trusted = _check_checkpoints(service, tables, public_keys, chain, recomputed, report)
+    if every is not None:
+        unsigned = sum(1 for position in chain if position > trusted)
+        if unsigned > every:
+            report.problems.append(
+                f"unsigned: {unsigned} chained events after the last checkpoint signed by a "
+                f"trusted key (log position {trusted or 'none'}); one is signed every {every}"
+            )
+    return report
+
+
+def _check_checkpoints(
+    service: str,
+    tables: _Tables,
+    public_keys: Sequence[Ed25519PublicKey],
+    chain: dict[int, Link],
+    recomputed: dict[int, bytes],
+    report: Report,
+) -> int:
+    """Check every checkpoint; returns the position of the last one that holds."""
+    keys = {key_id(k): k for k in public_keys}
+    trusted = 0
+    for position, head, _signed_at, kid, signature in tables.rows(
+        f"SELECT * FROM {tables.checkpoints} ORDER BY position"
+    ):
+        report.checkpoints += 1
+        head, position = bytes(head), int(position)
+        key = keys.get(kid)
+        if key is None:
+            report.problems.append(f"checkpoint {position}: signed by unknown key {kid}")
+            continue
+        try:
+            key.verify(bytes(signature), checkpoint_message(service, position, head))
+        except InvalidSignature:
+            report.problems.append(f"checkpoint {position}: the signature does not verify")
+            continue
+        if recomputed.get(position) != head:
+            report.problems.append(
+                f"checkpoint {position}: the stored events no longer hash to the signed "
+                "checkpoint (an event at or before it was changed, removed or inserted)"
+            )
+        elif chain.get(position) is None or chain[position].log_hash != head:
+            report.problems.append(f"checkpoint {position}: the chain table was rewritten")
+        else:
+            trusted = position
+    return trusted
