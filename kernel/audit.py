@@ -35,10 +35,12 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from l2c.v1 import audit_pb2
 
 log = logging.getLogger(__name__)
 
 GENESIS = bytes(32)
+CHECKPOINT_COLUMNS = "(position, log_hash, signed_at, key_id, signature)"
 PAGE = 1000
 
 
@@ -172,14 +174,15 @@ class _Tables:
         with self.datastore.transaction(commit=True) as c:
             c.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.chain} ("
-                "position BIGINT PRIMARY KEY, originator_id TEXT NOT NULL, "
+                "position BIGINT PRIMARY KEY, seq BIGINT NOT NULL, originator_id TEXT NOT NULL, "
                 f"originator_version BIGINT NOT NULL, digest {self.blob} NOT NULL, "
                 f"stream_hash {self.blob} NOT NULL, log_hash {self.blob} NOT NULL)"
             )
             c.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.checkpoints} ("
                 f"position BIGINT PRIMARY KEY, log_hash {self.blob} NOT NULL, "
-                f"signed_at TEXT NOT NULL, key_id TEXT NOT NULL, signature {self.blob} NOT NULL)"
+                f"signed_at TEXT NOT NULL, key_id TEXT NOT NULL, signature {self.blob} NOT NULL, "
+                "published BOOLEAN NOT NULL DEFAULT FALSE)"
             )
             index = self.chain.replace('"', "").rsplit(".", 1)[-1] + "_stream"
             c.execute(
@@ -195,6 +198,45 @@ class _Tables:
 
 class NotSealable(Exception):
     """The store is of a kind this module does not seal (KurrentDB)."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A signed checkpoint, as kept beside the store and as copied to the audit topic."""
+
+    service: str
+    position: int
+    chain_hash: bytes
+    signed_at: str
+    key_id: str
+    signature: bytes
+
+
+def checkpoint_record(checkpoint: Checkpoint) -> tuple[bytes, bytes]:
+    """Key and value of the checkpoint's record on the audit topic."""
+    message = audit_pb2.AuditCheckpoint(
+        service=checkpoint.service,
+        position=checkpoint.position,
+        chain_hash=checkpoint.chain_hash,
+        key_id=checkpoint.key_id,
+        signature=checkpoint.signature,
+    )
+    message.signed_at.FromDatetime(datetime.fromisoformat(checkpoint.signed_at))
+    return checkpoint.service.encode(), message.SerializeToString()
+
+
+def checkpoint_of(value: bytes) -> Checkpoint:
+    """A record of the audit topic, decoded (``DecodeError`` for anything else)."""
+    message = audit_pb2.AuditCheckpoint.FromString(value)
+    signed_at = message.signed_at.ToDatetime(tzinfo=UTC).isoformat()
+    return Checkpoint(
+        message.service,
+        message.position,
+        message.chain_hash,
+        signed_at,
+        message.key_id,
+        message.signature,
+    )
 
 
 @dataclass(frozen=True)
@@ -233,13 +275,16 @@ class Seal:
         self.tables = _Tables(recorder)
         self.tables.create()
         self.key_id = key_id(key.public_key())
-        self._chained: int | None = None  # rows in the chain table, counted once
 
-    def last(self) -> tuple[int, bytes]:
+    def last(self) -> tuple[int, bytes, int]:
+        """Log position, log hash and ordinal (1, 2, ...) of the chain's last link."""
         found = self.tables.rows(
-            f"SELECT position, log_hash FROM {self.tables.chain} ORDER BY position DESC LIMIT 1"
+            f"SELECT position, log_hash, seq FROM {self.tables.chain} "
+            "ORDER BY position DESC LIMIT 1"
         )
-        return (int(found[0][0]), bytes(found[0][1])) if found else (0, GENESIS)
+        if not found:
+            return 0, GENESIS, 0
+        return int(found[0][0]), bytes(found[0][1]), int(found[0][2])
 
     def _stream_head(self, originator: str) -> bytes:
         found = self.tables.rows(
@@ -251,8 +296,9 @@ class Seal:
 
     def extend(self, limit: int = 5000) -> int:
         """Chain up to ``limit`` newly stored events; returns how many."""
-        position, previous = self.last()
+        position, previous, seq = self.last()
         links: list[Link] = []
+        checkpoints = []
         heads: dict[str, bytes] = {}
         for n in self.recorder.select_notifications(position + 1, limit):
             originator = _oid(n.originator_id)
@@ -262,19 +308,24 @@ class Seal:
             previous = log_hash(previous, n.id, s)
             links.append(Link(n.id, originator, n.originator_version, d, s, previous))
             heads[originator] = s
+            seq += 1
+            if seq % self.every == 0:  # the same for every sealer of the store
+                checkpoints.append(self.sign(n.id, previous))
         if not links:
             return 0
-        checkpoints = self._due_checkpoints(links)
         t = self.tables
         with t.datastore.transaction(commit=True) as c:
-            for link in links:
+            first = seq - len(links) + 1
+            for i, link in enumerate(links):
                 c.execute(
                     t.sql(
-                        f"INSERT INTO {t.chain} VALUES (?, ?, ?, ?, ?, ?) "
-                        "ON CONFLICT (position) DO NOTHING"
+                        f"INSERT INTO {t.chain} (position, seq, originator_id, "
+                        "originator_version, digest, stream_hash, log_hash) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (position) DO NOTHING"
                     ),
                     (
                         link.position,
+                        first + i,
                         link.originator_id,
                         link.originator_version,
                         link.digest,
@@ -285,40 +336,48 @@ class Seal:
             for row in checkpoints:
                 c.execute(
                     t.sql(
-                        f"INSERT INTO {t.checkpoints} VALUES (?, ?, ?, ?, ?) "
+                        f"INSERT INTO {t.checkpoints} {CHECKPOINT_COLUMNS} VALUES (?, ?, ?, ?, ?) "
                         "ON CONFLICT (position) DO NOTHING"
                     ),
                     row,
                 )
-        if self._chained is not None:
-            self._chained += len(links)
         return len(links)
-
-    def _due_checkpoints(self, links: Sequence[Link]) -> list[tuple[Any, ...]]:
-        """A checkpoint at every link that completes another ``every`` events."""
-        if self._chained is None:
-            self._chained = int(self.tables.rows(f"SELECT COUNT(*) FROM {self.tables.chain}")[0][0])
-        rows = []
-        for n, link in enumerate(links, start=self._chained + 1):
-            if n % self.every == 0:
-                rows.append(self.sign(link.position, link.log_hash))
-        return rows
 
     def sign(self, position: int, chain_hash: bytes) -> tuple[Any, ...]:
         signature = self.key.sign(checkpoint_message(self.service, position, chain_hash))
         return (position, chain_hash, datetime.now(UTC).isoformat(), self.key_id, signature)
 
+    def unpublished(self) -> list[Checkpoint]:
+        """Signed checkpoints not yet copied to the audit topic, oldest first."""
+        t = self.tables
+        return [
+            Checkpoint(self.service, int(r[0]), bytes(r[1]), str(r[2]), str(r[3]), bytes(r[4]))
+            for r in t.rows(
+                f"SELECT {CHECKPOINT_COLUMNS[1:-1]} FROM {t.checkpoints} "
+                "WHERE NOT published ORDER BY position"
+            )
+        ]
+
+    def mark_published(self, positions: Sequence[int]) -> None:
+        t = self.tables
+        with t.datastore.transaction(commit=True) as c:
+            for position in positions:
+                c.execute(
+                    t.sql(f"UPDATE {t.checkpoints} SET published = TRUE WHERE position = ?"),
+                    (position,),
+                )
+
     def checkpoint_now(self) -> int | None:
         """Sign a checkpoint at the end of the chain as it is (e.g. at shutdown, or before
         an audit); None when nothing is chained yet."""
-        position, head = self.last()
+        position, head, _ = self.last()
         if not position:
             return None
         t = self.tables
         with t.datastore.transaction(commit=True) as c:
             c.execute(
                 t.sql(
-                    f"INSERT INTO {t.checkpoints} VALUES (?, ?, ?, ?, ?) "
+                    f"INSERT INTO {t.checkpoints} {CHECKPOINT_COLUMNS} VALUES (?, ?, ?, ?, ?) "
                     "ON CONFLICT (position) DO NOTHING"
                 ),
                 self.sign(position, head),
@@ -335,6 +394,7 @@ class Report:
     events: int = 0
     chained: int = 0
     checkpoints: int = 0
+    published: int = 0  # of them, read back from the audit topic
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -345,6 +405,7 @@ class Report:
         head = (
             f"{self.service}: {self.events} events, {self.chained} chained, "
             f"{self.checkpoints} signed checkpoints"
+            + (f" ({self.published} also on the audit topic)" if self.published else "")
         )
         if self.ok:
             return f"{head}: verified"
@@ -360,18 +421,24 @@ def verify(
     recorder: Any,
     public_keys: Sequence[Ed25519PublicKey],
     every: int | None = None,
+    published: Sequence[Checkpoint] = (),
 ) -> Report:
     """Recompute the chain from the stored events; compare it with the stored chain and
     the signed checkpoints. The first difference in the log is named (what follows an
     altered event is not reported again). With ``every`` (the sealer's checkpoint
     interval), a chain that runs further than that past its last checkpoint signed by one
-    of ``public_keys`` is reported too: checkpoints were removed, or signed by another."""
+    of ``public_keys`` is reported too: checkpoints were removed, or signed by another.
+    ``published`` are the checkpoints read back from the audit topic: each must also be in
+    the store's table, and hold."""
     tables = _Tables(recorder)
     tables.create()
     report = Report(service)
     chain = {
         int(r[0]): Link(int(r[0]), r[1], int(r[2]), bytes(r[3]), bytes(r[4]), bytes(r[5]))
-        for r in tables.rows(f"SELECT * FROM {tables.chain} ORDER BY position")
+        for r in tables.rows(
+            "SELECT position, originator_id, originator_version, digest, stream_hash, log_hash "
+            f"FROM {tables.chain} ORDER BY position"
+        )
     }
     report.chained = len(chain)
     by_event = {(link.originator_id, link.originator_version): link for link in chain.values()}
@@ -419,7 +486,7 @@ def verify(
                     f"from log position {position}"
                 )
                 break
-    trusted = _check_checkpoints(service, tables, public_keys, chain, recomputed, report)
+    trusted = _check_checkpoints(service, tables, public_keys, chain, recomputed, report, published)
     if every is not None:
         unsigned = sum(1 for position in chain if position > trusted)
         if unsigned > every:
@@ -437,21 +504,37 @@ def _check_checkpoints(
     chain: dict[int, Link],
     recomputed: dict[int, bytes],
     report: Report,
+    published: Sequence[Checkpoint],
 ) -> int:
-    """Check every checkpoint; returns the position of the last one that holds."""
+    """Check every checkpoint, those kept beside the store and those copied to the audit
+    topic (``published``); returns the position of the last one that holds."""
     keys = {key_id(k): k for k in public_keys}
+    stored = [
+        Checkpoint(service, int(r[0]), bytes(r[1]), str(r[2]), str(r[3]), bytes(r[4]))
+        for r in tables.rows(
+            f"SELECT {CHECKPOINT_COLUMNS[1:-1]} FROM {tables.checkpoints} ORDER BY position"
+        )
+    ]
+    kept = {(c.position, c.chain_hash, c.signature) for c in stored}
+    copies = [c for c in published if c.service == service]
+    missing = [c for c in copies if (c.position, c.chain_hash, c.signature) not in kept]
+    for copy in missing:
+        report.problems.append(
+            f"checkpoint {copy.position}: on the audit topic but not in the store's "
+            "checkpoint table (removed or replaced there)"
+        )
     trusted = 0
-    for position, head, _signed_at, kid, signature in tables.rows(
-        f"SELECT * FROM {tables.checkpoints} ORDER BY position"
-    ):
+    for checkpoint in sorted([*stored, *missing], key=lambda c: c.position):
         report.checkpoints += 1
-        head, position = bytes(head), int(position)
-        key = keys.get(kid)
+        position, head = checkpoint.position, checkpoint.chain_hash
+        key = keys.get(checkpoint.key_id)
         if key is None:
-            report.problems.append(f"checkpoint {position}: signed by unknown key {kid}")
+            report.problems.append(
+                f"checkpoint {position}: signed by unknown key {checkpoint.key_id}"
+            )
             continue
         try:
-            key.verify(bytes(signature), checkpoint_message(service, position, head))
+            key.verify(checkpoint.signature, checkpoint_message(service, position, head))
         except InvalidSignature:
             report.problems.append(f"checkpoint {position}: the signature does not verify")
             continue
@@ -463,5 +546,6 @@ def _check_checkpoints(
         elif chain.get(position) is None or chain[position].log_hash != head:
             report.problems.append(f"checkpoint {position}: the chain table was rewritten")
         else:
-            trusted = position
+            trusted = max(trusted, position)
+    report.published = len(copies)
     return trusted

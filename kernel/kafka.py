@@ -77,7 +77,12 @@ async def ensure_topics(settings: Settings, specs: Iterable[TopicSpec]) -> None:
     try:
         existing = set(await admin.list_topics())
         missing = [
-            NewTopic(s.name, settings.topic_partitions, settings.topic_replication_factor)
+            NewTopic(
+                s.name,
+                settings.topic_partitions,
+                settings.topic_replication_factor,
+                topic_configs=dict(s.configs),
+            )
             for s in specs
             if s.name not in existing
         ]

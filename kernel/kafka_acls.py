@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kernel.topics import (
+    AUDIT,
     BILLING,
     DEALS,
     ERP_INBOUND,
@@ -57,9 +58,9 @@ def _dead_letters(*specs: TopicSpec) -> tuple[str, ...]:
 
 # principal -> (topics it writes, topics it reads)
 SERVICES: dict[str, tuple[tuple[TopicSpec, ...], tuple[TopicSpec, ...]]] = {
-    "leads": ((LEADS, TELEPHONY_INBOUND), (LEADS, TELEPHONY_INBOUND)),
-    "deals": ((DEALS,), (LEADS, TELEPHONY_INBOUND)),
-    "billing": ((BILLING, ERP_OUTBOUND, ERP_INBOUND), (DEALS, ERP_INBOUND)),
+    "leads": ((LEADS, TELEPHONY_INBOUND, AUDIT), (LEADS, TELEPHONY_INBOUND)),
+    "deals": ((DEALS, AUDIT), (LEADS, TELEPHONY_INBOUND)),
+    "billing": ((BILLING, ERP_OUTBOUND, ERP_INBOUND, AUDIT), (DEALS, ERP_INBOUND)),
 }
 INSIGHTS_READS = (LEADS, DEALS, BILLING, ERP_INBOUND, INSIGHTS)
 INSIGHTS_APP = "l2c-insights"

@@ -32,7 +32,7 @@ from kernel.metrics import RELAY_BACKLOG, RELAY_PUBLISHED
 from kernel.settings import Settings, audit_key_path
 from kernel.store import ServiceApplication
 from kernel.telemetry import context_from_carrier, current_trace_headers, tracer
-from kernel.topics import TopicSpec
+from kernel.topics import AUDIT, TopicSpec
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,10 @@ class Relay:
         contracts: Outbound,
         topic: TopicSpec,
         settings: Settings,
+        seals: bool = True,
     ) -> None:
+        """``seals``: this relay also keeps the store's audit chain (one relay per store
+        needs to; a second one on the same store passes False)."""
         self.app = app
         self.contracts = contracts
         self.topic = topic
@@ -92,7 +95,7 @@ class Relay:
         # shrink for relay_stall_seconds makes the service not ready.
         self._progressed_at = time.monotonic()
         self._last_error = ""
-        self.seal = open_seal(app, settings)
+        self.seal = open_seal(app, settings) if seals else None
 
     def position(self) -> int:
         """Store position of the last event known to be on the topic (0: none yet)."""
@@ -127,8 +130,10 @@ class Relay:
             loop.call_soon_threadsafe(committed.set)
 
         stop_listening = self.app.on_commit(wake)
+        # Sealing runs beside publishing, woken after each batch: it never holds it up.
+        published_some = asyncio.Event()
+        sealing = asyncio.create_task(self._seal_loop(producer, stop, published_some))
         try:
-            await self._seal_all()
             while not stop.is_set():
                 committed.clear()
                 try:
@@ -137,7 +142,7 @@ class Relay:
                         break  # stopping: the unrecorded tail is sent again next time
                     self._progressed_at, self._last_error = time.monotonic(), ""
                     if published:
-                        await self._seal_all()
+                        published_some.set()
                 except Exception as exc:
                     self._last_error = f"{type(exc).__name__}: {exc}"
                     log.exception(
@@ -152,18 +157,39 @@ class Relay:
                     await _first_of(stop, committed, self.settings.relay_poll_seconds)
         finally:
             stop_listening()
+            sealing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sealing
             await producer.stop()
 
-    async def _seal_all(self) -> None:
-        """Chain what was stored since the last seal (see ``kernel.audit``). A failure is
-        logged and tried again after the next batch: sealing never holds up the relay."""
+    async def _seal_loop(
+        self, producer: AIOKafkaProducer, stop: asyncio.Event, published: asyncio.Event
+    ) -> None:
+        """Chain what was stored since the last seal and copy new signed checkpoints to
+        the audit topic (see ``kernel.audit``), at start and after each published batch.
+        A failure is logged and tried again at the next wake."""
         if self.seal is None:
             return
-        try:
-            while await asyncio.to_thread(self.seal.extend):
-                pass
-        except Exception:
-            log.exception("%s: sealing the store for audit failed", self.app.name)
+        while not stop.is_set():
+            try:
+                while await asyncio.to_thread(self.seal.extend):
+                    pass
+                await asyncio.wait_for(self._publish_checkpoints(producer), 30)
+            except Exception:
+                log.exception("%s: sealing the store for audit failed", self.app.name)
+            await _first_of(stop, published, self.settings.relay_poll_seconds)
+            published.clear()
+
+    async def _publish_checkpoints(self, producer: AIOKafkaProducer) -> None:
+        """Copy the signed checkpoints to the audit topic (at least once: a copy sent
+        twice is the same record)."""
+        assert self.seal is not None
+        unpublished = await asyncio.to_thread(self.seal.unpublished)
+        for checkpoint in unpublished:
+            key, value = audit.checkpoint_record(checkpoint)
+            await producer.send_and_wait(AUDIT.name, value=value, key=key)
+        if unpublished:
+            await asyncio.to_thread(self.seal.mark_published, [c.position for c in unpublished])
 
     @staticmethod
     async def _unless_stopped(work: Coroutine[Any, Any, int], stop: asyncio.Event) -> int | None:

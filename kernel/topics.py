@@ -8,7 +8,7 @@ the event types from the compiled descriptors. The README's topic table and the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,8 @@ class TopicSpec:
     # Proto files ("l2c/v1/leads.proto": its top-level messages) or message names whose
     # messages are this topic's event types; a wrapper message stands for its oneof.
     payloads: tuple[str, ...] = ()
+    # Topic configs given when the topic is created (e.g. retention).
+    configs: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def dead_letter(self) -> TopicSpec:
@@ -77,6 +79,15 @@ TELEPHONY_INBOUND = TopicSpec(
     ("l2c.v1.TelephonyInboundMessage",),
 )
 
+AUDIT = TopicSpec(
+    "l2c.audit.v1",
+    "service (leads, deals or billing)",
+    "l2c.v1.AuditCheckpoint",
+    "signed checkpoints over each service's event store (tamper evidence), kept forever",
+    ("l2c.v1.AuditCheckpoint",),
+    configs={"retention.ms": "-1", "retention.bytes": "-1"},
+)
+
 DEAD_LETTER_SUFFIX = ".dlq"
 
 
@@ -99,5 +110,6 @@ ALL_TOPICS = (
     *INSIGHTS_TOPICS,
     *INBOUND_TOPICS,
     *OUTBOUND_TOPICS,
+    AUDIT,
     *(dead_letter_of(t) for t in (*EVENT_TOPICS, *INSIGHTS_TOPICS, *INBOUND_TOPICS)),
 )

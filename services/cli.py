@@ -26,10 +26,15 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from devenv.stack import StackNotRunning, pid_alive, read_stack
+
+if TYPE_CHECKING:
+    from kernel.audit import Checkpoint
+    from kernel.settings import Settings
 
 
 def _data_dir(value: str | None) -> Path:
@@ -253,12 +258,22 @@ def _audit(args: argparse.Namespace, rest: list[str]) -> int:
         help="a trusted public key (PEM); repeat for rotated keys (default: the one beside "
         "the settings' signing key)",
     )
+    parser.add_argument(
+        "--from-topic",
+        action="store_true",
+        help="also check the checkpoints copied to the audit topic (l2c.audit.v1): each must "
+        "still be in the store's table and hold (needs the broker: the running stack or "
+        "L2C_KAFKA_BOOTSTRAP)",
+    )
     options = parser.parse_args(rest)
     unknown = set(options.service) - set(STORED)
     if unknown:
         parser.error(f"no store of {', '.join(sorted(unknown))}; the stores: {', '.join(STORED)}")
+    if options.from_topic:
+        _connect(_data_dir(args.data_dir))
     settings = Settings(data_dir=_data_dir(args.data_dir))
     key_path = audit_key_path(settings)
+    published = _audit_topic(settings) if options.from_topic else []
     failed = False
     for service in options.service or STORED:
         database = settings.data_dir / f"{service}.sqlite"
@@ -278,7 +293,9 @@ def _audit(args: argparse.Namespace, rest: list[str]) -> int:
             keys = [audit.load_public_key(p) for p in options.public_key or []]
             if not keys:
                 keys = [audit.load_public_key(audit.public_path(key_path))]
-            report = audit.verify(service, recorder, keys, settings.audit_checkpoint_every)
+            report = audit.verify(
+                service, recorder, keys, settings.audit_checkpoint_every, published
+            )
         except audit.NotSealable as exc:
             print(f"{service}: {exc}")
             continue
@@ -288,6 +305,32 @@ def _audit(args: argparse.Namespace, rest: list[str]) -> int:
         print(report.summary())
         failed = failed or not report.ok
     return 1 if failed else 0
+
+
+def _audit_topic(settings: Settings) -> list[Checkpoint]:
+    """The checkpoints on the audit topic; a record that is not one is reported."""
+    import asyncio
+
+    from google.protobuf.message import DecodeError
+
+    from kernel import audit
+    from kernel.kafka import client_options, read_all
+    from kernel.topics import AUDIT
+
+    records = asyncio.run(
+        read_all(settings.kafka_bootstrap, AUDIT.name, options=client_options(settings))
+    )
+    checkpoints = []
+    for record in records:
+        try:
+            checkpoints.append(audit.checkpoint_of(record.value or b""))
+        except (DecodeError, ValueError) as exc:
+            print(
+                f"l2c audit: {AUDIT.name} {record.partition}:{record.offset} is not a "
+                f"checkpoint ({exc})",
+                file=sys.stderr,
+            )
+    return checkpoints
 
 
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, list[str]], int], str]] = {

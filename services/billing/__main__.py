@@ -19,7 +19,7 @@ def build(settings: Settings) -> ServiceParts:
     app = BillingApplication(settings)
     directory = BillingDirectory(app, settings.data_dir / "billing-directory.sqlite")
     events = Relay(app, BILLING_CONTRACTS, BILLING, settings)
-    erp = Relay(app, ERP_OUTBOUND_CONTRACTS, ERP_OUTBOUND, settings)
+    erp = Relay(app, ERP_OUTBOUND_CONTRACTS, ERP_OUTBOUND, settings, seals=False)
     api = build_api(app, directory)
     add_readiness(api, events.readiness)
 

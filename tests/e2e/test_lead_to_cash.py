@@ -8,6 +8,7 @@ projection.
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -40,6 +41,8 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
             "OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint,
             "OTEL_BSP_SCHEDULE_DELAY": "200",
+            # Signed audit checkpoints often enough for a short run to have some.
+            "L2C_AUDIT_CHECKPOINT_EVERY": "5",
         }
         launched = Launched(l2c_run(data_dir, "--no-demo"), data_dir, env)
         launched.wait_for("ready", 180)
@@ -431,14 +434,21 @@ def _metrics(base: str) -> list[tuple[str, dict[str, str], float]]:
 
 def test_the_relays_seal_the_stores_and_they_verify(system: dict[str, Any]) -> None:
     """After the flows above: every store verifies with the public key `make run` made,
-    and holds a hash chain over what its relay published."""
+    holds a hash chain over what its relay published, and its signed checkpoints are on
+    the audit topic too."""
     checked_stores = subprocess.run(
         [sys.executable, "-m", "services.cli", "--data-dir", str(system["data_dir"]),
-         "audit", "verify"],
+         "audit", "verify", "--from-topic"],
         capture_output=True, text=True, timeout=120, cwd=REPO,
+        env={**os.environ, "L2C_AUDIT_CHECKPOINT_EVERY": "5"},
     )  # fmt: skip
     assert checked_stores.returncode == 0, checked_stores.stdout + checked_stores.stderr
-    verified = re.findall(r"^(\w+): (\d+) events, (\d+) chained, .*: verified$",
-                          checked_stores.stdout, re.M)  # fmt: skip
-    assert {name for name, _, _ in verified} == {"leads", "deals", "billing"}
-    assert all(int(chained) > 0 for _, _, chained in verified), checked_stores.stdout
+    verified = re.findall(
+        r"^(\w+): \d+ events, (\d+) chained, (\d+) signed checkpoints"
+        r" \((\d+) also on the audit topic\): verified$",
+        checked_stores.stdout,
+        re.M,
+    )
+    assert {name for name, *_ in verified} == {"leads", "deals", "billing"}, checked_stores.stdout
+    for _, chained, signed, copied in verified:
+        assert int(chained) >= 5 and int(signed) >= int(copied) > 0, checked_stores.stdout

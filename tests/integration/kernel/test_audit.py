@@ -245,3 +245,46 @@ def test_the_command_line_signs_and_verifies_and_exits_1_on_tampering(
     with pytest.raises(SystemExit):
         cli.main([*data_dir, "audit", "verify", "invoices"])
     assert "no store of invoices" in capsys.readouterr().err
+
+
+def test_copies_on_the_audit_topic_expose_a_store_rewritten_with_its_checkpoints(
+    store_settings: Settings,
+) -> None:
+    app, seal = sealed_store(store_settings)
+    # What the relay copies to the topic, through the wire format and back.
+    copies = [audit.checkpoint_of(audit.checkpoint_record(c)[1]) for c in seal.unpublished()]
+    assert copies == seal.unpublished() and len(copies) >= 2
+    seal.mark_published([c.position for c in copies])
+    assert seal.unpublished() == []
+    assert audit.verify("deals", app.recorder, [KEY.public_key()], 4, copies).ok
+
+    _forge_chain(app, seal, checkpoints=True)
+    report = audit.verify("deals", app.recorder, [KEY.public_key()], 4, copies)
+    assert report.published == len(copies)
+    assert any(
+        "on the audit topic but not in the store's checkpoint table" in p for p in report.problems
+    ), report.summary()
+    assert any("no longer hash to the signed checkpoint" in p for p in report.problems)
+
+
+def test_a_record_that_is_not_a_checkpoint_is_refused() -> None:
+    from google.protobuf.message import DecodeError
+
+    with pytest.raises(DecodeError):
+        audit.checkpoint_of(b"\xff\xfe garbage")
+
+
+def test_two_sealers_of_one_store_agree_on_the_chain_and_the_checkpoints(
+    store_settings: Settings,
+) -> None:
+    app = deals_store(store_settings)
+    first = audit.Seal("deals", app.recorder, KEY, every=4)
+    second = audit.Seal("deals", app.recorder, KEY, every=4)
+    while first.extend(limit=3) + second.extend(limit=2):
+        pass
+    ids = Raw(app).ids()
+    report = _verify(app)
+    assert report.ok, report.summary()
+    assert report.chained == len(ids)
+    # A checkpoint at every 4th stored event, whichever sealer got there first.
+    assert [c.position for c in first.unpublished()] == ids[3::4]

@@ -16,7 +16,7 @@ from kernel.contracts import decode_envelope
 from kernel.kafka import ensure_topics
 from kernel.relay import Relay
 from kernel.settings import Settings, audit_key_path
-from kernel.topics import TopicSpec
+from kernel.topics import AUDIT, TopicSpec
 from services.leads.adapters.contracts import LEAD_CONTRACTS
 from services.leads.application import LeadsApplication
 from services.leads.domain.commands import QualifyLead
@@ -79,8 +79,9 @@ def events_per_aggregate(records: list) -> dict[str, list[int]]:
 async def test_the_relay_publishes_stored_events_in_order_keyed_by_aggregate_and_resumes(
     kafka_settings: Settings,
 ) -> None:
+    kafka_settings = kafka_settings.model_copy(update={"audit_checkpoint_every": 4})
     topic = fresh_topic()
-    await ensure_topics(kafka_settings, [topic])
+    await ensure_topics(kafka_settings, [topic, AUDIT])
     app = LeadsApplication(kafka_settings)
     ids = record_leads(app, 6)
     relay = Relay(app, LEAD_CONTRACTS, topic, kafka_settings)
@@ -89,6 +90,11 @@ async def test_the_relay_publishes_stored_events_in_order_keyed_by_aggregate_and
     await eventually(lambda: relay.backlog() == 0)
     more = record_leads(app, 2, batch="b")  # recorded while the relay runs
     await eventually(lambda: relay.backlog() == 0)
+    seal = relay.seal
+    assert seal is not None
+    await eventually(
+        lambda: seal.last()[0] == app.recorder.max_notification_id() and not seal.unpublished()
+    )
     stop.set()
     await task
 
@@ -109,10 +115,20 @@ async def test_the_relay_publishes_stored_events_in_order_keyed_by_aggregate_and
 
     # It sealed what it published: every stored event is chained, and the chain verifies
     # with the public key written beside the settings' signing key.
+    # and copied its signed checkpoints to the audit topic (this test's, by their key).
     public = audit.load_public_key(audit.public_path(audit_key_path(kafka_settings)))
-    report = audit.verify("leads", app.recorder, [public])
+    copies = [
+        c
+        for c in map(
+            audit.checkpoint_of,
+            (r.value for r in await read_topic(kafka_settings.kafka_bootstrap, AUDIT.name)),
+        )
+        if c.key_id == audit.key_id(public)
+    ]
+    report = audit.verify("leads", app.recorder, [public], 4, copies)
     assert report.ok, report.summary()
     assert report.chained == report.events >= 16
+    assert report.published == len(copies) >= 4 and {c.service for c in copies} == {"leads"}
 
 
 async def test_a_relay_killed_in_the_middle_of_a_batch_loses_nothing_after_restart(
@@ -182,3 +198,23 @@ async def test_a_commit_wakes_the_relay_without_waiting_for_its_poll(
     await asyncio.wait_for(task, 10)
     records = lead_records(await read_topic(settings.kafka_bootstrap, topic.name))
     assert len(records) == 3 * 3  # each lead: captured, qualified, routed
+
+
+async def test_the_audit_topic_is_created_to_keep_its_records_forever(
+    kafka_settings: Settings,
+) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+    await ensure_topics(kafka_settings, [AUDIT])
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        [response] = await admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, AUDIT.name)]
+        )
+    finally:
+        await admin.close()
+    configs = {entry[0]: entry[1] for entry in response.resources[0][4]}
+    assert configs["retention.ms"] == "-1" and configs["retention.bytes"] == "-1"
+    assert AUDIT.configs == {"retention.ms": "-1", "retention.bytes": "-1"}
