@@ -208,6 +208,7 @@ GATEWAY_ROUTES: Policy = {
     "GET /insights/campaigns/reverse-funnel": (MANAGER, AUDITOR),
     "GET /insights/adherence": (MANAGER, AUDITOR),
     "GET /topics": EVERY_ROLE,
+    "GET /contracts/l2c.v1.binpb": EVERY_ROLE,
 }
 
 # The services whose routes the gateway forwards, and the routes each one owns.

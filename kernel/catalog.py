@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from google.protobuf import descriptor, descriptor_pool
+from google.protobuf import descriptor, descriptor_pb2, descriptor_pool
 
 from kernel.topics import ALL_TOPICS, DEAD_LETTER_SUFFIX, TopicSpec
 
@@ -28,6 +28,31 @@ def proto_files() -> tuple[str, ...]:
     for name in names:
         importlib.import_module(name.removesuffix(".proto").replace("/", ".") + "_pb2")
     return names
+
+
+DESCRIPTOR_SET_NAME = "l2c.v1.binpb"
+
+
+@cache
+def descriptor_set() -> bytes:
+    """Every contract file with the files it imports (``google/protobuf/any.proto`` ...),
+    each after its imports, as one serialized ``FileDescriptorSet``: what generic tools
+    (``protoc --decode --descriptor_set_in``, ``buf convert``, Kafka UIs, warehouse
+    loaders) need to decode a record and the ``Any`` payload inside it in one step."""
+    files = descriptor_pb2.FileDescriptorSet()
+    added: set[str] = set()
+
+    def add(file: descriptor.FileDescriptor) -> None:
+        if file.name in added:
+            return
+        added.add(file.name)
+        for dependency in file.dependencies:
+            add(dependency)
+        file.CopyToProto(files.file.add())
+
+    for name in proto_files():
+        add(_POOL.FindFileByName(name))
+    return files.SerializeToString(deterministic=True)
 
 
 DEAD_LETTER_HEADERS = (

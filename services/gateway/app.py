@@ -8,6 +8,7 @@ service, whose event store is the source of truth; every other route of the serv
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,11 +16,11 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from kernel.auth import jwks_path
-from kernel.catalog import catalog
+from kernel.catalog import DESCRIPTOR_SET_NAME, catalog, descriptor_set
 from kernel.http import create_api
 from kernel.settings import Settings
 from kernel.telemetry import current_trace_headers
@@ -154,6 +155,28 @@ def build_gateway(settings: Settings) -> FastAPI:
     )
     def topics() -> list[dict[str, object]]:
         return [entry.as_json() for entry in catalog()]
+
+    contracts = descriptor_set()
+    contracts_etag = '"' + hashlib.sha256(contracts).hexdigest()[:32] + '"'
+
+    @api.get(
+        f"/contracts/{DESCRIPTOR_SET_NAME}",
+        tags=["catalog"],
+        summary="The contracts as a protobuf FileDescriptorSet (every proto/ file and its "
+        "imports): decode any topic's records, Any payloads included, with generic tools",
+        response_class=Response,
+        responses={200: {"content": {"application/x-protobuf": {}}}},
+    )
+    def contract_descriptors() -> Response:
+        return Response(
+            contracts,
+            media_type="application/x-protobuf",
+            headers={
+                "Content-Disposition": f'attachment; filename="{DESCRIPTOR_SET_NAME}"',
+                "ETag": contracts_etag,
+                "Cache-Control": "public, max-age=300",
+            },
+        )
 
     add_forwarding(api, settings)
     return api
