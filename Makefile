@@ -13,11 +13,15 @@ PYTEST_ARGS  ?=
 # Helm, built from source through the Go module proxy (no download site is reachable).
 HELM_VERSION := v4.3.2
 HELM         := .cache/helm/$(HELM_VERSION)/helm
+# buf (lint and breaking-change checks of proto/), built the same way.
+BUF_VERSION  := v1.75.0
+BUF          := .cache/buf/$(BUF_VERSION)/buf
+RELEASED     := proto/released/l2c.v1.binpb
 PIP          := $(PY) -m pip install -q --disable-pip-version-check --require-hashes
 # `make run PORTS=auto` picks free ports for every process (default: 8000-8004 where free).
 PORTS        ?=
 
-.PHONY: catalog proto-lock run bench test test-containers test-unit test-integration test-e2e lint typecheck deps gen kafka-jars postgres clean lock helm
+.PHONY: catalog contracts proto-lock run bench test test-containers test-unit test-integration test-e2e lint typecheck deps gen kafka-jars postgres clean lock helm
 
 run: deps kafka-jars
 	$(VENV)/bin/l2c run $(if $(PORTS),--ports $(PORTS))
@@ -28,7 +32,7 @@ bench: deps kafka-jars
 	$(PY) -m devenv.bench
 	$(PY) -m devenv.flowbench
 
-test: deps kafka-jars postgres helm lint typecheck
+test: deps kafka-jars postgres helm contracts lint typecheck
 	$(PY) -m pytest -p no:cacheprovider --ignore=tests/containers $(PYTEST_ARGS)
 
 # The one image built, and docker-compose.yml run by podman-compose with Kafka and
@@ -76,16 +80,24 @@ $(GEN)/.stamp: $(PROTOS) $(VENV)/.installed
 	  -I"$$($(PY) -c 'import grpc_tools, os; print(os.path.join(os.path.dirname(grpc_tools.__file__), "_proto"))')" \
 	  --python_out=$(GEN) --mypy_out=$(GEN) \
 	  --plugin=protoc-gen-mypy=$(VENV)/bin/protoc-gen-mypy $(PROTOS)
-	$(PY) -m devenv.proto_compat check
 	touch $@
 
 # The README's topic table, generated from kernel/topics.py and the compiled contracts.
 catalog: gen
 	$(PY) -m devenv.catalog write
 
+# The contracts: `buf lint`, and `buf breaking` against the released contract (a removed
+# or renumbered field, a removed message ... fails, naming each break).
+contracts: $(BUF)
+	$(BUF) lint
+	$(BUF) breaking --against $(RELEASED)
+
 # After adding fields or messages to proto/l2c/v1: record them as released.
-proto-lock: gen
-	$(PY) -m devenv.proto_compat lock
+proto-lock: contracts
+	$(BUF) build --exclude-source-info -o $(RELEASED)
+
+$(BUF):
+	GOBIN=$(CURDIR)/$(dir $(BUF)) go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
 
 # `make helm`: the helm binary the chart tests use (minutes to build the first time).
 helm: $(HELM)
