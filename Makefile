@@ -52,7 +52,7 @@ test-e2e: deps kafka-jars
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
 lint: deps
-	$(VENV)/bin/ruff check kernel services devenv tests
+	$(VENV)/bin/ruff check kernel services devenv tests examples
 
 typecheck: deps
 	$(VENV)/bin/mypy kernel services devenv
