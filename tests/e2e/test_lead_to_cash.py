@@ -520,3 +520,55 @@ def test_a_data_teams_consumer_decodes_every_event_with_the_served_contracts(
                 expected[key]
             ), row
     assert all(key in {(r["topic"], r["partition"], r["offset"]) for r in rows} for key in expected)
+
+
+def test_the_java_consumer_gives_the_same_table(system: dict[str, Any], tmp_path: Path) -> None:
+    """examples/java (kafka-clients and protobuf-java with the served descriptor set, no
+    generated code) writes the same rows as the Python example, record by record."""
+    import csv
+    import shutil
+
+    gateway = system["urls"]["gateway"]
+    served = httpx.get(
+        f"{gateway}/contracts/l2c.v1.binpb", auth=auth("bi-team", ["auditor"]), timeout=10
+    )
+    descriptors = tmp_path / "l2c.v1.binpb"
+    descriptors.write_bytes(served.content)
+    bootstrap = json.loads((system["data_dir"] / "run.json").read_text())["kafka_bootstrap"]
+    project = tmp_path / "java"
+    shutil.copytree(REPO / "examples" / "java", project, ignore=shutil.ignore_patterns("target"))
+    built = subprocess.run(
+        ["mvn", "-B", "-q", "package", "dependency:copy-dependencies",
+         "-DoutputDirectory=target/lib"],
+        cwd=project, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stdout + built.stderr
+
+    def table(command: list[str], out: Path) -> dict[tuple[str, str, str], dict[str, str]]:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=180)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "(0 undecodable)" in done.stdout, done.stdout
+        rows = csv.DictReader(out.open(encoding="utf-8", newline=""))
+        return {(r["topic"], r["partition"], r["offset"]): r for r in rows}
+
+    args = ["--bootstrap", bootstrap, "--descriptors", str(descriptors), "--out"]
+    java = table(
+        ["java", "-cp", f"{project}/target/classes:{project}/target/lib/*",
+         "io.l2c.examples.TopicsToCsv", *args, str(tmp_path / "java.csv")],
+        tmp_path / "java.csv",
+    )  # fmt: skip
+    python = table(
+        [sys.executable, str(REPO / "examples" / "python" / "topics_to_csv.py"),
+         *args, str(tmp_path / "python.csv")],
+        tmp_path / "python.csv",
+    )  # fmt: skip
+    common = set(java) & set(python)  # (the topics may grow between the two runs)
+    assert len(common) > 20 and len(common) >= min(len(java), len(python))
+    for key in sorted(common):
+        j, p = java[key], python[key]
+        for column in ("event_type", "aggregate_id", "aggregate_version", "event_id", "error"):
+            assert j[column] == p[column], (key, column, j[column], p[column])
+        assert datetime.fromisoformat(j["occurred_at"]) == datetime.fromisoformat(
+            p["occurred_at"]
+        ), key
+        assert json.loads(j["payload"]) == json.loads(p["payload"]), key
