@@ -5,6 +5,7 @@ of its oneof fails, and buf names each break."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -119,3 +120,44 @@ def test_a_break_fails_and_is_named(tree: Path, change: str) -> None:
     done = _breaking(tree)
     assert done.returncode != 0, f"{change} passed buf breaking"
     assert re.search(named, done.stdout + done.stderr), done.stdout + done.stderr
+
+
+def test_buf_convert_with_the_served_descriptor_set_expands_a_record_like_protobuf_does(
+    tmp_path: Path,
+) -> None:
+    """The same record through `buf convert` (with the set the gateway serves) and through
+    protobuf's JSON printer gives the same JSON, the Any payload expanded by both."""
+    from google.protobuf import json_format
+    from l2c.v1 import billing_pb2, common_pb2, envelope_pb2
+
+    from kernel.catalog import descriptor_set
+
+    image = tmp_path / "l2c.v1.binpb"
+    image.write_bytes(descriptor_set())
+    record = envelope_pb2.EventEnvelope(
+        event_id="5a0e6a4c-7b7e-4a55-9d1f-4e0b2a0c0001",
+        event_type="l2c.v1.PaymentApplied",
+        aggregate_id="inv-1",
+        aggregate_version=3,
+        store_position=42,
+    )
+    record.occurred_at.FromJsonString("2026-11-30T17:00:00.250Z")
+    record.payload.Pack(
+        billing_pb2.PaymentApplied(
+            invoice_id="inv-1",
+            payment_id="BANK-77",
+            amount=common_pb2.Money(currency="EUR", amount="1234.56"),
+        )
+    )
+    value = tmp_path / "record.binpb"
+    value.write_bytes(record.SerializeToString())
+    done = _buf_run(
+        tmp_path,
+        "convert", f"{image}#format=binpb", "--type", "l2c.v1.EventEnvelope",
+        "--from", f"{value}#format=binpb", "--to", "-#format=json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    converted = json.loads(done.stdout)
+    assert converted == json_format.MessageToDict(record)
+    assert converted["payload"]["@type"] == "type.googleapis.com/l2c.v1.PaymentApplied"
+    assert converted["payload"]["amount"] == {"currency": "EUR", "amount": "1234.56"}
