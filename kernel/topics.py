@@ -51,7 +51,8 @@ BILLING = TopicSpec(
 )
 INSIGHTS = TopicSpec(
     "l2c.insights.v1",
-    'breach (rule|subject), snapshot week or "clock"',
+    'the subject as text, not the aggregate id: "<rule>|<kind>:<id>" for a breach, the '
+    'week\'s Monday for a snapshot, "clock" (aggregate_id is its UUIDv5)',
     "l2c.v1.EventEnvelope",
     "what insights says: health breaches and clearings, weekly forecast snapshots, clock ticks",
     ("l2c/v1/insights.proto",),
