@@ -28,6 +28,7 @@ from l2c.v1 import (  # noqa: F401 - registers every contract message
 
 from kernel.domain import Money
 from kernel.errors import ContractError
+from kernel.registry import FrameError, unframe
 from kernel.rules import RuleSet
 from kernel.telemetry import kafka_headers_for
 
@@ -56,7 +57,7 @@ def event_record_headers(
 def envelope_record_headers(value: bytes, trace: Mapping[str, str]) -> list[tuple[str, bytes]]:
     """:func:`event_record_headers` of an encoded EventEnvelope."""
     envelope = envelope_pb2.EventEnvelope()
-    envelope.ParseFromString(value)
+    envelope.ParseFromString(unframe(value))
     return event_record_headers(envelope.event_id, envelope.event_type, trace)
 
 
@@ -283,8 +284,8 @@ def decode_envelope(data: bytes | None) -> tuple[envelope_pb2.EventEnvelope, mes
         raise ContractError("empty record value")
     envelope = envelope_pb2.EventEnvelope()
     try:
-        envelope.ParseFromString(data)
-    except message.DecodeError as exc:
+        envelope.ParseFromString(unframe(data))
+    except (message.DecodeError, FrameError) as exc:
         raise ContractError(f"value is not an l2c.v1.EventEnvelope: {exc}") from None
     for required in ("event_id", "event_type", "aggregate_id"):
         if not getattr(envelope, required):

@@ -28,6 +28,7 @@ from google.protobuf import json_format, message, symbol_database
 
 import kernel.contracts  # noqa: F401 - registers every contract message
 from kernel.kafka import client_options, read_all
+from kernel.registry import FrameError, unframe
 from kernel.settings import Settings
 from kernel.topics import ALL_TOPICS, DEAD_LETTER_SUFFIX
 
@@ -76,8 +77,8 @@ def decode_json(value: bytes | None, message_type: str) -> Any:
     cls = symbol_database.Default().GetSymbol(message_type)
     msg = cls()
     try:
-        msg.ParseFromString(value or b"")
-    except message.DecodeError:
+        msg.ParseFromString(unframe(value or b""))
+    except (message.DecodeError, FrameError):
         return None
     return json_format.MessageToDict(msg, preserving_proto_field_name=True)
 

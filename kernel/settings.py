@@ -90,6 +90,14 @@ class Settings(BaseSettings):
     relay_stall_seconds: float = Field(
         60, gt=0, description="backlog without progress this long makes /readyz not ready"
     )
+    schema_registry_url: str | None = Field(
+        None,
+        description="a Confluent-compatible schema registry: when set, the relays register "
+        "their topics' value schemas and frame records the registry way (off by default)",
+        pattern=r"^https?://",
+    )
+    schema_registry_username: str | None = None
+    schema_registry_password: SecretStr | None = None
     audit_key_file: Path | None = Field(
         None,
         description="the Ed25519 key (PEM) that signs the event stores' audit checkpoints "

@@ -11,13 +11,14 @@ from kernel.consumer import Inbound
 from kernel.contracts import event_time, received_at
 from kernel.errors import ContractError
 from kernel.phones import is_usable_phone
+from kernel.registry import FrameError, unframe
 
 
 def decode_telephony_record(record: ConsumerRecord) -> Inbound:
     msg = telephony_pb2.TelephonyInboundMessage()
     try:
-        msg.ParseFromString(record.value or b"")
-    except pb_message.DecodeError as exc:
+        msg.ParseFromString(unframe(record.value or b""))
+    except (pb_message.DecodeError, FrameError) as exc:
         raise ContractError(f"value is not an l2c.v1.TelephonyInboundMessage: {exc}") from None
     if not msg.message_id:
         raise ContractError("TelephonyInboundMessage has no message_id")

@@ -25,6 +25,7 @@ from kernel.contracts import (
 )
 from kernel.domain import Money
 from kernel.errors import ContractError
+from kernel.registry import FrameError, unframe
 from kernel.telemetry import current_trace_headers, kafka_headers_for
 from kernel.topics import ERP_INBOUND
 
@@ -46,8 +47,8 @@ def _require(body: pb_message.Message, msg_id: str, *fields: str) -> None:
 def decode_erp_record(record: ConsumerRecord) -> Inbound:
     msg = erp_pb2.ErpInboundMessage()
     try:
-        msg.ParseFromString(record.value or b"")
-    except pb_message.DecodeError as exc:
+        msg.ParseFromString(unframe(record.value or b""))
+    except (pb_message.DecodeError, FrameError) as exc:
         raise ContractError(f"value is not an l2c.v1.ErpInboundMessage: {exc}") from None
     if not msg.message_id:
         raise ContractError("ErpInboundMessage has no message_id")

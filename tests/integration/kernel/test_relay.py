@@ -218,3 +218,79 @@ async def test_the_audit_topic_is_created_to_keep_its_records_forever(
     configs = {entry[0]: entry[1] for entry in response.resources[0][4]}
     assert configs["retention.ms"] == "-1" and configs["retention.bytes"] == "-1"
     assert AUDIT.configs == {"retention.ms": "-1", "retention.bytes": "-1"}
+
+
+class RegistryStandIn:
+    """The two calls of the Confluent schema-registry REST API the relay makes
+    (register a version, look it up), answered in a thread and remembered. No registry
+    can be installed on this machine; this checks our requests and the records' framing,
+    not a registry's own behaviour."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.bodies: dict[str, dict] = {}  # type: ignore[type-arg]
+        stand_in = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                subject = self.path.removeprefix("/subjects/").removesuffix("/versions")
+                if self.path.endswith("/versions"):
+                    stand_in.bodies.setdefault(subject, body)
+                ids = list(stand_in.bodies)
+                answer = {"id": 100 + ids.index(subject), "subject": subject, "version": 1}
+                data = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/vnd.schemaregistry.v1+json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+async def test_with_a_schema_registry_records_are_framed_the_registry_way(
+    kafka_settings: Settings,
+) -> None:
+    from kernel.registry import parse_frame
+
+    stand_in = RegistryStandIn()
+    try:
+        settings = kafka_settings.model_copy(update={"schema_registry_url": stand_in.url})
+        topic = fresh_topic()
+        await ensure_topics(settings, [topic])
+        app = LeadsApplication(settings)
+        record_leads(app, 2)
+        relay = Relay(app, LEAD_CONTRACTS, topic, settings, seals=False)
+        stop = asyncio.Event()
+        task = asyncio.create_task(relay.run(stop))
+        await eventually(lambda: relay.backlog() == 0)
+        stop.set()
+        await task
+    finally:
+        stand_in.close()
+
+    # The imported l2c file first, then the topic's value schema referring to it.
+    assert list(stand_in.bodies) == ["l2c/v1/common.proto", f"{topic.name}-value"]
+    value_schema = stand_in.bodies[f"{topic.name}-value"]
+    assert value_schema["schemaType"] == "PROTOBUF"
+    assert "message EventEnvelope" in value_schema["schema"]
+    assert value_schema["references"] == [
+        {"name": "l2c/v1/common.proto", "subject": "l2c/v1/common.proto", "version": 1}
+    ]
+    records = await read_topic(settings.kafka_bootstrap, topic.name)
+    assert len(records) >= 6
+    for record in records:
+        framed = parse_frame(record.value)
+        assert (framed.schema_id, framed.indexes) == (101, [1])  # EventEnvelope: 2nd message
+        assert decode_envelope(record.value)[0].aggregate_type in {"Lead", "RuleSet"}
