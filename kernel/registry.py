@@ -182,3 +182,40 @@ class SchemaRegistry:
         file, indexes = message_indexes(value_type)
         registered = await self.register_file(f"{topic}-value", file)
         return registered["id"], indexes
+
+
+class Framer:
+    """Frames a topic's values when the settings name a schema registry, registering the
+    value schema on first use (a failure raises, and the next value tries again); with no
+    registry, values pass unchanged."""
+
+    def __init__(self, settings: Any, topic: str, value_type: str) -> None:
+        self.settings, self.topic, self.value_type = settings, topic, value_type
+        self.framing: tuple[int, list[int]] | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.settings.schema_registry_url is not None
+
+    async def ready(self) -> None:
+        if not self.enabled or self.framing is not None:
+            return
+        password = self.settings.schema_registry_password
+        auth = (
+            (self.settings.schema_registry_username or "", password.get_secret_value())
+            if password is not None
+            else None
+        )
+        schemas = SchemaRegistry(self.settings.schema_registry_url, auth)
+        try:
+            self.framing = await schemas.value_framer(self.topic, self.value_type)
+        finally:
+            await schemas.close()
+
+    def __call__(self, value: bytes) -> bytes:
+        """The value as it goes on the topic (call :meth:`ready` first)."""
+        if self.framing is None:
+            if self.enabled:
+                raise RuntimeError(f"the value schema of {self.topic} is not registered yet")
+            return value
+        return frame(*self.framing, value)

@@ -96,7 +96,7 @@ class Relay:
         self._progressed_at = time.monotonic()
         self._last_error = ""
         self.seal = open_seal(app, settings) if seals else None
-        self._framing: tuple[int, list[int]] | None = None  # (schema id, message indexes)
+        self._frame = registry.Framer(settings, topic.name, topic.value)
 
     def position(self) -> int:
         """Store position of the last event known to be on the topic (0: none yet)."""
@@ -207,28 +207,9 @@ class Relay:
             await task
         return None
 
-    async def _register_schema(self) -> None:
-        """With a schema registry in the settings: register the topic's value schema once
-        (a failure is the batch's error, tried again like any other)."""
-        url = self.settings.schema_registry_url
-        if url is None or self._framing is not None:
-            return
-        password = self.settings.schema_registry_password
-        auth = (
-            (self.settings.schema_registry_username or "", password.get_secret_value())
-            if password is not None
-            else None
-        )
-        schemas = registry.SchemaRegistry(url, auth)
-        try:
-            self._framing = await schemas.value_framer(self.topic.name, self.topic.value)
-        finally:
-            await schemas.close()
-        log.info("%s frames records with schema id %s", self.name, self._framing[0])
-
     async def publish_next_batch(self, producer: AIOKafkaProducer) -> int:
         """Publish up to one batch; returns how many store records it moved past."""
-        await self._register_schema()
+        await self._frame.ready()  # with a schema registry: the value schema registered
         start = await asyncio.to_thread(self.position)
         notifications = await asyncio.to_thread(
             self.app.recorder.select_notifications,
@@ -257,12 +238,12 @@ class Relay:
                 headers = event_record_headers(
                     record.event_id, record.event_type, current_trace_headers(), record.content_type
                 )
-                value = record.value
-                if self._framing is not None:
-                    value = registry.frame(*self._framing, value)
                 acks.append(
                     await producer.send(
-                        self.topic.name, value=value, key=record.key, headers=headers
+                        self.topic.name,
+                        value=self._frame(record.value),
+                        key=record.key,
+                        headers=headers,
                     )
                 )
         await asyncio.gather(*acks)

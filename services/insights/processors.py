@@ -43,6 +43,7 @@ from kernel.metrics import (
     INSIGHTS_WATERMARK_LAG,
     exposition,
 )
+from kernel.registry import Framer
 from kernel.scope import OutOfScope, narrow_filters, scope_of
 from kernel.settings import Settings
 from kernel.telemetry import (
@@ -208,11 +209,16 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
     sources = app.topic(*(t.name for t in SOURCES), **raw)  # type: ignore[arg-type]
     said = app.topic(INSIGHTS.name, **raw)  # type: ignore[arg-type]
 
+    framed = Framer(settings, INSIGHTS.name, INSIGHTS.value)  # a schema registry's format
+
     async def say(key: str, value: bytes, partition: int | None = None) -> None:
         """Send one event record with the headers every event topic's records carry."""
         with tracer().start_as_current_span(f"publish {INSIGHTS.name}", kind=SpanKind.PRODUCER):
             headers = envelope_record_headers(value, current_trace_headers())
-            await said.send(key=key.encode(), value=value, headers=headers, partition=partition)
+            await framed.ready()
+            await said.send(
+                key=key.encode(), value=framed(value), headers=headers, partition=partition
+            )
 
     async def publish_outbox() -> None:
         """Send what the store has queued, a page at a time: one span per page, straight to
@@ -223,11 +229,12 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
             ) as span:
                 span.set_attribute("messaging.batch.message_count", len(rows))
                 trace_headers = current_trace_headers()
+                await framed.ready()
                 for _, key, value in rows:
                     await app.producer.send(
                         INSIGHTS.name,
                         key.encode(),
-                        value,
+                        framed(value),
                         None,
                         None,
                         envelope_record_headers(value, trace_headers),

@@ -11,6 +11,8 @@ import sys
 import uuid
 from collections import defaultdict
 
+import pytest
+
 from kernel import audit
 from kernel.contracts import decode_envelope
 from kernel.kafka import ensure_topics
@@ -294,3 +296,24 @@ async def test_with_a_schema_registry_records_are_framed_the_registry_way(
         framed = parse_frame(record.value)
         assert (framed.schema_id, framed.indexes) == (101, [1])  # EventEnvelope: 2nd message
         assert decode_envelope(record.value)[0].aggregate_type in {"Lead", "RuleSet"}
+
+
+async def test_the_insights_topic_is_framed_by_the_same_framer(kafka_settings: Settings) -> None:
+    """The insights worker frames with kernel.registry.Framer too: it registers
+    l2c.insights.v1-value before the first value and refuses to send one unregistered."""
+    from kernel.registry import Framer, parse_frame
+    from kernel.topics import INSIGHTS
+
+    assert Framer(kafka_settings, INSIGHTS.name, INSIGHTS.value)(b"\n\x01x") == b"\n\x01x"
+    stand_in = RegistryStandIn()
+    try:
+        settings = kafka_settings.model_copy(update={"schema_registry_url": stand_in.url})
+        framer = Framer(settings, INSIGHTS.name, INSIGHTS.value)
+        with pytest.raises(RuntimeError, match="not registered yet"):
+            framer(b"\n\x01x")
+        await framer.ready()
+    finally:
+        stand_in.close()
+    assert "l2c.insights.v1-value" in stand_in.bodies
+    framed = parse_frame(framer(b"\n\x01x"))
+    assert (framed.indexes, framed.payload) == ([1], b"\n\x01x")
