@@ -198,6 +198,31 @@ def test_relays_sign_audit_checkpoints_with_the_key_from_a_secret() -> None:
     assert all(setup[0] is None and not setup[1] for setup in audit_setup(_render()).values())
 
 
+def test_a_schema_registry_is_given_to_every_process_that_produces() -> None:
+    docs = _render(
+        sets=("schemaRegistry.url=https://registry.example.com", "schemaRegistry.existingSecret=sr")
+    )
+    producers = 0
+    for doc, pod in _workloads(docs):
+        for container in pod["containers"]:
+            env = {e["name"]: e for e in container.get("env", [])}
+            if "L2C_KAFKA_BOOTSTRAP" not in env:
+                continue
+            producers += 1
+            assert env["L2C_SCHEMA_REGISTRY_URL"]["value"] == "https://registry.example.com"
+            assert env["L2C_SCHEMA_REGISTRY_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+                "name": "sr",
+                "key": "password",
+            }, doc["metadata"]["name"]
+    assert producers >= 10  # 3 services x 3 roles and the insights worker, at least
+    plain = _render()
+    assert not any(
+        "L2C_SCHEMA_REGISTRY_URL" in {e["name"] for e in c.get("env", [])}
+        for _, pod in _workloads(plain)
+        for c in pod["containers"]
+    )
+
+
 def test_the_schema_refuses_bad_values() -> None:
     for setting in (
         "image.pullPolicy=Sometimes",
@@ -205,6 +230,7 @@ def test_the_schema_refuses_bad_values() -> None:
         "unknown=1",
         "store=mysql",
         "audit.checkpointEvery=0",
+        "schemaRegistry.url=ftp://registry",
         "store=kurrentdb",  # without the Secret holding its connection string
     ):
         done = subprocess.run(

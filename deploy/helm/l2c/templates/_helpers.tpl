@@ -81,6 +81,22 @@ app.kubernetes.io/component: {{ .component }}
       name: {{ $root.Values.kafka.existingSecret }}
       key: {{ printf "%s-password" .principal }}
 {{- end }}
+{{- with $root.Values.schemaRegistry.url }}
+- name: L2C_SCHEMA_REGISTRY_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- with $root.Values.schemaRegistry.existingSecret }}
+- name: L2C_SCHEMA_REGISTRY_USERNAME
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: username
+- name: L2C_SCHEMA_REGISTRY_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: password
+{{- end }}
 - name: L2C_TOPIC_PARTITIONS
   value: {{ $root.Values.kafka.topicPartitions | quote }}
 - name: L2C_TOPIC_REPLICATION_FACTOR
