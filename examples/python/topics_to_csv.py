@@ -11,7 +11,9 @@ Parquet with pyarrow's ``Table.from_pylist``).
         --out events.csv [--topic l2c.deals.v1 ...]
 
 It reads each partition up to the end it had when it started (a snapshot, not a service)
-and never commits offsets. Records that do not decode are written with the reason in
+and never commits offsets. The event topics carry an ``EventEnvelope``; the integration
+and audit topics carry their own message, written whole as the payload, with the record
+key as the aggregate id. Records that do not decode are written with the reason in
 ``error`` and an empty payload, never dropped.
 """
 
@@ -30,7 +32,18 @@ from aiokafka.admin import AIOKafkaAdminClient
 from google.protobuf import descriptor_pb2, descriptor_pool, json_format, message_factory
 from google.protobuf.message import DecodeError
 
-EVENT_TOPICS = ("l2c.leads.v1", "l2c.deals.v1", "l2c.billing.v1", "l2c.insights.v1")
+ENVELOPE = "l2c.v1.EventEnvelope"
+# Each topic's record value (GET /topics on the gateway lists them too).
+VALUE_TYPES = {
+    "l2c.leads.v1": ENVELOPE,
+    "l2c.deals.v1": ENVELOPE,
+    "l2c.billing.v1": ENVELOPE,
+    "l2c.insights.v1": ENVELOPE,
+    "l2c.erp.inbound.v1": "l2c.v1.ErpInboundMessage",
+    "l2c.erp.outbound.v1": "l2c.v1.ErpOutboundMessage",
+    "l2c.telephony.v1": "l2c.v1.TelephonyInboundMessage",
+    "l2c.audit.v1": "l2c.v1.AuditCheckpoint",
+}
 COLUMNS = (
     "topic",
     "partition",
@@ -57,7 +70,20 @@ class Contracts:
             self.pool.FindMessageTypeByName("l2c.v1.EventEnvelope")
         )
 
-    def row(self, value: bytes) -> dict[str, Any]:
+    def row(self, value: bytes, value_type: str = ENVELOPE, key: bytes = b"") -> dict[str, Any]:
+        if value_type != ENVELOPE:  # an integration's message: the whole of it is the payload
+            message = message_factory.GetMessageClass(
+                self.pool.FindMessageTypeByName(value_type)
+            ).FromString(value)
+            as_dict = json_format.MessageToDict(
+                message, descriptor_pool=self.pool, preserving_proto_field_name=True
+            )
+            return {
+                "event_type": value_type,
+                "aggregate_id": key.decode(errors="replace"),
+                "payload": json.dumps(as_dict, sort_keys=True, ensure_ascii=False),
+                "error": "",
+            }
         envelope = self.envelope.FromString(value)
         as_json = json_format.MessageToDict(
             envelope, descriptor_pool=self.pool, preserving_proto_field_name=True
@@ -119,10 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bootstrap", required=True, help="host:port of a Kafka broker")
     parser.add_argument("--descriptors", required=True, type=Path, help="l2c.v1.binpb")
     parser.add_argument("--out", required=True, type=Path, help="the CSV file to write")
-    parser.add_argument("--topic", action="append", help="default: every event topic")
+    parser.add_argument("--topic", action="append", help="default: every topic of the platform")
     options = parser.parse_args(argv)
     contracts = Contracts(options.descriptors.read_bytes())
-    topics = options.topic or list(EVENT_TOPICS)
+    topics = options.topic or list(VALUE_TYPES)
     written = failed = 0
     with options.out.open("w", newline="", encoding="utf-8") as out:
         table = csv.DictWriter(out, COLUMNS)
@@ -130,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         for record in asyncio.run(records(options.bootstrap, topics)):
             place = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
             try:
-                row = contracts.row(record.value or b"")
+                value_type = VALUE_TYPES.get(record.topic, ENVELOPE)
+                row = contracts.row(record.value or b"", value_type, record.key or b"")
             except (DecodeError, KeyError, TypeError, ValueError) as exc:
                 failed += 1
                 row = {"error": f"{type(exc).__name__}: {exc}"}

@@ -40,8 +40,18 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * <p>{@code --bootstrap HOST:PORT --descriptors l2c.v1.binpb --out events.csv [--topic T ...]}
  */
 public final class TopicsToCsv {
-  static final List<String> EVENT_TOPICS =
-      List.of("l2c.leads.v1", "l2c.deals.v1", "l2c.billing.v1", "l2c.insights.v1");
+  static final String ENVELOPE = "l2c.v1.EventEnvelope";
+  /** Each topic's record value (GET /topics on the gateway lists them too). */
+  static final Map<String, String> VALUE_TYPES =
+      new java.util.LinkedHashMap<>(Map.of(
+          "l2c.leads.v1", ENVELOPE,
+          "l2c.deals.v1", ENVELOPE,
+          "l2c.billing.v1", ENVELOPE,
+          "l2c.insights.v1", ENVELOPE,
+          "l2c.erp.inbound.v1", "l2c.v1.ErpInboundMessage",
+          "l2c.erp.outbound.v1", "l2c.v1.ErpOutboundMessage",
+          "l2c.telephony.v1", "l2c.v1.TelephonyInboundMessage",
+          "l2c.audit.v1", "l2c.v1.AuditCheckpoint"));
   static final List<String> COLUMNS =
       List.of(
           "topic", "partition", "offset", "event_type", "aggregate_id", "aggregate_version",
@@ -80,7 +90,17 @@ public final class TopicsToCsv {
   }
 
   /** The decoded columns of one record's value. */
-  Map<String, String> row(byte[] value) throws InvalidProtocolBufferException {
+  Map<String, String> row(byte[] value, String valueType, byte[] key)
+      throws InvalidProtocolBufferException {
+    if (!ENVELOPE.equals(valueType)) {  // an integration's message: the whole of it is the payload
+      Map<String, String> row = new HashMap<>();
+      row.put("event_type", valueType);
+      row.put("aggregate_id", key == null ? "" : new String(key, StandardCharsets.UTF_8));
+      row.put("payload", json.print(
+          DynamicMessage.parseFrom(types.get(valueType), value == null ? new byte[0] : value)));
+      row.put("error", "");
+      return row;
+    }
     DynamicMessage message = DynamicMessage.parseFrom(envelope, value == null ? new byte[0] : value);
     Map<String, String> row = new HashMap<>();
     row.put("event_type", (String) field(message, "event_type"));
@@ -162,7 +182,7 @@ public final class TopicsToCsv {
       System.exit(2);
     }
     TopicsToCsv decoder = new TopicsToCsv(Files.readAllBytes(descriptors));
-    List<String> reading = topics.isEmpty() ? EVENT_TOPICS : topics;
+    List<String> reading = topics.isEmpty() ? new ArrayList<>(VALUE_TYPES.keySet()) : topics;
     int written = 0;
     int failed = 0;
     try (Writer writer = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
@@ -170,7 +190,8 @@ public final class TopicsToCsv {
       for (ConsumerRecord<byte[], byte[]> record : records(bootstrap, reading)) {
         Map<String, String> row;
         try {
-          row = decoder.row(record.value());
+          row = decoder.row(
+              record.value(), VALUE_TYPES.getOrDefault(record.topic(), ENVELOPE), record.key());
         } catch (InvalidProtocolBufferException | RuntimeException e) {
           failed++;
           row = new HashMap<>(Map.of("error", e.getClass().getSimpleName() + ": " + e.getMessage()));
