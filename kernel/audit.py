@@ -40,7 +40,7 @@ from l2c.v1 import audit_pb2
 log = logging.getLogger(__name__)
 
 GENESIS = bytes(32)
-CHECKPOINT_COLUMNS = "(position, log_hash, signed_at, key_id, signature)"
+CHECKPOINT_COLUMNS = "position, log_hash, signed_at, key_id, signature"
 PAGE = 1000
 
 
@@ -195,6 +195,29 @@ class _Tables:
             c.execute(self.sql(statement), params)
             return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in c.fetchall()]
 
+    def read_checkpoints(self, service: str, where: str = "") -> list[Checkpoint]:
+        return [
+            Checkpoint(service, int(r[0]), bytes(r[1]), str(r[2]), str(r[3]), bytes(r[4]))
+            for r in self.rows(
+                f"SELECT {CHECKPOINT_COLUMNS} FROM {self.checkpoints} {where} ORDER BY position"
+            )
+        ]
+
+    def insert_checkpoint(self, cursor: Any, checkpoint: Checkpoint) -> None:
+        cursor.execute(
+            self.sql(
+                f"INSERT INTO {self.checkpoints} ({CHECKPOINT_COLUMNS}) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (position) DO NOTHING"
+            ),
+            (
+                checkpoint.position,
+                checkpoint.chain_hash,
+                checkpoint.signed_at,
+                checkpoint.key_id,
+                checkpoint.signature,
+            ),
+        )
+
 
 class NotSealable(Exception):
     """The store is of a kind this module does not seal (KurrentDB)."""
@@ -298,7 +321,7 @@ class Seal:
         """Chain up to ``limit`` newly stored events; returns how many."""
         position, previous, seq = self.last()
         links: list[Link] = []
-        checkpoints = []
+        checkpoints: list[Checkpoint] = []
         heads: dict[str, bytes] = {}
         for n in self.recorder.select_notifications(position + 1, limit):
             originator = _oid(n.originator_id)
@@ -333,30 +356,18 @@ class Seal:
                         link.log_hash,
                     ),
                 )
-            for row in checkpoints:
-                c.execute(
-                    t.sql(
-                        f"INSERT INTO {t.checkpoints} {CHECKPOINT_COLUMNS} VALUES (?, ?, ?, ?, ?) "
-                        "ON CONFLICT (position) DO NOTHING"
-                    ),
-                    row,
-                )
+            for checkpoint in checkpoints:
+                t.insert_checkpoint(c, checkpoint)
         return len(links)
 
-    def sign(self, position: int, chain_hash: bytes) -> tuple[Any, ...]:
+    def sign(self, position: int, chain_hash: bytes) -> Checkpoint:
         signature = self.key.sign(checkpoint_message(self.service, position, chain_hash))
-        return (position, chain_hash, datetime.now(UTC).isoformat(), self.key_id, signature)
+        signed_at = datetime.now(UTC).isoformat()
+        return Checkpoint(self.service, position, chain_hash, signed_at, self.key_id, signature)
 
     def unpublished(self) -> list[Checkpoint]:
         """Signed checkpoints not yet copied to the audit topic, oldest first."""
-        t = self.tables
-        return [
-            Checkpoint(self.service, int(r[0]), bytes(r[1]), str(r[2]), str(r[3]), bytes(r[4]))
-            for r in t.rows(
-                f"SELECT {CHECKPOINT_COLUMNS[1:-1]} FROM {t.checkpoints} "
-                "WHERE NOT published ORDER BY position"
-            )
-        ]
+        return self.tables.read_checkpoints(self.service, "WHERE NOT published")
 
     def mark_published(self, positions: Sequence[int]) -> None:
         t = self.tables
@@ -373,15 +384,8 @@ class Seal:
         position, head, _ = self.last()
         if not position:
             return None
-        t = self.tables
-        with t.datastore.transaction(commit=True) as c:
-            c.execute(
-                t.sql(
-                    f"INSERT INTO {t.checkpoints} {CHECKPOINT_COLUMNS} VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT (position) DO NOTHING"
-                ),
-                self.sign(position, head),
-            )
+        with self.tables.datastore.transaction(commit=True) as c:
+            self.tables.insert_checkpoint(c, self.sign(position, head))
         return position
 
 
@@ -509,12 +513,7 @@ def _check_checkpoints(
     """Check every checkpoint, those kept beside the store and those copied to the audit
     topic (``published``); returns the position of the last one that holds."""
     keys = {key_id(k): k for k in public_keys}
-    stored = [
-        Checkpoint(service, int(r[0]), bytes(r[1]), str(r[2]), str(r[3]), bytes(r[4]))
-        for r in tables.rows(
-            f"SELECT {CHECKPOINT_COLUMNS[1:-1]} FROM {tables.checkpoints} ORDER BY position"
-        )
-    ]
+    stored = tables.read_checkpoints(service)
     kept = {(c.position, c.chain_hash, c.signature) for c in stored}
     copies = [c for c in published if c.service == service]
     missing = [c for c in copies if (c.position, c.chain_hash, c.signature) not in kept]

@@ -57,7 +57,7 @@ def event_record_headers(
 def envelope_record_headers(value: bytes, trace: Mapping[str, str]) -> list[tuple[str, bytes]]:
     """:func:`event_record_headers` of an encoded EventEnvelope."""
     envelope = envelope_pb2.EventEnvelope()
-    envelope.ParseFromString(unframe(value))
+    envelope.ParseFromString(value)
     return event_record_headers(envelope.event_id, envelope.event_type, trace)
 
 

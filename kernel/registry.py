@@ -110,7 +110,8 @@ def unframe(data: bytes) -> bytes:
 
 def message_indexes(full_name: str) -> tuple[str, list[int]]:
     """The file of a message and its indexes there (top-level, then nested)."""
-    message: Any = descriptor_pool.Default().FindMessageTypeByName(full_name)
+    found = descriptor_pool.Default().FindMessageTypeByName(full_name)
+    message: Any = found
     path: list[int] = []
     while message is not None:
         parent = message.containing_type
@@ -119,11 +120,7 @@ def message_indexes(full_name: str) -> tuple[str, list[int]]:
         )
         path.insert(0, [m.full_name for m in siblings].index(message.full_name))
         message = parent
-    return message_file(full_name), path
-
-
-def message_file(full_name: str) -> str:
-    return descriptor_pool.Default().FindMessageTypeByName(full_name).file.name
+    return found.file.name, path
 
 
 class SchemaRegistry:

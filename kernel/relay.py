@@ -51,13 +51,14 @@ def position_recorder(app: ServiceApplication, settings: Settings) -> TrackingRe
         return InfrastructureFactory.construct(env).tracking_recorder()
 
 
-def open_seal(app: ServiceApplication, settings: Settings) -> audit.Seal | None:
-    """The audit seal of the service's store, or None for a store it does not seal."""
+def open_seal(service: str, recorder: Any, settings: Settings) -> audit.Seal | None:
+    """The audit seal of a service's store, signing with the settings' key; None for a
+    store it does not seal (KurrentDB)."""
     try:
         key = audit.signing_key(audit_key_path(settings))
-        return audit.Seal(app.name, app.recorder, key, settings.audit_checkpoint_every)
+        return audit.Seal(service, recorder, key, settings.audit_checkpoint_every)
     except audit.NotSealable as exc:
-        log.info("%s: %s", app.name, exc)
+        log.info("%s: %s", service, exc)
         return None
 
 
@@ -95,7 +96,7 @@ class Relay:
         # shrink for relay_stall_seconds makes the service not ready.
         self._progressed_at = time.monotonic()
         self._last_error = ""
-        self.seal = open_seal(app, settings) if seals else None
+        self.seal = open_seal(app.name, app.recorder, settings) if seals else None
         self._frame = registry.Framer(settings, topic.name, topic.value)
 
     def position(self) -> int:

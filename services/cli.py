@@ -238,8 +238,9 @@ STORED = ("leads", "deals", "billing")
 
 def _audit(args: argparse.Namespace, rest: list[str]) -> int:
     from kernel import audit
+    from kernel.relay import open_seal
     from kernel.settings import Settings, audit_key_path
-    from kernel.store import open_recorder
+    from kernel.store import open_recorder, persistence_env
 
     parser = argparse.ArgumentParser(
         prog="l2c audit",
@@ -276,16 +277,17 @@ def _audit(args: argparse.Namespace, rest: list[str]) -> int:
     published = _audit_topic(settings) if options.from_topic else []
     failed = False
     for service in options.service or STORED:
-        database = settings.data_dir / f"{service}.sqlite"
-        if settings.store == "sqlite" and not database.exists():
+        database = persistence_env(settings, service).get("SQLITE_DBNAME")
+        if database is not None and not Path(database).exists():
             print(f"l2c audit: {service}: no store at {database}", file=sys.stderr)
             return 2
         try:
             recorder = open_recorder(settings, service)
             if options.action == "checkpoint":
-                seal = audit.Seal(
-                    service, recorder, audit.signing_key(key_path), settings.audit_checkpoint_every
-                )
+                seal = open_seal(service, recorder, settings)
+                if seal is None:
+                    print(f"{service}: a {settings.store} store is not sealed")
+                    continue
                 while seal.extend():
                     pass
                 print(f"{service}: signed a checkpoint at log position {seal.checkpoint_now()}")

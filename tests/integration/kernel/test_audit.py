@@ -17,7 +17,7 @@ from services import cli
 from services.deals.application import DealsApplication
 from services.deals.domain.commands import CompleteAction
 from tests.integration.deals.test_processes_api import open_deal
-from tests.integration.kernel.test_relay import _env_of
+from tests.settings_support import settings_env
 
 KEY = Ed25519PrivateKey.generate()
 
@@ -214,7 +214,7 @@ def test_checkpoints_do_not_verify_with_another_key(store_settings: Settings) ->
 def test_the_command_line_signs_and_verifies_and_exits_1_on_tampering(
     store_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for name, value in _env_of(store_settings).items():
+    for name, value in settings_env(store_settings).items():
         monkeypatch.setenv(name, value)
     app = deals_store(store_settings)  # sealed by the command line, with the settings' key
     data_dir = ["--data-dir", str(store_settings.data_dir)]

@@ -24,6 +24,7 @@ from services.leads.application import LeadsApplication
 from services.leads.domain.commands import QualifyLead
 from services.leads.domain.lead import Contact
 from tests.kafka_support import eventually, read_topic
+from tests.settings_support import settings_env
 
 
 def fresh_topic() -> TopicSpec:
@@ -144,7 +145,7 @@ async def test_a_relay_killed_in_the_middle_of_a_batch_loses_nothing_after_resta
     stored = app.recorder.max_notification_id()
     env = {
         **os.environ,
-        **_env_of(kafka_settings),
+        **settings_env(kafka_settings),
         "L2C_RELAY_BATCH_SIZE": "100000",
         "L2C_TEST_RELAY_TOPIC": topic.name,
     }
@@ -170,15 +171,6 @@ async def test_a_relay_killed_in_the_middle_of_a_batch_loses_nothing_after_resta
     assert len(ids) == total + 700  # the unrecorded part of the batch came again, nothing else
     for lead_id, vs in events_per_aggregate(lead_records(records)).items():
         assert vs == list(range(len(vs))), lead_id
-
-
-def _env_of(settings: Settings) -> dict[str, str]:
-    data = settings.model_dump(mode="json")
-    return {
-        f"L2C_{k.upper()}": json.dumps(v) if isinstance(v, list | dict) else str(v)
-        for k, v in data.items()
-        if v is not None
-    }
 
 
 async def test_a_commit_wakes_the_relay_without_waiting_for_its_poll(
