@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
 
 from devenv import rawlimits
 from devenv.issuer import IssuerAuth, issuer_for
@@ -251,8 +253,7 @@ IMPORT_ROWS = 2000
 async def grow(urls: dict[str, str], auth: httpx.Auth, leads: int, clients: int = 16) -> None:
     """Add ``leads`` earlier leads: nine in ten imported as CSV (the bulk path a company
     moving from its old CRM takes), one in ten captured, qualified, accepted and converted
-    (so the deals service grows with them), then wait until every relay and the insights
-    worker have carried all of it."""
+    (so the deals service grows with them)."""
     converted = leads // 10
     imported = leads - converted
     limits = httpx.Limits(max_connections=clients * 2, max_keepalive_connections=clients * 2)
@@ -299,12 +300,13 @@ async def grow(urls: dict[str, str], auth: httpx.Auth, leads: int, clients: int 
                 )
 
         await asyncio.gather(*(convert(w) for w in range(clients)))
-    settle(urls)
 
 
-def settle(urls: dict[str, str], timeout: float = 1800) -> None:
-    """Until every relay has published what its store holds and the insights worker has
-    folded every record (twice in a row, a second apart)."""
+def settle(urls: dict[str, str], bootstrap: str, timeout: float = 1800) -> None:
+    """Until every relay has published what its store holds, the insights worker has
+    folded every record and every policy consumer group has committed the end of what it
+    reads (twice in a row, a second apart): work left over from growing the business
+    would otherwise be counted as the next level's cost."""
     deadline = time.monotonic() + timeout
     quiet = 0
     while time.monotonic() < deadline and quiet < 2:
@@ -313,10 +315,34 @@ def settle(urls: dict[str, str], timeout: float = 1800) -> None:
             for n in ("leads", "deals", "billing")
         )
         insights = httpx.get(f"{urls['insights']}/readyz", timeout=30).json()
-        quiet = quiet + 1 if backlog == 0 and insights.get("lag", 1) == 0 else 0
+        lag = asyncio.run(groups_lag(bootstrap))
+        idle = backlog == 0 and insights.get("lag", 1) == 0 and sum(lag.values()) == 0
+        quiet = quiet + 1 if idle else 0
         time.sleep(1)
     if quiet < 2:
         raise SystemExit(f"the pipeline did not settle within {timeout:.0f}s")
+
+
+async def groups_lag(bootstrap: str) -> dict[str, int]:
+    """Records each consumer group of the stack has yet to commit, by group."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await admin.start()
+    await reader.start()
+    try:
+        lag: dict[str, int] = {}
+        for group, *_ in await admin.list_consumer_groups():
+            committed = await admin.list_consumer_group_offsets(group)
+            if not committed:
+                continue
+            ends = await reader.end_offsets(list(committed))
+            lag[group] = sum(
+                max(0, ends[tp] - meta.offset) for tp, meta in committed.items() if meta.offset >= 0
+            )
+        return lag
+    finally:
+        await reader.stop()
+        await admin.close()
 
 
 # -- the processes ----------------------------------------------------------------------------
@@ -525,6 +551,7 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"growing to {target} earlier leads …", flush=True)
                 started = time.monotonic()
                 asyncio.run(grow(urls, auth, target - grown))
+                settle(urls, bootstrap)
                 grown = target
                 print(f"  grown in {time.monotonic() - started:.0f}s", flush=True)
                 clients = levels[-1]

@@ -16,6 +16,9 @@ Roles (claim ``roles`` of the bearer token):
   whose client id is ``erp`` (see ``INTEGRATION_CLIENTS``)
 - ``admin``: rule sets (scoring, routing, territories, processes, catalog, price book,
   discounts, credit policy); reads them and the catalogs
+- ``migration``: loads an existing history (``l2c import``): every command and read of
+  the services but rule sets and integration webhooks, and the only role that may give a
+  command a business time in the past (``Occurred-At``, see ``BACKDATING_ROLES``)
 
 Row-level scope (a rep's own records, a manager's teams: ``kernel.scope``) is applied by
 the routes that know each record's owner; this table decides only whether the route is
@@ -37,6 +40,9 @@ from kernel.scope import narrow_to, scope_of
 from kernel.signatures import CLIENT_HEADER, SIGNATURE_HEADER, SignedWebhooks
 
 REP, MANAGER, FINANCE, AUDITOR, ADMIN = "rep", "manager", "finance", "auditor", "admin"
+MIGRATION = "migration"
+# Who may send a command with a business time (Occurred-At): loading history only.
+BACKDATING_ROLES = frozenset({MIGRATION})
 ERP, TELEPHONY = "integration:erp", "integration:telephony"
 
 # Integration clients and the integration grant each one holds.
@@ -192,6 +198,21 @@ BILLING_ROUTES: Policy = {
     "POST /integrations/erp/shipments": (ERP,),
     "POST /integrations/erp/milestones": (ERP,),
 }
+
+
+def _open_to_migration(policy: Policy) -> Policy:
+    """The routes a history load needs: all but rule sets and integration webhooks."""
+    return {
+        route: (*roles, MIGRATION)
+        if " /rules/" not in route and " /integrations/" not in route
+        else roles
+        for route, roles in policy.items()
+    }
+
+
+LEADS_ROUTES = _open_to_migration(LEADS_ROUTES)
+DEALS_ROUTES = _open_to_migration(DEALS_ROUTES)
+BILLING_ROUTES = _open_to_migration(BILLING_ROUTES)
 
 # The gateway's own routes (read models are the insights worker's too).
 GATEWAY_ROUTES: Policy = {

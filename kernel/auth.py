@@ -27,7 +27,7 @@ import jwt
 
 from kernel.settings import Settings
 
-ROLES = ("rep", "manager", "finance", "auditor", "integration", "admin")
+ROLES = ("rep", "manager", "finance", "auditor", "integration", "admin", "migration")
 
 
 @dataclass(frozen=True)

@@ -11,18 +11,29 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError, create_model
 
+from kernel.access import BACKDATING_ROLES
+from kernel.auth import Forbidden
 from kernel.commands import Catalog, CommandSpec
-from kernel.http import ErrorBody, expected_version, idempotency_key
+from kernel.domain import command_context, current_context
+from kernel.errors import IdempotencyKeyReused
+from kernel.http import ErrorBody, business_time, expected_version, external_id, idempotency_key
 from kernel.scope import current_scope
 from kernel.store import Result, ServiceApplication
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {
+        "model": ErrorBody,
+        "description": "The caller's roles may not send this command, or not with a "
+        "business time (Occurred-At)",
+    },
     404: {"model": ErrorBody, "description": "The aggregate the command names does not exist"},
     409: {
         "model": ErrorBody,
@@ -81,11 +92,33 @@ def _endpoint(app: ServiceApplication, spec: CommandSpec, guard: Guard | None) -
             raise RequestValidationError(exc.errors()) from None
         if guard is not None and not current_scope().everything:
             guard(command)
-        return app.dispatch(
-            command,
-            idempotency_key=kwargs["idempotency_key_"],
-            expected_version=kwargs.get("expected_version_"),
-        )
+        occurred_at, external = kwargs["occurred_at_"], kwargs["external_id_"]
+        context = current_context()
+        if occurred_at is not None and not BACKDATING_ROLES & set(context.actor_roles.split()):
+            raise Forbidden(
+                f"a business time (Occurred-At) needs one of the roles {sorted(BACKDATING_ROLES)}"
+            )
+        key = kwargs["idempotency_key_"]
+        if key is None and external is not None:
+            key = f"external:{spec.name}:{external}"  # applied once per command and id
+        with command_context(
+            replace(
+                context,
+                occurred_at=occurred_at or context.occurred_at,
+                external_id=external or context.external_id,
+            )
+        ):
+            try:
+                return app.dispatch(
+                    command, idempotency_key=key, expected_version=kwargs.get("expected_version_")
+                )
+            except IdempotencyKeyReused:
+                if kwargs["idempotency_key_"] is not None:
+                    raise
+                raise IdempotencyKeyReused(
+                    f"External-Id {external!r} was already used for another {spec.name} "
+                    "request; one external id names one record"
+                ) from None
 
     keyword = inspect.Parameter.KEYWORD_ONLY
     parameters = [
@@ -101,6 +134,16 @@ def _endpoint(app: ServiceApplication, spec: CommandSpec, guard: Guard | None) -
     parameters.append(
         inspect.Parameter(
             "idempotency_key_", keyword, annotation=str | None, default=Depends(idempotency_key)
+        )
+    )
+    parameters.append(
+        inspect.Parameter(
+            "occurred_at_", keyword, annotation=datetime | None, default=Depends(business_time)
+        )
+    )
+    parameters.append(
+        inspect.Parameter(
+            "external_id_", keyword, annotation=str | None, default=Depends(external_id)
         )
     )
     if spec.route.if_match:

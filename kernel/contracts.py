@@ -212,6 +212,7 @@ class EventContracts:
                 traceparent=meta.get("traceparent", ""), tracestate=meta.get("tracestate", "")
             ),
             store_position=position,
+            external_id=meta.get("external_id", ""),
         )
 
 
@@ -230,6 +231,7 @@ def make_envelope(
     causation_id: str = "",
     trace: envelope_pb2.TraceContext | None = None,
     store_position: int = 0,
+    external_id: str = "",
 ) -> envelope_pb2.EventEnvelope:
     """One event in the l2c.v1 envelope, its payload packed as ``Any``."""
     packed = any_pb2.Any()
@@ -249,6 +251,7 @@ def make_envelope(
         source=source,
         store_position=store_position,
         payload=packed,
+        external_id=external_id,
     )
 
 

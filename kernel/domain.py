@@ -42,6 +42,9 @@ class CommandContext:
     # Business time of what the command reports (e.g. a payment's value date);
     # None means "now".
     occurred_at: datetime | None = None
+    # The caller's id of the record in another system (a legacy CRM's lead number, an
+    # ERP's order number), recorded with every event the command stores.
+    external_id: str = ""
 
     def event_metadata(self) -> dict[str, str]:
         """Fresh metadata for one event: a new event id, the context's ids and times."""
@@ -56,6 +59,7 @@ class CommandContext:
             "actor_client_id": self.actor_client_id,
             "traceparent": self.traceparent,
             "tracestate": self.tracestate,
+            **({"external_id": self.external_id} if self.external_id else {}),
         }
 
 

@@ -70,6 +70,7 @@ CSV_COLUMNS = (
     "reason",
     "correlation_id",
     "causation_id",
+    "external_id",
     "store_position",
     "payload",
 )
@@ -183,6 +184,7 @@ def entry(event: Any, contracts: EventContracts | None, position: int | None) ->
         "reason": reason if isinstance(reason, str) and reason else None,
         "correlation_id": meta.get("correlation_id", ""),
         "causation_id": meta.get("causation_id", ""),
+        "external_id": meta.get("external_id", ""),
         "store_position": position,
         "payload": payload,
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka.errors import KafkaError
@@ -22,11 +23,13 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kernel.access import PUBLIC, authorization
+from kernel.contracts import check_event_time
 from kernel.auth import Forbidden, TokenVerifier, Unauthenticated
 from kernel.domain import CommandContext, command_context
 from kernel.errors import (
     ConcurrencyConflict,
     Contended,
+    ContractError,
     DomainError,
     IdempotencyKeyReused,
     InvalidCommand,
@@ -245,6 +248,48 @@ def expected_version(
     if not raw.isdigit() or len(raw) > 18:
         raise InvalidCommand(f"If-Match must be an aggregate version number, got {if_match!r}")
     return int(raw)
+
+
+def business_time(
+    occurred_at: str | None = Header(
+        None,
+        alias="Occurred-At",
+        max_length=64,
+        description="When what the command reports happened (RFC 3339 with an offset), "
+        "for loading an existing history; the recorded time stays the store's. Only the "
+        "`migration` role may send it.",
+    ),
+) -> datetime | None:
+    if occurred_at is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(occurred_at.strip())
+    except ValueError:
+        raise InvalidCommand(
+            f"Occurred-At must be an RFC 3339 time, got {occurred_at!r}"
+        ) from None
+    if moment.tzinfo is None:
+        raise InvalidCommand(f"Occurred-At needs an offset (Z or +hh:mm), got {occurred_at!r}")
+    try:
+        check_event_time(moment, what="Occurred-At")
+    except ContractError as exc:
+        raise InvalidCommand(str(exc)) from None
+    return moment.astimezone(UTC)
+
+
+def external_id(
+    value: str | None = Header(
+        None,
+        alias="External-Id",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="The caller's id of this record in another system; recorded with the "
+        "events, and the command is applied once per command and External-Id (a repeat "
+        "answers as the first time; another request under the same id is refused).",
+    ),
+) -> str | None:
+    return value
 
 
 def add_readiness(api: FastAPI, check: Callable[[], dict[str, Any]]) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from kernel.errors import NotFound
 
-SEES_EVERYTHING = frozenset({"auditor", "finance", "admin"})
+SEES_EVERYTHING = frozenset({"auditor", "finance", "admin", "migration"})
 
 
 @dataclass(frozen=True)

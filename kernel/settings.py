@@ -51,7 +51,7 @@ class Settings(BaseSettings):
         "crash, a power cut may lose the last commits (see kernel/sqlite_store.py)",
     )
     aggregate_cache_size: int = Field(
-        10_000,
+        2_000,
         ge=0,
         description="aggregates each process keeps in memory and brings up to date from "
         "the store on each load (0: replay every load)",

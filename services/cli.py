@@ -12,6 +12,7 @@
     l2c deadletters list|show|resubmit TOPIC [REF]      rejected records, and re-submission
     l2c insights rebuild                                every read model again from the topics
     l2c audit verify|checkpoint [SERVICE ...]           check a store's tamper evidence; sign now
+    l2c import FILE [--report R] [--parallel N]         load a history of commands (JSON Lines)
 
 Commands that talk to a running system find it the way a newcomer expects: ``L2C_*``
 variables when they are set, otherwise the stack that ``make run`` started on the data
@@ -93,6 +94,69 @@ def _url(args: argparse.Namespace, rest: list[str]) -> int:
         return 1
     print(stack.urls[name])
     return 0
+
+
+def _import(args: argparse.Namespace, rest: list[str]) -> int:
+    from devenv.issuer import KEY_FILE, IssuerAuth, issuer_for
+    from kernel.settings import Settings
+    from services.importer import BearerTokens, main_import
+
+    parser = argparse.ArgumentParser(
+        prog="l2c import",
+        description="Load an existing history through the gateway: JSON Lines of commands "
+        "with business times and external ids, in order (see services/importer.py and the "
+        "README, 'Audit and compliance'). Resumes from its report; running twice changes "
+        "nothing.",
+    )
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--report", type=Path, help="per-line report (default FILE.report.jsonl)")
+    parser.add_argument("--parallel", type=int, default=4, help="groups sent side by side")
+    parser.add_argument(
+        "--wait", type=float, default=60.0, help="seconds to wait for what a policy makes"
+    )
+    parser.add_argument("--gateway", default=os.environ.get("L2C_GATEWAY_URL", ""))
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("L2C_IMPORT_TOKEN", ""),
+        help="a bearer token with the migration role (default: minted by the running "
+        "stack's development issuer)",
+    )
+    parser.add_argument(
+        "--erp-token",
+        default=os.environ.get("L2C_IMPORT_ERP_TOKEN", ""),
+        help="the ERP integration's token, for erp/... webhook lines",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    options = parser.parse_args(rest)
+    if not options.file.is_file():
+        print(f"l2c import: no file {options.file}", file=sys.stderr)
+        return 2
+    data_dir = _data_dir(args.data_dir)
+    gateway = options.gateway
+    if not gateway:
+        try:
+            gateway = read_stack(data_dir).urls["gateway"]
+        except StackNotRunning as exc:
+            print(f"l2c import: {exc} (or give --gateway)", file=sys.stderr)
+            return 1
+    auth: httpx.Auth
+    if options.token:
+        auth = BearerTokens(options.token, options.erp_token)
+    else:
+        issuer = issuer_for(Settings(data_dir=data_dir))
+        if not (issuer.directory / KEY_FILE).exists():
+            print("l2c import: give --token (no development issuer here)", file=sys.stderr)
+            return 1
+        auth = IssuerAuth(issuer, "l2c-import", ["migration"])
+    return main_import(
+        options.file,
+        gateway,
+        auth,
+        options.report,
+        parallel=options.parallel,
+        wait_seconds=options.wait,
+        quiet=options.quiet,
+    )
 
 
 def _deadletters(args: argparse.Namespace, rest: list[str]) -> int:
@@ -351,6 +415,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace, list[str]], int], str]] 
     "deadletters": (_deadletters, "list, show and re-submit dead letters"),
     "insights": (_insights, "the insights worker, or a rebuild of its read models"),
     "audit": (_audit, "verify the stores' tamper evidence, or sign a checkpoint now"),
+    "import": (_import, "load an existing history of commands (JSON Lines) through the gateway"),
 }
 
 
