@@ -23,8 +23,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kernel.access import PUBLIC, authorization
-from kernel.contracts import check_event_time
 from kernel.auth import Forbidden, TokenVerifier, Unauthenticated
+from kernel.contracts import check_event_time
 from kernel.domain import CommandContext, command_context
 from kernel.errors import (
     ConcurrencyConflict,
@@ -265,9 +265,7 @@ def business_time(
     try:
         moment = datetime.fromisoformat(occurred_at.strip())
     except ValueError:
-        raise InvalidCommand(
-            f"Occurred-At must be an RFC 3339 time, got {occurred_at!r}"
-        ) from None
+        raise InvalidCommand(f"Occurred-At must be an RFC 3339 time, got {occurred_at!r}") from None
     if moment.tzinfo is None:
         raise InvalidCommand(f"Occurred-At needs an offset (Z or +hh:mm), got {occurred_at!r}")
     try:
