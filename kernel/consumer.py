@@ -171,9 +171,12 @@ class PolicyConsumer:
                 return True
             span.set_attribute("l2c.message_type", message.message_type)
             trace_headers = current_trace_headers()
+            # A reaction happens at the business time of the fact it reacts to (a deal
+            # opens when its lead converted, also when that is replayed or migrated).
             ctx = CommandContext(
                 correlation_id=message.correlation_id or message.message_id,
                 causation_id=message.message_id,
+                occurred_at=message.occurred_at,
                 actor_id=self.name,
                 actor_kind="policy",
                 traceparent=trace_headers.get("traceparent", ""),

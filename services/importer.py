@@ -219,6 +219,8 @@ class Report:
                 if isinstance(entry, dict) and entry.get("status") == "ok":
                     self.done[int(entry["line"])] = entry
         self._out = path.open("a")
+        if self._out.tell() and not path.read_bytes().endswith(b"\n"):
+            self._out.write("\n")  # end the entry an interruption cut short
 
     def write(self, entry: dict[str, Any]) -> None:
         self._out.write(json.dumps(entry, default=str) + "\n")
@@ -285,7 +287,9 @@ class Importer:
         parallel: int = 4,
         wait_seconds: float = 60.0,
         progress: Callable[[str], None] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        self.transport = transport  # the network unless given (tests: an app in-process)
         self.gateway = gateway.rstrip("/")
         self.auth = auth
         self.routes = routes
@@ -315,7 +319,11 @@ class Importer:
             queues[index].append(line)
         limits = httpx.Limits(max_connections=self.parallel * 2)
         async with httpx.AsyncClient(
-            base_url=self.gateway, auth=self.auth, timeout=60, limits=limits
+            base_url=self.gateway,
+            auth=self.auth,
+            timeout=60,
+            limits=limits,
+            transport=self.transport,
         ) as http:
             ticker = asyncio.create_task(self._tick(summary))
             try:

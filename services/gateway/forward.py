@@ -26,6 +26,8 @@ REQUEST_HEADERS = (
     "content-type",
     "idempotency-key",
     "if-match",
+    "occurred-at",
+    "external-id",
     "x-correlation-id",
     "x-request-id",
     "x-l2c-client",
