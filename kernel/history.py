@@ -279,6 +279,7 @@ def _csv_rows(entries: Iterable[dict[str, Any]]) -> Iterator[str]:
                 _cell(e["reason"] or ""),
                 _cell(e["correlation_id"]),
                 _cell(e["causation_id"]),
+                _cell(e["external_id"]),
                 "" if e["store_position"] is None else e["store_position"],
                 json.dumps(e["payload"], separators=(",", ":"), sort_keys=True),
             ]

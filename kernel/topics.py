@@ -28,12 +28,17 @@ class TopicSpec:
         return dead_letter_of(self)
 
 
+# The facts the read models are folded from (and folded again from: a rebuild, a read
+# model as of a past time) and the audit's checkpoints: kept as long as the stores.
+KEPT_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
+
 LEADS = TopicSpec(
     "l2c.leads.v1",
     "aggregate id (UUID): the lead, account, campaign or rule set",
     "l2c.v1.EventEnvelope",
     "events of the leads service: leads, accounts and territories, campaigns, rule sets",
     ("l2c/v1/leads.proto", "l2c.v1.RuleSetPublished"),
+    configs=KEPT_FOREVER,
 )
 DEALS = TopicSpec(
     "l2c.deals.v1",
@@ -41,6 +46,7 @@ DEALS = TopicSpec(
     "l2c.v1.EventEnvelope",
     "events of the deals service: deals through their sales process, relationships, rules",
     ("l2c/v1/deals.proto", "l2c.v1.RuleSetPublished"),
+    configs=KEPT_FOREVER,
 )
 BILLING = TopicSpec(
     "l2c.billing.v1",
@@ -48,6 +54,7 @@ BILLING = TopicSpec(
     "l2c.v1.EventEnvelope",
     "events of the billing service: quotes, orders and contracts, invoices, credit, rules",
     ("l2c/v1/billing.proto", "l2c.v1.RuleSetPublished"),
+    configs=KEPT_FOREVER,
 )
 INSIGHTS = TopicSpec(
     "l2c.insights.v1",
@@ -56,6 +63,7 @@ INSIGHTS = TopicSpec(
     "l2c.v1.EventEnvelope",
     "what insights says: health breaches and clearings, weekly forecast snapshots, clock ticks",
     ("l2c/v1/insights.proto",),
+    configs=KEPT_FOREVER,
 )
 ERP_INBOUND = TopicSpec(
     "l2c.erp.inbound.v1",
@@ -63,6 +71,7 @@ ERP_INBOUND = TopicSpec(
     "l2c.v1.ErpInboundMessage",
     "what the ERP posts back: invoices posted, shipments, milestones, payments received",
     ("l2c.v1.ErpInboundMessage",),
+    configs=KEPT_FOREVER,
 )
 ERP_OUTBOUND = TopicSpec(
     "l2c.erp.outbound.v1",
@@ -86,7 +95,7 @@ AUDIT = TopicSpec(
     "l2c.v1.AuditCheckpoint",
     "signed checkpoints over each service's event store (tamper evidence), kept forever",
     ("l2c.v1.AuditCheckpoint",),
-    configs={"retention.ms": "-1", "retention.bytes": "-1"},
+    configs=KEPT_FOREVER,
 )
 
 DEAD_LETTER_SUFFIX = ".dlq"

@@ -19,6 +19,7 @@ scale this worker up, not out (see README, "Insights").
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
@@ -58,7 +59,8 @@ from services.insights.adapters.config import load_rules, load_settings
 from services.insights.adapters.store import ReadModelStore
 from services.insights.domain.engine import ANNOUNCED, Engine, Output
 from services.insights.domain.events import Event, iso
-from services.insights.entrypoints.queries import QUERIES, QueryError, answer
+from services.insights.domain.state import Projection
+from services.insights.entrypoints.queries import QUERIES, QueryError, answer, validated
 from services.insights.entrypoints.routes import WORKER_TITLE, worker_openapi
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,7 @@ APP_ID = "l2c-insights"
 # Records folded per store transaction at most (catching up reads full batches; live
 # traffic is cut by the batching window first).
 BATCH_RECORDS = 2000
+AS_OF_KEPT = 3  # projections folded for an as_of, kept for the next queries
 SOURCES = (LEADS, DEALS, BILLING, ERP_INBOUND, INSIGHTS)
 # Ticks go to one partition of l2c.insights.v1, so that the watermark knows where to wait
 # for them.
@@ -128,6 +131,37 @@ class InsightsWorker:
         self.settings = load_settings()
         self.engine = Engine(self.projection, self.rules, self.settings)
         self.answers = Answers()
+        self.kernel_settings = settings
+        # Read models as of a past event time: folded again from the topics, one at a
+        # time, the last few kept (they do not change unless late events arrive, and the
+        # Answers cache is cleared then too).
+        self._as_of: OrderedDict[datetime, Projection] = OrderedDict()
+        self._as_of_lock: asyncio.Lock | None = None
+        self._folded_during: list[datetime] = []
+
+    def forget_as_of(self, since: datetime) -> None:
+        """Events of event time ``since`` were folded: the models as of it or later change."""
+        for moment in [m for m in self._as_of if m >= since]:
+            del self._as_of[moment]
+        if self._as_of_lock is not None and self._as_of_lock.locked():
+            self._folded_during.append(since)  # a fold under way may have missed them
+
+    async def as_of(self, moment: datetime) -> Projection:
+        from services.insights.rebuild import projection_as_of  # it imports this module
+
+        if self._as_of_lock is None:
+            self._as_of_lock = asyncio.Lock()
+        async with self._as_of_lock:
+            if moment in self._as_of:
+                self._as_of.move_to_end(moment)
+                return self._as_of[moment]
+            self._folded_during = []
+            projection = await projection_as_of(self.kernel_settings, moment)
+            if not any(since <= moment for since in self._folded_during):
+                self._as_of[moment] = projection  # else: answer it, keep it not
+            while len(self._as_of) > AS_OF_KEPT:
+                self._as_of.popitem(last=False)
+            return projection
 
 
 def add_docs(app: faust.App) -> None:
@@ -290,6 +324,7 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
         async for batch in batches:
             outbox: list[tuple[str, bytes]] = []
             p = worker.projection
+            earliest: datetime | None = None  # of the events this batch folds
             for record in batch:
                 message = record.message
                 topic, partition, offset = message.topic, message.partition, message.offset
@@ -310,6 +345,8 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
                         if topic != ERP_INBOUND.name:  # billing dead-letters the ERP's
                             await dead_letter(record, f"undecodable: {dead_letter_reason(exc)}")
                     now = datetime.now(UTC)
+                    if event is not None and (earliest is None or event.occurred_at < earliest):
+                        earliest = event.occurred_at
                     try:
                         outputs = fold(record, event)
                     except Exception as exc:  # noqa: BLE001 - dead-letter, carry on
@@ -323,6 +360,8 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
                     outbox += [encode_output(o, now) for o in outputs]
             worker.store.commit(p, outbox)
             worker.answers.changed()
+            if earliest is not None:
+                worker.forget_as_of(since=earliest)
             INSIGHTS_RECORDS.inc(len(batch))
             if outbox:
                 await publish_outbox()
@@ -361,12 +400,12 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
                 except (Forbidden, OutOfScope) as exc:
                     return self.json({"error": "forbidden", "message": str(exc)}, status=403)
                 try:
+                    moment = getattr(validated(name, params), "as_of", None)
+                    projection = worker.projection if moment is None else await worker.as_of(moment)
                     body = worker.answers.get(
                         name,
                         params,
-                        lambda: answer(
-                            name, params, worker.projection, worker.rules, worker.settings
-                        ),
+                        lambda: answer(name, params, projection, worker.rules, worker.settings),
                     )
                 except QueryError as exc:
                     return self.json(exc.body, status=exc.status)

@@ -101,6 +101,27 @@ def fold(lanes: dict[str, list[Item]], progress: bool = True) -> Projection:
     return projection
 
 
+def fold_until(lanes: dict[str, list[Item]], moment: datetime) -> Projection:
+    """The projection as it stood at event time ``moment``: every record up to it folded
+    (each partition's in its own order), then a tick at ``moment``, so that what was due
+    by then (breaches, snapshots) is judged as the live worker judged it."""
+    until = {where: [item for item in lane if item[0] <= moment] for where, lane in lanes.items()}
+    projection = fold(until, progress=False)
+    engine = Engine(projection, load_rules(), load_settings())
+    engine.expect([where for where in until if not where.startswith(INSIGHTS.name + ":")])
+    engine.handle(
+        Event("ClockTicked", f"as-of|{moment.isoformat()}", "as-of", moment.astimezone(UTC))
+    )
+    return projection
+
+
+async def projection_as_of(settings: Settings, moment: datetime) -> Projection:
+    """Read the source topics (as far back as they keep records) and fold them up to
+    ``moment``, off the event loop."""
+    lanes = await read_sources(settings, progress=False)
+    return await asyncio.to_thread(fold_until, lanes, moment)
+
+
 def install(projection: Projection, live: Path) -> Path:
     """Write ``projection`` as a new store generation and put it in place of ``live``,
     keeping what the old store announced and had not yet published."""

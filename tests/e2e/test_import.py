@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,28 @@ def figures_shown(http: httpx.Client, figures: Figures) -> dict[str, Any]:
     }
 
 
+STEP_OF = {
+    "capture_lead": "lead",
+    "qualify_lead": "mql",
+    "accept_lead": "sql",
+    "convert_lead": "deal",
+    "win_deal": "won",
+}
+
+
+def steps_by(lines: list[dict[str, Any]], moment: datetime) -> dict[str, int]:
+    """The funnel at ``moment`` from the generated lines: a won deal is invoiced at once
+    (its order and invoice follow the win), an ERP payment pays its order in full."""
+    counts = dict.fromkeys(["lead", "mql", "sql", "deal", "won", "invoiced", "paid"], 0)
+    for line in lines:
+        if line.get("command") in STEP_OF and datetime.fromisoformat(line["occurred_at"]) <= moment:
+            counts[STEP_OF[line["command"]]] += 1
+        if line.get("webhook") == "erp/payments":
+            counts["paid"] += datetime.fromisoformat(line["fields"]["received_at"]) <= moment
+    counts["invoiced"] = counts["won"]
+    return counts
+
+
 def count_leads(http: httpx.Client) -> int:
     count, cursor = 0, None
     while True:
@@ -143,6 +166,14 @@ def test_a_quarter_imported_interrupted_resumed_and_again(
     assert (shown["won"], shown["lost"]) == (figures.won, figures.lost)
     assert shown["cycle_median"] == round(statistics.median(figures.cycle_days), 2)
     assert (shown["orders"], shown["paid_orders"]) == (figures.won, figures.paid)
+    # The funnel as it stood in the middle of the quarter: each step counted from the
+    # lines whose business time came by then.
+    middle = datetime.fromisoformat(figures.since + "T12:00:00+00:00") + timedelta(days=30)
+    then = http.get("/insights/funnel", params={"as_of": middle.isoformat()})
+    assert then.status_code == 200, then.text
+    assert then.json()["as_of"]["event_time"] == middle.isoformat()
+    assert {s["step"]: s["count"] for s in then.json()["steps"]} == steps_by(lines, middle)
+    assert steps_by(lines, middle)["won"] > 0  # the middle is not the start
     # Every imported record keeps its business time and its external id.
     capture = next(line for line in lines if line.get("external_id"))
     lead_id = answers[lines.index(capture) + 1]["answer"]["lead_id"]

@@ -15,8 +15,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from kernel.contracts import check_event_time
+from kernel.errors import ContractError
 from services.insights.domain import adherence, campaigns, forecast, funnel, health, receivables
 from services.insights.domain.engine import ReadModelSettings
 from services.insights.domain.health import HealthRules
@@ -40,11 +42,21 @@ class Filters(BaseModel):
     since: date | None = Field(None, description="first event-time day, inclusive")
     until: date | None = Field(None, description="last event-time day, inclusive")
     currency: str | None = Field(None, pattern=r"^[A-Z]{3}$", description="default: EUR")
+    as_of: AwareDatetime | None = Field(
+        None,
+        description="the read model as it stood at this event time (RFC 3339 with an "
+        "offset): folded again from the topics' records up to it",
+    )
 
     @model_validator(mode="after")
     def _period(self) -> Filters:
         if self.since and self.until and self.since > self.until:
             raise ValueError("since is after until")
+        if self.as_of is not None:
+            try:
+                check_event_time(self.as_of, what="as_of")
+            except ContractError as exc:
+                raise ValueError(str(exc)) from None
         return self
 
     def scope(self, settings: ReadModelSettings) -> Slice:
@@ -327,6 +339,17 @@ def as_of(p: Projection) -> dict[str, Any]:
     return {"event_time": p.meta.get("clock") or None, "offsets": offsets}
 
 
+def validated(name: str, params: dict[str, str]) -> BaseModel:
+    """The query ``params`` ask of read model ``name``; QueryError (404/422) otherwise."""
+    if name not in QUERIES:
+        raise QueryError(404, {"error": "not_found", "message": f"no read model {name!r}"})
+    model, _ = QUERIES[name]
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
 def answer(
     name: str,
     params: dict[str, str],
@@ -334,12 +357,8 @@ def answer(
     rules: HealthRules,
     settings: ReadModelSettings,
 ) -> dict[str, Any]:
-    """The body of one query; QueryError (404/422) when it cannot be answered."""
-    if name not in QUERIES:
-        raise QueryError(404, {"error": "not_found", "message": f"no read model {name!r}"})
-    model, run = QUERIES[name]
-    try:
-        query = model.model_validate(params)
-    except ValidationError as exc:
-        raise _invalid(exc) from None
+    """The body of one query; QueryError (404/422) when it cannot be answered. ``p`` is
+    the projection to answer from: the live one, or one folded up to the query's as_of."""
+    query = validated(name, params)
+    _, run = QUERIES[name]
     return {"as_of": as_of(p), **run(query, p, rules, settings)}

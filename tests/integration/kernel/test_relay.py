@@ -18,7 +18,7 @@ from kernel.contracts import decode_envelope
 from kernel.kafka import ensure_topics
 from kernel.relay import Relay
 from kernel.settings import Settings, audit_key_path
-from kernel.topics import AUDIT, TopicSpec
+from kernel.topics import AUDIT, BILLING, DEALS, ERP_INBOUND, INSIGHTS, LEADS, TopicSpec
 from services.leads.adapters.contracts import LEAD_CONTRACTS
 from services.leads.application import LeadsApplication
 from services.leads.domain.commands import QualifyLead
@@ -194,24 +194,25 @@ async def test_a_commit_wakes_the_relay_without_waiting_for_its_poll(
     assert len(records) == 3 * 3  # each lead: captured, qualified, routed
 
 
-async def test_the_audit_topic_is_created_to_keep_its_records_forever(
-    kafka_settings: Settings,
+@pytest.mark.parametrize("spec", [AUDIT, LEADS, DEALS, BILLING, INSIGHTS, ERP_INBOUND])
+async def test_the_audit_and_fact_topics_are_created_to_keep_their_records_forever(
+    kafka_settings: Settings, spec: TopicSpec
 ) -> None:
     from aiokafka.admin import AIOKafkaAdminClient
     from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-    await ensure_topics(kafka_settings, [AUDIT])
+    await ensure_topics(kafka_settings, [spec])
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_settings.kafka_bootstrap)
     await admin.start()
     try:
         [response] = await admin.describe_configs(
-            [ConfigResource(ConfigResourceType.TOPIC, AUDIT.name)]
+            [ConfigResource(ConfigResourceType.TOPIC, spec.name)]
         )
     finally:
         await admin.close()
     configs = {entry[0]: entry[1] for entry in response.resources[0][4]}
     assert configs["retention.ms"] == "-1" and configs["retention.bytes"] == "-1"
-    assert AUDIT.configs == {"retention.ms": "-1", "retention.bytes": "-1"}
+    assert spec.configs == {"retention.ms": "-1", "retention.bytes": "-1"}
 
 
 class RegistryStandIn:
