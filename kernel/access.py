@@ -94,6 +94,7 @@ LEADS_ROUTES: Policy = {
     "POST /leads/{lead_id}/assign": (MANAGER,),
     "POST /leads/{lead_id}/merges": (MANAGER,),
     "POST /leads/{lead_id}/unmerge": (MANAGER,),
+    "POST /leads/{lead_id}/erasure": (MANAGER, ADMIN),
     "POST /leads/{lead_id}/engagements": SALES,
     "GET /reports/mql-acceptance": (MANAGER, AUDITOR),
     "GET /campaigns": SALES_READ,
@@ -204,7 +205,7 @@ def _open_to_migration(policy: Policy) -> Policy:
     """The routes a history load needs: all but rule sets and integration webhooks."""
     return {
         route: (*roles, MIGRATION)
-        if " /rules/" not in route and " /integrations/" not in route
+        if " /rules/" not in route and " /integrations/" not in route and "/erasure" not in route
         else roles
         for route, roles in policy.items()
     }

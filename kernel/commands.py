@@ -127,6 +127,9 @@ class CommandSpec:
     # and races lost on shared bookkeeping (not the addressed aggregate) up to 20 times more;
     # 0: never decided again.
     retries: int | None = None
+    # Runs once the command's events are stored (and again on an idempotent repeat), for
+    # what must follow the record, never precede it: destroying an erased person's key.
+    after: Callable[[Any, Any], None] | None = None
 
     def aggregate_id(self, command: Command) -> uuid.UUID:
         value = getattr(command, self.target)
@@ -178,6 +181,7 @@ class Catalog:
         answer: Callable[[Any], Result] | None = None,
         response_model: type[BaseModel] | None = None,
         retries: int | None = None,
+        after: Callable[[Any, Any], None] | None = None,
     ) -> CommandSpec:
         chosen = answer or self.default_answer
         if chosen is None:
@@ -194,6 +198,7 @@ class Catalog:
             facts=facts or Facts(),
             response_model=response_model or self.default_response_model,
             retries=retries,
+            after=after,
         )
         if name in self._by_name or message in self._by_type:
             raise TypeError(f"{self.service}: {name} ({message.__name__}) declared twice")

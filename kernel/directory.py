@@ -51,6 +51,9 @@ class Directory:
     def _connect(self) -> Iterator[sqlite3.Connection]:
         db = sqlite3.connect(self.path, timeout=30)
         db.row_factory = sqlite3.Row
+        # What a row held before it changed (an erased person's name) is overwritten on
+        # disk, not left in free pages.
+        db.execute("PRAGMA secure_delete = ON")
         try:
             with db:
                 yield db

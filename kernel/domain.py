@@ -21,6 +21,9 @@ from eventsourcing.domain import Aggregate
 
 from kernel.errors import InvalidCommand
 
+# What a personal field reads once its person was erased (see kernel.personal).
+ERASED = "[erased]"
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

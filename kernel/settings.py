@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         description="full: every answered command is on disk; normal: survives a process "
         "crash, a power cut may lose the last commits (see kernel/sqlite_store.py)",
     )
+    personal_hash_key_file: str = Field(
+        "",
+        description="32 random bytes keying the hashes duplicate matching uses instead of "
+        "personal values (default: made once under <data dir>/personal/)",
+    )
     aggregate_cache_size: int = Field(
         2_000,
         ge=0,

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol, event
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Transcoding
 
 from kernel.commands import Catalog, Command, CommandSpec, build
 from kernel.domain import L2CAggregate, Money
@@ -35,6 +35,7 @@ from kernel.errors import (
     InvalidCommand,
     NotFound,
 )
+from kernel.personal import Personal, SealingMapper, Vault
 from kernel.settings import Settings
 from kernel.telemetry import tracer
 
@@ -163,12 +164,35 @@ class ServiceApplication(Application[uuid.UUID]):
     their commands (``commands``, see ``kernel.commands``)."""
 
     commands: ClassVar[Catalog | None] = None
+    # Personal fields (event topic -> field names), sealed under per-person keys in the
+    # store and on the topics; see kernel.personal.
+    personal: ClassVar[Personal] = {}
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._publishers: list[Outbound] = []
         self._commit_listeners: list[Callable[[], None]] = []
+        self.vault = Vault.for_service(settings, self.name.lower()) if self.personal else None
+        self._relay_mapper: Mapper[uuid.UUID] | None = None
         super().__init__(env=persistence_env(settings, self.name))
+
+    def construct_mapper(self) -> Mapper[uuid.UUID]:
+        if self.vault is None:
+            return super().construct_mapper()
+        return SealingMapper(
+            self.vault, self.personal, opens=True, transcoder=self.construct_transcoder()
+        )
+
+    @property
+    def relay_mapper(self) -> Mapper[uuid.UUID]:
+        """The mapper a relay reads with: personal fields stay sealed on the topics."""
+        if self.vault is None:
+            return self.mapper
+        if self._relay_mapper is None:
+            self._relay_mapper = SealingMapper(
+                self.vault, self.personal, opens=False, transcoder=self.mapper.transcoder
+            )
+        return self._relay_mapper
 
     def on_commit(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call ``listener`` (from the committing thread) after every save of this process:
@@ -386,7 +410,7 @@ class ServiceApplication(Application[uuid.UUID]):
         unchanged = (
             None if spec.retries == 0 else self._unchanged_check(spec, command, expected_version)
         )
-        return self.execute(
+        result = self.execute(
             spec.name,
             decide,
             idempotency_key=idempotency_key,
@@ -394,6 +418,9 @@ class ServiceApplication(Application[uuid.UUID]):
             retries=retries,
             addressed_unchanged=unchanged,
         )
+        if spec.after is not None:
+            spec.after(self, command)
+        return result
 
     def _unchanged_check(
         self, spec: CommandSpec, command: Command, expected_version: int | None

@@ -82,14 +82,40 @@ class CaptureUseCases(ScoringUseCases):
         keys = [k for k in match_keys("", phone, "", "") if k.kind == "phone"]
         if not keys:
             return None
-        try:
-            index: IdentityKey = self.repository.get(IdentityKey.id_of(keys[0]))
-        except AggregateNotFoundError:
-            return None
-        for kind, owner in index.owners:
-            if kind == "lead" and self.get_lead(owner).merged_into is None:
-                return owner
+        for index in self._indexes(keys[0]):
+            for kind, owner in index.owners:
+                if kind == "lead" and self.get_lead(owner).merged_into is None:
+                    return owner
         return None
+
+    def _hashed(self, key: MatchKey) -> MatchKey:
+        """The key as identity keys hold it: a keyed hash of the normalised value."""
+        return (
+            key
+            if self.vault is None
+            else MatchKey(key.kind, self.vault.keyed_hash(key.kind, key.value))
+        )
+
+    def _indexes(self, key: MatchKey) -> list[IdentityKey]:
+        """The identity keys of ``key``: its keyed hash's and, for leads recorded before
+        keys were hashed, the one named by the value itself."""
+        found: list[IdentityKey] = []
+        for candidate in dict.fromkeys([self._hashed(key), key]):
+            try:
+                found.append(self.repository.get(IdentityKey.id_of(candidate)))
+            except AggregateNotFoundError:
+                continue
+        return found
+
+    def _release_identity(
+        self, owner_kind: str, owner_id: uuid.UUID, keys: list[MatchKey]
+    ) -> list[IdentityKey]:
+        released = []
+        for key in keys:
+            for index in self._indexes(key):
+                if index.release(owner_kind, owner_id):
+                    released.append(index)
+        return released
 
     def import_leads(
         self, rows: Iterable[ImportRow], *, import_key: str, default_campaign: str = ""
@@ -132,19 +158,19 @@ class CaptureUseCases(ScoringUseCases):
     ) -> tuple[list[IdentityKey], list[DuplicateMatch]]:
         claimed, matches = [], []
         for key in keys:
-            try:
-                index: IdentityKey = self.repository.get(IdentityKey.id_of(key))
-            except AggregateNotFoundError:
-                claimed.append(
-                    IdentityKey(
-                        kind=key.kind, value=key.value, owner_kind=owner_kind, owner_id=owner_id
-                    )
+            hashed = self._hashed(key)
+            indexes = self._indexes(key)
+            for index in indexes:
+                matches += [DuplicateMatch(kind, oid, key.reason) for kind, oid in index.owners]
+            current = next((i for i in indexes if i.id == IdentityKey.id_of(hashed)), None)
+            if current is None:
+                current = IdentityKey(
+                    kind=hashed.kind, value=hashed.value, owner_kind=owner_kind, owner_id=owner_id
                 )
-                continue
-            matches += [DuplicateMatch(kind, oid, key.reason) for kind, oid in index.owners]
-            index.claim(owner_kind, owner_id)
-            claimed.append(index)
-        return claimed, matches
+            else:
+                current.claim(owner_kind, owner_id)
+            claimed.append(current)
+        return claimed, list(dict.fromkeys(matches))
 
     def get_campaign(self, slug: str) -> Campaign:
         return self.load(Campaign, Campaign.create_id(slug))

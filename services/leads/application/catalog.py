@@ -211,6 +211,25 @@ LEADS.command(
     answer=lead_view,
     response_model=UnmergeAnswer,
 )
+LEADS.command(
+    "erase_personal_data",
+    c.ErasePersonalData,
+    Lead,
+    "lead_id",
+    use_case=lead_commands.erase_personal_data,
+    after=lead_commands.destroy_personal_key,
+    route=Route(
+        "POST",
+        "/leads/{lead_id}/erasure",
+        200,
+        ("privacy",),
+        "Erase the person behind this lead (crypto-shredding)",
+        "ErasureRequest",
+    ),
+    facts=Facts(roles=("manager", "admin"), reason_required=True),
+    answer=lead_view,
+    response_model=CommandAccepted,
+)
 
 # Rule sets
 publish_rules_command(

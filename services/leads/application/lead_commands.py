@@ -113,6 +113,25 @@ def undo_merge(
     }
 
 
+def erase_personal_data(
+    app: Any, c: commands.ErasePersonalData, expected_version: int | None
+) -> tuple[list[L2CAggregate], Result]:
+    """The erasure event, and the lead's identity keys released (no later lead matches
+    the person); the key that sealed their data is destroyed once this is stored."""
+    lead = app.load(Lead, c.lead_id, expected_version)
+    released = []
+    if not lead.personal_data_erased:
+        released = app._release_identity(
+            "lead", lead.id, match_keys(lead.email, lead.phone, lead.company, lead.website)
+        )
+    lead.erase_personal_data(c.reason)
+    return [lead, *released], {**lead_view(lead), "personal_data_erased": True}
+
+
+def destroy_personal_key(app: Any, c: commands.ErasePersonalData) -> None:
+    app.vault.erase(c.lead_id)
+
+
 def _capture(
     app: Any, contact: Contact, channel: str, campaign_id: str, external_ref: str
 ) -> tuple[list[L2CAggregate], Result]:

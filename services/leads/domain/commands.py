@@ -150,6 +150,18 @@ class UndoMerge(Command):
     lead_id: uuid.UUID
 
 
+class ErasePersonalData(Command):
+    """Forget the person behind this lead: their name, e-mail, phone and job title can no
+    longer be read anywhere (their key is destroyed); the lead stays in the figures."""
+
+    lead_id: uuid.UUID
+    reason: str = Field(
+        min_length=1,
+        max_length=500,
+        description="the request or legal ground (e.g. 'GDPR art. 17 request #4711')",
+    )
+
+
 # -- accounts and territories ---------------------------------------------------------------
 
 

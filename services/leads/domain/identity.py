@@ -1,4 +1,6 @@
-"""Identity keys: one aggregate per normalised key, listing who claimed it.
+"""Identity keys: one aggregate per normalised key, listing who claimed it. The key's
+value is a keyed hash of the normalised e-mail, phone or company (see kernel.personal),
+never the value itself.
 
 Its id derives from the key, so two captures of the same email at once conflict in the
 store instead of both passing unnoticed; the loser retries and sees the duplicate.
@@ -38,3 +40,15 @@ class IdentityKey(L2CAggregate):
     @event("AlsoClaimed")
     def _also_claimed(self, owner_kind: str, owner_id: uuid.UUID) -> None:
         self.owners.append((owner_kind, owner_id))
+
+    def release(self, owner_kind: str, owner_id: uuid.UUID) -> bool:
+        """The owner no longer claims the key (its person was erased): new leads stop
+        matching it."""
+        if (owner_kind, owner_id) not in self.owners:
+            return False
+        self._released(owner_kind=owner_kind, owner_id=owner_id)
+        return True
+
+    @event("Released")
+    def _released(self, owner_kind: str, owner_id: uuid.UUID) -> None:
+        self.owners.remove((owner_kind, owner_id))

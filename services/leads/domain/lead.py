@@ -12,7 +12,7 @@ from typing import Any
 
 from eventsourcing.domain import event
 
-from kernel.domain import L2CAggregate, Money
+from kernel.domain import ERASED, L2CAggregate, Money
 from kernel.errors import InvalidCommand, RuleViolation
 from services.leads.domain.scoring import Engagement, EngagementKind, Profile, Score
 
@@ -485,6 +485,27 @@ class Lead(L2CAggregate):
         self.status = LeadStatus.REJECTED
         self.rejection = reason
 
+    # -- erasure -------------------------------------------------------------------------
+
+    personal_data_erased = False  # leads recorded before erasure existed have not been
+
+    def erase_personal_data(self, reason: str) -> bool:
+        """The person asked to be forgotten (or the law says so): their name, e-mail,
+        phone and job title read ERASED from now on, and the service destroys the key
+        that sealed them in every earlier event. The lead itself stays (it counts in the
+        funnel; its deal and invoices are the company's records). False: already done."""
+        if not reason.strip():
+            raise InvalidCommand("an erasure needs a reason (the request or the legal ground)")
+        if self.personal_data_erased:
+            return False
+        self._personal_data_erased(reason=reason.strip())
+        return True
+
+    @event("PersonalDataErased")
+    def _personal_data_erased(self, reason: str) -> None:
+        self.full_name = self.email = self.phone = self.job_title = ERASED
+        self.personal_data_erased = True
+
     @event("Converted")
     def _converted(
         self,
@@ -538,6 +559,7 @@ class Lead(L2CAggregate):
             "deadline_at": self.deadline_at.isoformat() if self.deadline_at else None,
             "in_manual_queue": self.in_manual_queue,
             "rejected_by": list(self.rejected_by),
+            "personal_data_erased": self.personal_data_erased,
         }
 
 

@@ -138,6 +138,7 @@ EXAMPLES: dict[str, Callable[[Leads], Example]] = {
     )(w.lead(qualified=True)),
     "merge_leads": _merge,
     "undo_merge": _unmerge,
+    "erase_personal_data": _lead("/leads/{lead_id}/erasure", {"reason": "GDPR request 1"}),
     "record_engagement": _lead(
         "/leads/{lead_id}/engagements",
         {"kind": "event_attended", "occurred_at": "2026-11-20T10:00:00Z", "ref": "w-1"},
