@@ -362,7 +362,11 @@ def _speed_to_lead(rule: HealthRule, lead: Record, now: datetime) -> Finding | N
     if lead.get("merged_into") and _t(lead.get("merged_at") or missed) <= now:
         return None
     worked = lead.get("worked") or ([lead["worked_at"]] if lead.get("worked_at") else [])
-    if any(_t(missed) <= _t(t) <= now for t in worked):
+    # Work counts from the routing that set the deadline: an answer reported late with its
+    # business time before the deadline (a back-dated accept) means the deadline was met.
+    routed = lead.get("routed_at")
+    start = _t(routed) if routed and _t(routed) <= _t(missed) else _t(missed)
+    if any(start <= _t(t) <= now for t in worked):
         return None
     deadline = _t(lead.get("speed_deadline") or missed)
     hours = (now - deadline).total_seconds() / 3600

@@ -178,3 +178,41 @@ def test_closed_deals_have_no_breaches_and_the_engine_announces_and_clears() -> 
 def test_the_rule_schema_rejects_unknown_kinds() -> None:
     with pytest.raises(ValueError, match="kind"):
         HealthRules.model_validate({"rules": [{"id": "x", "kind": "vibes"}]})
+
+
+def test_a_back_dated_answer_clears_the_speed_to_lead_breach_it_prevents() -> None:
+    f = Feed()
+    f.lead("L", at(0), team="north", rep="ann", mql=0)  # routed at day 0, due at day 0.5
+    f.add(
+        "LeadSpeedToLeadMissed",
+        "L",
+        at(0.5),
+        rep="ann",
+        team="north",
+        deadline_at=at(0.5).isoformat(),
+    )
+    engine = Engine(Projection(), only("speed_to_lead_missed"), ReadModelSettings())
+    outputs = [o for e in f.events for o in engine.handle(e)]
+    outputs += engine.handle(f.tick(at(1)))
+    (breached,) = [o for o in outputs if o.kind == "breached"]
+    assert breached.key == "speed_to_lead_missed|lead:L"
+    # Learnt a day later: sales had accepted the lead at hour 3, before its deadline.
+    late = f.add("LeadSalesAccepted", "L", at(0, hours=3))
+    outputs = engine.handle(late) + engine.handle(f.tick(at(2)))
+    (cleared,) = [o for o in outputs if o.kind == "cleared"]
+    assert cleared.key == breached.key
+    assert breaches(f, "speed_to_lead_missed", 2) == []
+    # Accepted after the deadline instead: the breach stands until then.
+    g = Feed()
+    g.lead("M", at(0), team="north", rep="ann", mql=0)
+    g.add(
+        "LeadSpeedToLeadMissed",
+        "M",
+        at(0.5),
+        rep="ann",
+        team="north",
+        deadline_at=at(0.5).isoformat(),
+    )
+    g.add("LeadSalesAccepted", "M", at(0.75))
+    assert len(breaches(g, "speed_to_lead_missed", 0.6)) == 1
+    assert breaches(g, "speed_to_lead_missed", 1) == []
