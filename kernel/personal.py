@@ -42,6 +42,8 @@ from kernel.settings import Settings
 
 SEALED = "pd1:"
 KEY_TTL_SECONDS = 60.0
+# The row holding the service's hash key (no aggregate has this id).
+_SHARED = uuid.UUID(int=0)
 _CACHED_KEYS = 10_000
 
 
@@ -53,6 +55,10 @@ class KeyStore(Protocol):
     def destroy(self, subject: uuid.UUID) -> bool:
         """Destroy the key for good; False if it was already gone."""
 
+    def shared_key(self) -> bytes:
+        """The service's hash key, made once and the same for every process that uses
+        this store."""
+
 
 class SQLiteKeys:
     """Keys in their own SQLite file, pages overwritten when freed."""
@@ -60,6 +66,12 @@ class SQLiteKeys:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        # One connection per process, shared by its threads under a lock.
+        self._connection = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        self._connection.execute("PRAGMA journal_mode = WAL")
+        self._connection.execute("PRAGMA synchronous = FULL")  # a key outlives no event
+        self._connection.execute("PRAGMA secure_delete = ON")
+        self._lock = threading.Lock()
         with self._db() as db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS person_keys ("
@@ -68,13 +80,8 @@ class SQLiteKeys:
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            db.execute("PRAGMA secure_delete = ON")
-            with db:
-                yield db
-        finally:
-            db.close()
+        with self._lock, self._connection:
+            yield self._connection
 
     def key(self, subject: uuid.UUID, create: bool) -> bytes | None:
         with self._db() as db:
@@ -104,6 +111,11 @@ class SQLiteKeys:
         with self._db() as db:
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return bool(changed)
+
+    def shared_key(self) -> bytes:
+        key = self.key(_SHARED, create=True)
+        assert key is not None
+        return key
 
 
 class PostgresKeys:
@@ -163,6 +175,11 @@ class PostgresKeys:
             db.execute(f"VACUUM {self.table}")
         return bool(changed)
 
+    def shared_key(self) -> bytes:
+        key = self.key(_SHARED, create=True)
+        assert key is not None
+        return key
+
 
 def hash_key(path: Path) -> bytes:
     """The service's key for keyed hashes: 32 random bytes in ``path``, made once (the
@@ -195,14 +212,16 @@ class Vault:
 
     @classmethod
     def for_service(cls, settings: Settings, service: str) -> Vault:
-        directory = settings.data_dir / "personal"
-        key_file = Path(settings.personal_hash_key_file or directory / f"{service}-hash-key")
+        """Keys beside the store: a table of its PostgreSQL database (every replica of
+        the service shares them), else a SQLite file in the data directory. The hash key
+        is kept with them unless ``L2C_PERSONAL_HASH_KEY_FILE`` names one."""
         keys: KeyStore = (
             PostgresKeys(settings, f"{service}_person_keys")
             if settings.store == "postgres"
-            else SQLiteKeys(directory / f"{service}-keys.sqlite")
+            else SQLiteKeys(settings.data_dir / "personal" / f"{service}-keys.sqlite")
         )
-        return cls(keys, hash_key(key_file))
+        given = settings.personal_hash_key_file
+        return cls(keys, hash_key(Path(given)) if given else keys.shared_key())
 
     def keyed_hash(self, kind: str, value: str) -> str:
         digest = hmac.new(self._hashing_key, f"{kind}:{value}".encode(), hashlib.sha256)
@@ -246,6 +265,8 @@ class Vault:
             return ERASED  # sealed under a key that is no longer this person's
 
     def erase(self, subject: uuid.UUID) -> bool:
+        if subject == _SHARED:
+            raise ValueError("not a person")
         destroyed = self.keys.destroy(subject)
         with self._lock:
             self._cache[subject] = (time.monotonic(), None)

@@ -52,8 +52,8 @@ class Settings(BaseSettings):
     )
     personal_hash_key_file: str = Field(
         "",
-        description="32 random bytes keying the hashes duplicate matching uses instead of "
-        "personal values (default: made once under <data dir>/personal/)",
+        description="a file of 32 random bytes keying the hashes duplicate matching uses "
+        "instead of personal values (default: made once and kept with the person keys)",
     )
     aggregate_cache_size: int = Field(
         2_000,

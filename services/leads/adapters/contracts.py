@@ -128,6 +128,9 @@ LEAD_CONTRACTS = EventContracts(
             lead_id=_id(e), reason=e.reason, note=e.note, campaign_id=e.campaign_id, source=e.source
         ),
         Lead.Converted: _converted,  # type: ignore[attr-defined]
+        Lead.PersonalDataErased: lambda e: leads_pb2.LeadPersonalDataErased(  # type: ignore[attr-defined]
+            lead_id=_id(e), reason=e.reason
+        ),
         Lead.Routed: lambda e: leads_pb2.LeadRouted(  # type: ignore[attr-defined]
             lead_id=_id(e),
             team=e.team,

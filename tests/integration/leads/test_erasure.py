@@ -138,7 +138,7 @@ async def _scenario(settings: Settings) -> None:
     assert all(trace not in stored for trace in TRACES)
     published = b"".join(r.value for r in await read_topic(settings.kafka_bootstrap, topic.name))
     assert all(trace not in published for trace in TRACES)
-    # assert b"LeadPersonalDataErased" in published  # PROTO-PENDING
+    assert b"LeadPersonalDataErased" in published
 
     # The lead replays in a new process; the chain and its checkpoints still verify.
     replayed: Lead = LeadsApplication(settings).repository.get(uuid.UUID(zelda))
