@@ -146,6 +146,7 @@ DEALS_ROUTES: Policy = {
     "PUT /deals/{deal_id}/forecast": SALES,
     "PUT /deals/{deal_id}/meddic": SALES,
     "POST /deals/{deal_id}/stakeholders": SALES,
+    "POST /deals/{deal_id}/stakeholders/{stakeholder_id}/erasure": (MANAGER, ADMIN),
     "PATCH /deals/{deal_id}/stakeholders/{stakeholder_id}": SALES,
     "POST /deals/{deal_id}/stakeholders/{stakeholder_id}/contacts": SALES,
     "POST /deals/{deal_id}/advance": SALES,

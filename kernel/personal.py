@@ -273,7 +273,14 @@ class Vault:
         return destroyed
 
 
-Personal = dict[str, tuple[str, ...]]  # event topic -> its personal fields
+# Event topic -> its personal fields, and the field naming the person when the aggregate
+# holds several (a deal's stakeholders); without one, the aggregate is the person.
+Personal = dict[str, tuple[tuple[str, ...], str]]
+
+
+def person_of(aggregate_id: uuid.UUID, person: str = "") -> uuid.UUID:
+    """The key subject of a person: the aggregate, or one named person within it."""
+    return uuid.uuid5(aggregate_id, person) if person else aggregate_id
 
 
 class SealingMapper(Mapper[uuid.UUID]):
@@ -287,11 +294,12 @@ class SealingMapper(Mapper[uuid.UUID]):
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         from eventsourcing.utils import get_topic
 
-        fields = self.personal.get(get_topic(type(domain_event)))
-        if fields:
-            subject = domain_event.originator_id
-            sealed = object.__new__(type(domain_event))
+        declared = self.personal.get(get_topic(type(domain_event)))
+        if declared:
+            fields, person = declared
             state = dict(vars(domain_event))
+            subject = person_of(domain_event.originator_id, state.get(person, "") if person else "")
+            sealed = object.__new__(type(domain_event))
             for name in fields:
                 if isinstance(state.get(name), str):
                     state[name] = self.vault.seal(subject, state[name])
@@ -301,10 +309,12 @@ class SealingMapper(Mapper[uuid.UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         domain_event = super().to_domain_event(stored_event)
-        fields = self.personal.get(stored_event.topic)
-        if fields and self.opens:
+        declared = self.personal.get(stored_event.topic)
+        if declared and self.opens:
+            fields, person = declared
             state = vars(domain_event)
+            subject = person_of(domain_event.originator_id, state.get(person, "") if person else "")
             for name in fields:
                 if isinstance(state.get(name), str):
-                    state[name] = self.vault.open(domain_event.originator_id, state[name])
+                    state[name] = self.vault.open(subject, state[name])
         return domain_event

@@ -192,6 +192,9 @@ DEAL_CONTRACTS = EventContracts(
             attitude=e.attitude,
             phone=e.phone,
         ),
+        Deal.StakeholderErased: lambda e: deals_pb2.DealStakeholderErased(  # type: ignore[attr-defined]
+            deal_id=str(e.originator_id), stakeholder_id=e.stakeholder_id, reason=e.reason
+        ),
         Deal.StakeholderChanged: lambda e: deals_pb2.DealStakeholderChanged(  # type: ignore[attr-defined]
             deal_id=str(e.originator_id),
             stakeholder_id=e.stakeholder_id,

@@ -9,7 +9,13 @@ from typing import Any
 
 from kernel.commands import Catalog, Command, Facts, Route
 from kernel.rule_commands import publish_rules_command
-from services.deals.application.deal_commands import add_stakeholder, migrate_deal, open_deal
+from services.deals.application.deal_commands import (
+    add_stakeholder,
+    destroy_stakeholder_key,
+    erase_stakeholder,
+    migrate_deal,
+    open_deal,
+)
 from services.deals.application.relationship_commands import assess_relationship
 from services.deals.application.views import DealState, RelationshipView, deal_state
 from services.deals.domain import commands as c
@@ -184,6 +190,23 @@ DEALS.command(
         body_name="StakeholderRequest",
     ),
     facts=Facts(roles=REPS),
+)
+DEALS.command(
+    "erase_stakeholder",
+    c.EraseStakeholder,
+    Deal,
+    "deal_id",
+    use_case=erase_stakeholder,
+    after=destroy_stakeholder_key,
+    route=Route(
+        "POST",
+        "/deals/{deal_id}/stakeholders/{stakeholder_id}/erasure",
+        200,
+        ("privacy",),
+        "Erase a stakeholder as a person (crypto-shredding)",
+        "ErasureRequest",
+    ),
+    facts=Facts(roles=("manager", "admin"), reason_required=True),
 )
 _deal(
     "change_stakeholder",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from kernel.errors import RuleViolation
+from kernel.personal import person_of
 from kernel.store import Result
 from services.deals.application.views import deal_state
 from services.deals.domain import commands
@@ -39,6 +40,24 @@ def migrate_deal(
     deal = app.load(Deal, c.deal_id, expected_version)
     deal.migrate_to(app.process(c.process_id or deal.pipeline_definition.id))
     return [deal], deal_state(deal)
+
+
+def erase_stakeholder(
+    app: Any, c: commands.EraseStakeholder, expected_version: int | None
+) -> tuple[list[Any], Result]:
+    """The erasure event, and the stakeholder's number no longer leads to the deal; the
+    key that sealed their name and number is destroyed once this is stored."""
+    deal = app.load(Deal, c.deal_id, expected_version)
+    stakeholder = dict(deal.stakeholders.get(c.stakeholder_id, {}))
+    unlinked = []
+    if stakeholder.get("phone") and not stakeholder.get("erased"):
+        unlinked = app._unlink_phone(stakeholder["phone"], c.deal_id)
+    deal.erase_stakeholder(c.stakeholder_id, c.reason)
+    return [deal, *unlinked], deal_state(deal)
+
+
+def destroy_stakeholder_key(app: Any, c: commands.EraseStakeholder) -> None:
+    app.vault.erase(person_of(c.deal_id, c.stakeholder_id))
 
 
 def add_stakeholder(

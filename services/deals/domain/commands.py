@@ -209,6 +209,19 @@ def add_stakeholder(deal: Deal, c: AddStakeholder) -> None:
     )
 
 
+class EraseStakeholder(Command):
+    """Forget a stakeholder as a person: their name and phone can no longer be read
+    anywhere (their key is destroyed); the decision map keeps their role and attitude."""
+
+    deal_id: uuid.UUID
+    stakeholder_id: str = Field(min_length=1, max_length=64)
+    reason: str = Field(
+        min_length=1,
+        max_length=500,
+        description="the request or legal ground (e.g. 'GDPR art. 17 request #4711')",
+    )
+
+
 class ChangeStakeholder(Command):
     """A stakeholder's role or attitude changed."""
 

@@ -1,5 +1,6 @@
 """Which open deals a phone number belongs to, so calls and key events reported by the
-telephony platform find their deal. One aggregate per normalised number (id from it)."""
+telephony platform find their deal. One aggregate per number: its id and ``number`` are
+a keyed hash of the normalised number (see kernel.personal), never the number itself."""
 
 from __future__ import annotations
 
@@ -29,3 +30,14 @@ class ContactPhone(L2CAggregate):
     @event("AlsoLinked")
     def _also_linked(self, deal_id: uuid.UUID) -> None:
         self.deal_ids.append(deal_id)
+
+    def unlink(self, deal_id: uuid.UUID) -> bool:
+        """The number no longer leads to the deal (its stakeholder was erased)."""
+        if deal_id not in self.deal_ids:
+            return False
+        self._unlinked(deal_id=deal_id)
+        return True
+
+    @event("Unlinked")
+    def _unlinked(self, deal_id: uuid.UUID) -> None:
+        self.deal_ids.remove(deal_id)

@@ -14,7 +14,7 @@ from typing import Any
 
 from eventsourcing.domain import event
 
-from kernel.domain import L2CAggregate, Money
+from kernel.domain import ERASED, L2CAggregate, Money
 from kernel.errors import InvalidCommand, RuleViolation
 from services.deals.domain.decision_map import Attitude, BuyerRole, Level, coverage
 from services.deals.domain.pipeline import Pipeline
@@ -449,6 +449,22 @@ class Deal(L2CAggregate):
     @event("StakeholderContacted")
     def _stakeholder_contacted(self, stakeholder_id: str, channel: str) -> None:
         self.stakeholders[stakeholder_id]["contacted"] = True
+
+    def erase_stakeholder(self, stakeholder_id: str, reason: str) -> bool:
+        """The stakeholder asked to be forgotten: their name and phone read ERASED from now
+        on and the service destroys the key that sealed them; the map keeps their role,
+        level and attitude. False: already erased."""
+        current = self._stakeholder(stakeholder_id)
+        if not reason.strip():
+            raise InvalidCommand("an erasure needs a reason (the request or the legal ground)")
+        if current.get("erased"):
+            return False
+        self._stakeholder_erased(stakeholder_id=stakeholder_id, reason=reason.strip())
+        return True
+
+    @event("StakeholderErased")
+    def _stakeholder_erased(self, stakeholder_id: str, reason: str) -> None:
+        self.stakeholders[stakeholder_id].update(name=ERASED, phone=ERASED, erased=True)
 
     def _stakeholder(self, stakeholder_id: str) -> dict[str, Any]:
         if stakeholder_id not in self.stakeholders:

@@ -18,8 +18,8 @@ from services.leads.application.ports import (
 from services.leads.application.territories import TerritoryUseCases
 from services.leads.domain.lead import Lead
 
-_PERSON = ("full_name", "email", "phone", "job_title")
-_NOTE = ("note",)
+_PERSON = (("full_name", "email", "phone", "job_title"), "")
+_NOTE = (("note",), "")
 
 
 class LeadsApplication(TerritoryUseCases):

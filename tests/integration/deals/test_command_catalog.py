@@ -57,6 +57,7 @@ EXAMPLES: dict[str, tuple[dict[str, str], dict[str, Any] | None]] = {
             "phone": "+49 30 1234567",
         },
     ),
+    "erase_stakeholder": ({"stakeholder_id": "p1"}, {"reason": "GDPR request 1"}),
     "change_stakeholder": ({"stakeholder_id": "p1"}, {"attitude": "supporter"}),
     "record_contact": ({"stakeholder_id": "p1"}, {"channel": "visit"}),
     "complete_action": ({}, {"action": "need_confirmed"}),
