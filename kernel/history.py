@@ -51,10 +51,18 @@ AS_OF_QUERY = Query(
     "an offset (the state as the store held it then); omitted: the current state",
     examples=["3", "2026-06-30T23:59:59Z"],
 )
-AFTER_QUERY = Query(
-    None, ge=-1, le=2**53, description="the last version already read (next page: after it)"
-)
-LIMIT_QUERY = Query(DEFAULT_PAGE, ge=1, le=MAX_PAGE, description="events on this page")
+
+
+def _after_query() -> Any:
+    # A new one per route: FastAPI names the parameter on the object it is given.
+    return Query(
+        None, ge=-1, le=2**53, description="the last version already read (next page: after it)"
+    )
+
+
+def _limit_query() -> Any:
+    return Query(DEFAULT_PAGE, ge=1, le=MAX_PAGE, description="events on this page")
+
 
 CSV_COLUMNS = (
     "version",
@@ -327,8 +335,8 @@ def add_history_route(
     if param is not None:
         parameters.append(inspect.Parameter(param, keyword, annotation=key_type))
     parameters += [
-        inspect.Parameter("after", keyword, default=AFTER_QUERY, annotation=int | None),
-        inspect.Parameter("limit", keyword, default=LIMIT_QUERY, annotation=int),
+        inspect.Parameter("after", keyword, default=_after_query(), annotation=int | None),
+        inspect.Parameter("limit", keyword, default=_limit_query(), annotation=int),
     ]
     endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     endpoint.__name__ = f"{kind.replace(' ', '_')}_history"
