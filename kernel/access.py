@@ -59,6 +59,8 @@ EVERY_ROLE = (REP, MANAGER, FINANCE, AUDITOR, ADMIN)
 HISTORY_READ = (REP, MANAGER, AUDITOR, ADMIN)
 MONEY_HISTORY_READ = (MANAGER, FINANCE, AUDITOR, ADMIN)
 RULES_HISTORY_READ = (MANAGER, FINANCE, AUDITOR, ADMIN)
+# Which record a caller's own id names (ids only: integrations and migrations reconcile).
+EXTERNAL_ID_READ = (MANAGER, FINANCE, AUDITOR, ADMIN)
 
 # No identity needed: probes, the local issuer's public keys, and the API documentation
 # (Swagger UI, ReDoc, /openapi.json: the contract, which holds no business data).
@@ -95,6 +97,7 @@ LEADS_ROUTES: Policy = {
     "POST /leads/{lead_id}/merges": (MANAGER,),
     "POST /leads/{lead_id}/unmerge": (MANAGER,),
     "POST /leads/{lead_id}/erasure": (MANAGER, ADMIN),
+    "GET /external-ids/leads/{external_id}": EXTERNAL_ID_READ,
     "POST /leads/{lead_id}/engagements": SALES,
     "GET /reports/mql-acceptance": (MANAGER, AUDITOR),
     "GET /campaigns": SALES_READ,
@@ -147,6 +150,7 @@ DEALS_ROUTES: Policy = {
     "PUT /deals/{deal_id}/meddic": SALES,
     "POST /deals/{deal_id}/stakeholders": SALES,
     "POST /deals/{deal_id}/stakeholders/{stakeholder_id}/erasure": (MANAGER, ADMIN),
+    "GET /external-ids/deals/{external_id}": EXTERNAL_ID_READ,
     "PATCH /deals/{deal_id}/stakeholders/{stakeholder_id}": SALES,
     "POST /deals/{deal_id}/stakeholders/{stakeholder_id}/contacts": SALES,
     "POST /deals/{deal_id}/advance": SALES,
@@ -195,6 +199,7 @@ BILLING_ROUTES: Policy = {
     "GET /invoices/{invoice_id}/history": MONEY_HISTORY_READ,
     "POST /invoices/{invoice_id}/apply-credit": (FINANCE,),
     "POST /invoices/{invoice_id}/credit-notes": (FINANCE,),
+    "GET /external-ids/billing/{external_id}": EXTERNAL_ID_READ,
     "POST /integrations/erp/payments": (ERP,),
     "POST /integrations/erp/invoices-posted": (ERP,),
     "POST /integrations/erp/shipments": (ERP,),

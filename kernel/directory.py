@@ -12,15 +12,24 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from fastapi import APIRouter
+from fastapi import Path as PathParam
+
+from kernel.errors import NotFound
+from kernel.http import ErrorBody
 from kernel.scope import Scope
 from kernel.store import ServiceApplication
 
 MAX_PAGE = 500
+EXTERNAL_IDS = (
+    "CREATE TABLE IF NOT EXISTS external_ids (kind TEXT NOT NULL, external_id TEXT NOT NULL,"
+    " aggregate_id TEXT NOT NULL, PRIMARY KEY (kind, external_id));"
+)
 
 
 class Directory:
@@ -43,7 +52,7 @@ class Directory:
                         db.execute(f'DROP TABLE "{name}"')
             db.executescript(
                 "CREATE TABLE IF NOT EXISTS position (id INTEGER PRIMARY KEY CHECK (id = 1),"
-                " value INTEGER);" + self.schema
+                " value INTEGER);" + EXTERNAL_IDS + self.schema
             )
             db.execute(f"PRAGMA user_version = {int(self.version)}")
 
@@ -75,6 +84,7 @@ class Directory:
                     return read
                 touched = {n.originator_id: n.topic for n in notes}
                 with self._connect() as db:
+                    self._index_external_ids(db, notes)
                     for aggregate_id, topic in touched.items():
                         if topic.rsplit(":", 1)[-1].split(".")[0] in self.aggregates:
                             self.upsert(db, self.app.repository.get(aggregate_id))  # type: ignore[arg-type]
@@ -87,6 +97,32 @@ class Directory:
 
     def upsert(self, db: sqlite3.Connection, aggregate: Any) -> None:
         raise NotImplementedError
+
+    def _index_external_ids(self, db: sqlite3.Connection, notes: Sequence[Any]) -> None:
+        """The callers' ids of the records (``External-Id`` on a command): the first
+        record of each kind an external id named keeps it."""
+        for note in notes:
+            if b"external_id" not in note.state:
+                continue  # most events: not worth decoding
+            event = self.app.mapper.to_domain_event(note)
+            external = getattr(event, "metadata", {}).get("external_id", "")
+            kind = type(event).__qualname__.split(".")[0]
+            if external and kind in self.aggregates:  # not the bookkeeping a command keeps
+                db.execute(
+                    "INSERT OR IGNORE INTO external_ids (kind, external_id, aggregate_id)"
+                    " VALUES (?, ?, ?)",
+                    (kind, external, str(note.originator_id)),
+                )
+
+    def by_external_id(self, external_id: str) -> list[dict[str, str]]:
+        """The records (kind and id) a caller's external id names in this service."""
+        self.catch_up()
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT kind, aggregate_id FROM external_ids WHERE external_id = ? ORDER BY kind",
+                (external_id,),
+            ).fetchall()
+        return [{"kind": r["kind"], "id": r["aggregate_id"]} for r in rows]
 
     def page(
         self,
@@ -135,3 +171,25 @@ def scope_clause(scope: Scope, owner: str, team: str | None) -> tuple[list[str],
     if team is not None and scope.manager:
         alternatives.append(f"(COALESCE({owner}, '') = '' AND COALESCE({team}, '') = '')")
     return [f"({' OR '.join(alternatives)})"], params
+
+
+def external_id_routes(service: str, directory: Directory) -> APIRouter:
+    """``GET /external-ids/<service>/{external_id}``: which records of the service a
+    caller's external id names (404 when none)."""
+    router = APIRouter()
+
+    @router.get(
+        f"/external-ids/{service}/{{external_id}}",
+        tags=["audit"],
+        summary="The records an External-Id sent with their commands names",
+        responses={404: {"model": ErrorBody, "description": "No record has this external id"}},
+    )
+    def records_by_external_id(
+        external_id: str = PathParam(min_length=1, max_length=200),
+    ) -> dict[str, Any]:
+        found = directory.by_external_id(external_id)
+        if not found:
+            raise NotFound(f"no record of the {service} service has external id {external_id!r}")
+        return {"external_id": external_id, "records": found}
+
+    return router

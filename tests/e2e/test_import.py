@@ -180,6 +180,8 @@ def test_a_quarter_imported_interrupted_resumed_and_again(
     first_event = http.get(f"/leads/{lead_id}/history").json()["events"][0]
     assert first_event["occurred_at"] == capture["occurred_at"]
     assert first_event["external_id"] == capture["external_id"]
+    named = http.get(f"/external-ids/leads/{capture['external_id']}").json()
+    assert named["records"] == [{"kind": "Lead", "id": lead_id}]
     leads_total = count_leads(http)
     assert leads_total == figures.leads
 

@@ -53,6 +53,13 @@ def test_a_migrated_lead_keeps_its_business_times_and_external_id(
     assert first["actor"]["roles"] == ["migration"]
     assert datetime.fromisoformat(qualify["occurred_at"]) == LAST_QUARTER + timedelta(days=2)
     assert qualify["external_id"] == ""
+    # The caller finds the record by its own id.
+    found = http.get("/external-ids/leads/crm-lead-1001")
+    assert found.status_code == 200, found.text
+    assert found.json()["records"] == [{"kind": "Lead", "id": lead}]
+    assert http.get("/external-ids/leads/crm-lead-9999").status_code == 404
+    refused = http.get("/external-ids/leads/crm-lead-1001", headers=bearer("rep-1", ["rep"]))
+    assert refused.status_code == 403
     # The lead's own dates follow business time (the routing deadline too).
     detail = http.get(f"/leads/{lead}").json()
     assert detail["status"] in ("mql", "sql"), detail

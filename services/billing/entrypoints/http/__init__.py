@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from kernel.command_routes import command_routes
+from kernel.directory import external_id_routes
 from kernel.http import create_api, webhook_producer
 from services.billing.adapters.directory import BillingDirectory
 from services.billing.application import BillingApplication
@@ -29,4 +30,5 @@ def build_api(app: BillingApplication, directory: BillingDirectory | None = None
     api.include_router(orders.routes(app, directory))
     api.include_router(invoices.routes(app, directory, producer))
     api.include_router(command_routes(app, BILLING, guard=scope.guard(app)))
+    api.include_router(external_id_routes("billing", directory))
     return api

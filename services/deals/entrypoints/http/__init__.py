@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from kernel.command_routes import command_routes
+from kernel.directory import external_id_routes
 from kernel.http import create_api
 from services.deals.adapters.directory import DealDirectory
 from services.deals.application import DealsApplication
@@ -25,4 +26,5 @@ def build_api(app: DealsApplication, directory: DealDirectory | None = None) -> 
     for concern in (buyers, accounts_and_rules):
         api.include_router(concern.routes(app))
     api.include_router(command_routes(app, DEALS, guard=deals.guard(app)))
+    api.include_router(external_id_routes("deals", directory))
     return api

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from kernel.command_routes import command_routes
+from kernel.directory import external_id_routes
 from kernel.http import create_api, webhook_producer
 from services.leads.adapters.directory import LeadDirectory
 from services.leads.adapters.firmographics import ReferenceFileProvider
@@ -32,4 +33,5 @@ def build_api(
     for concern in (leads, campaigns, accounts, rules, integrations):
         api.include_router(concern.routes(wiring))
     api.include_router(command_routes(app, LEADS, guard=leads.guard(app)))
+    api.include_router(external_id_routes("leads", directory))
     return api
