@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import struct
 import uuid
 from collections.abc import Iterator, Sequence
@@ -36,6 +35,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from l2c.v1 import audit_pb2
+
+from kernel.keyfile import write_once
 
 log = logging.getLogger(__name__)
 
@@ -84,18 +85,13 @@ def signing_key(path: Path) -> Ed25519PrivateKey:
     by its owner only. Processes that start together agree on one key: the first to link
     its new file into place wins and the others load that one."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
         made = Ed25519PrivateKey.generate()
         pem = made.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        draft = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-        draft.touch(mode=0o600)
-        draft.write_bytes(pem)
-        try:
-            os.link(draft, path)
+        if write_once(path, pem):
             public = public_pem(made.public_key())
             # Logged whole, so that a key made on a disk that is later lost still verifies.
             log.warning(
@@ -104,10 +100,6 @@ def signing_key(path: Path) -> Ed25519PrivateKey:
                 key_id(made.public_key()),
                 public.decode().replace("\n", " ").strip(),
             )
-        except FileExistsError:
-            pass  # another process made it first
-        finally:
-            draft.unlink()
     loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(loaded, Ed25519PrivateKey):
         raise ValueError(f"{path} is not an Ed25519 private key")

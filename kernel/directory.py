@@ -104,7 +104,7 @@ class Directory:
         for note in notes:
             if b"external_id" not in note.state:
                 continue  # most events: not worth decoding
-            event = self.app.mapper.to_domain_event(note)
+            event = self.app.sealed_mapper.to_domain_event(note)  # metadata only
             external = getattr(event, "metadata", {}).get("external_id", "")
             kind = type(event).__qualname__.split(".")[0]
             if external and kind in self.aggregates:  # not the bookkeeping a command keeps

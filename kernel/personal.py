@@ -28,7 +28,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,8 +36,10 @@ from typing import Any, Protocol
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.utils import get_topic
 
 from kernel.domain import ERASED
+from kernel.keyfile import write_once
 from kernel.settings import Settings
 
 SEALED = "pd1:"
@@ -182,19 +184,8 @@ class PostgresKeys:
 
 
 def hash_key(path: Path) -> bytes:
-    """The service's key for keyed hashes: 32 random bytes in ``path``, made once (the
-    first process to link its file into place wins, the others read that one)."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        draft = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-        draft.touch(mode=0o600)
-        draft.write_bytes(os.urandom(32))
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
+    """The service's key for keyed hashes: 32 random bytes in ``path``, made once."""
+    write_once(path, os.urandom(32))
     key = path.read_bytes()
     if len(key) < 32:
         raise ValueError(f"{path} holds {len(key)} bytes; a hash key needs 32")
@@ -292,17 +283,11 @@ class SealingMapper(Mapper[uuid.UUID]):
         self.vault, self.personal, self.opens = vault, personal, opens
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
-        from eventsourcing.utils import get_topic
-
         declared = self.personal.get(get_topic(type(domain_event)))
         if declared:
-            fields, person = declared
             state = dict(vars(domain_event))
-            subject = person_of(domain_event.originator_id, state.get(person, "") if person else "")
+            _each_field(state, domain_event.originator_id, declared, self.vault.seal)
             sealed = object.__new__(type(domain_event))
-            for name in fields:
-                if isinstance(state.get(name), str):
-                    state[name] = self.vault.seal(subject, state[name])
             object.__setattr__(sealed, "__dict__", state)
             domain_event = sealed
         return super().to_stored_event(domain_event)
@@ -311,10 +296,19 @@ class SealingMapper(Mapper[uuid.UUID]):
         domain_event = super().to_domain_event(stored_event)
         declared = self.personal.get(stored_event.topic)
         if declared and self.opens:
-            fields, person = declared
-            state = vars(domain_event)
-            subject = person_of(domain_event.originator_id, state.get(person, "") if person else "")
-            for name in fields:
-                if isinstance(state.get(name), str):
-                    state[name] = self.vault.open(subject, state[name])
+            _each_field(vars(domain_event), domain_event.originator_id, declared, self.vault.open)
         return domain_event
+
+
+def _each_field(
+    state: dict[str, Any],
+    aggregate_id: uuid.UUID,
+    declared: tuple[tuple[str, ...], str],
+    change: Callable[[uuid.UUID, str], str],
+) -> None:
+    """Seal or open, in place, the declared personal fields of one event's state."""
+    fields, person = declared
+    subject = person_of(aggregate_id, state.get(person, "") if person else "")
+    for name in fields:
+        if isinstance(state.get(name), str):
+            state[name] = change(subject, state[name])

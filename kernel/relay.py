@@ -221,7 +221,7 @@ class Relay:
             return 0
         acks = []
         for notification in notifications:
-            domain_event = self.app.relay_mapper.to_domain_event(notification)  # sealed
+            domain_event = self.app.sealed_mapper.to_domain_event(notification)  # sealed
             record = self.contracts.outbound(domain_event, notification.id)
             if record is None:
                 continue

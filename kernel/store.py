@@ -173,7 +173,7 @@ class ServiceApplication(Application[uuid.UUID]):
         self._publishers: list[Outbound] = []
         self._commit_listeners: list[Callable[[], None]] = []
         self.vault = Vault.for_service(settings, self.name.lower()) if self.personal else None
-        self._relay_mapper: Mapper[uuid.UUID] | None = None
+        self._sealed_mapper: Mapper[uuid.UUID] | None = None
         super().__init__(env=persistence_env(settings, self.name))
 
     def construct_mapper(self) -> Mapper[uuid.UUID]:
@@ -184,15 +184,16 @@ class ServiceApplication(Application[uuid.UUID]):
         )
 
     @property
-    def relay_mapper(self) -> Mapper[uuid.UUID]:
-        """The mapper a relay reads with: personal fields stay sealed on the topics."""
+    def sealed_mapper(self) -> Mapper[uuid.UUID]:
+        """A mapper that leaves personal fields sealed: what the relay publishes, and
+        what reads that need no personal value use (no key is looked up)."""
         if self.vault is None:
             return self.mapper
-        if self._relay_mapper is None:
-            self._relay_mapper = SealingMapper(
+        if self._sealed_mapper is None:
+            self._sealed_mapper = SealingMapper(
                 self.vault, self.personal, opens=False, transcoder=self.mapper.transcoder
             )
-        return self._relay_mapper
+        return self._sealed_mapper
 
     def on_commit(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call ``listener`` (from the committing thread) after every save of this process:

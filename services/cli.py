@@ -34,6 +34,7 @@ import httpx
 from devenv.stack import StackNotRunning, pid_alive, read_stack
 
 if TYPE_CHECKING:
+    from devenv.issuer import DevIssuer
     from kernel.audit import Checkpoint
     from kernel.settings import Settings
 
@@ -97,8 +98,7 @@ def _url(args: argparse.Namespace, rest: list[str]) -> int:
 
 
 def _import(args: argparse.Namespace, rest: list[str]) -> int:
-    from devenv.issuer import KEY_FILE, IssuerAuth, issuer_for
-    from kernel.settings import Settings
+    from devenv.issuer import IssuerAuth
     from services.importer import BearerTokens, main_import
 
     parser = argparse.ArgumentParser(
@@ -143,9 +143,8 @@ def _import(args: argparse.Namespace, rest: list[str]) -> int:
     if options.token:
         auth = BearerTokens(options.token, options.erp_token)
     else:
-        issuer = issuer_for(Settings(data_dir=data_dir))
-        if not (issuer.directory / KEY_FILE).exists():
-            print("l2c import: give --token (no development issuer here)", file=sys.stderr)
+        issuer = _dev_issuer(data_dir, "l2c import (or give --token)")
+        if issuer is None:
             return 1
         auth = IssuerAuth(issuer, "l2c-import", ["migration"])
     return main_import(
@@ -233,10 +232,24 @@ def _insights(args: argparse.Namespace, rest: list[str]) -> int:
     return 0
 
 
-def _token(args: argparse.Namespace, rest: list[str]) -> int:
+def _dev_issuer(data_dir: Path, prog: str) -> DevIssuer | None:
+    """The development issuer `make run` made on the data directory; None (and why, on
+    stderr) when there is none."""
     from devenv.issuer import KEY_FILE, issuer_for
-    from kernel.auth import ROLES
     from kernel.settings import Settings
+
+    issuer = issuer_for(Settings(data_dir=data_dir))
+    if (issuer.directory / KEY_FILE).exists():
+        return issuer
+    print(
+        f"{prog}: no development issuer in {issuer.directory} (`make run` makes one)",
+        file=sys.stderr,
+    )
+    return None
+
+
+def _token(args: argparse.Namespace, rest: list[str]) -> int:
+    from kernel.auth import ROLES
 
     parser = argparse.ArgumentParser(
         prog="l2c token",
@@ -251,13 +264,8 @@ def _token(args: argparse.Namespace, rest: list[str]) -> int:
     )
     parser.add_argument("--hours", type=float, default=8.0, help="lifetime")
     options = parser.parse_args(rest)
-    settings = Settings(data_dir=_data_dir(args.data_dir))
-    issuer = issuer_for(settings)
-    if not (issuer.directory / KEY_FILE).exists():
-        print(
-            f"l2c: no development issuer in {issuer.directory} (`make run` makes one)",
-            file=sys.stderr,
-        )
+    issuer = _dev_issuer(_data_dir(args.data_dir), "l2c")
+    if issuer is None:
         return 1
     print(
         issuer.mint(

@@ -41,7 +41,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -269,12 +269,8 @@ def read_lines(path: Path) -> tuple[list[Line], list[tuple[int, str]]]:
                 ).encode()
             ).hexdigest()[:40]
             seen[digest] += 1
-            lines.append(_with_key(line, f"import:{digest}:{seen[digest]}"))
+            lines.append(replace(line, key=f"import:{digest}:{seen[digest]}"))
     return lines, errors
-
-
-def _with_key(line: Line, key: str) -> Line:
-    return Line(**{**line.__dict__, "key": key})
 
 
 class Importer:

@@ -90,17 +90,22 @@ def test_talk_ratio_over_the_last_five_calls() -> None:
     assert (b["observed"], b["threshold"]) == ("28", "30")
 
 
-def test_speed_to_lead_missed_until_the_lead_is_worked() -> None:
-    f = Feed()
-    f.lead("L", at(0), team="north", rep="ann", mql=0)
+def missed(f: Feed, lead: str, flagged: float, deadline: float = 0.5) -> None:
+    """A lead routed to ann (north) at day 0 whose first-touch deadline was flagged."""
+    f.lead(lead, at(0), team="north", rep="ann", mql=0)
     f.add(
         "LeadSpeedToLeadMissed",
-        "L",
-        at(1),
+        lead,
+        at(flagged),
         rep="ann",
         team="north",
-        deadline_at=at(0.5).isoformat(),
+        deadline_at=at(deadline).isoformat(),
     )
+
+
+def test_speed_to_lead_missed_until_the_lead_is_worked() -> None:
+    f = Feed()
+    missed(f, "L", flagged=1)
     (b,) = breaches(f, "speed_to_lead_missed", 1)
     assert (b["subject_kind"], b["rep"], b["since"]) == ("lead", "ann", at(0.5).isoformat())
     f.add("LeadSalesAccepted", "L", at(2))
@@ -182,15 +187,7 @@ def test_the_rule_schema_rejects_unknown_kinds() -> None:
 
 def test_a_back_dated_answer_clears_the_speed_to_lead_breach_it_prevents() -> None:
     f = Feed()
-    f.lead("L", at(0), team="north", rep="ann", mql=0)  # routed at day 0, due at day 0.5
-    f.add(
-        "LeadSpeedToLeadMissed",
-        "L",
-        at(0.5),
-        rep="ann",
-        team="north",
-        deadline_at=at(0.5).isoformat(),
-    )
+    missed(f, "L", flagged=0.5)  # routed at day 0, due at day 0.5
     engine = Engine(Projection(), only("speed_to_lead_missed"), ReadModelSettings())
     outputs = [o for e in f.events for o in engine.handle(e)]
     outputs += engine.handle(f.tick(at(1)))
@@ -204,15 +201,7 @@ def test_a_back_dated_answer_clears_the_speed_to_lead_breach_it_prevents() -> No
     assert breaches(f, "speed_to_lead_missed", 2) == []
     # Accepted after the deadline instead: the breach stands until then.
     g = Feed()
-    g.lead("M", at(0), team="north", rep="ann", mql=0)
-    g.add(
-        "LeadSpeedToLeadMissed",
-        "M",
-        at(0.5),
-        rep="ann",
-        team="north",
-        deadline_at=at(0.5).isoformat(),
-    )
+    missed(g, "M", flagged=0.5)
     g.add("LeadSalesAccepted", "M", at(0.75))
     assert len(breaches(g, "speed_to_lead_missed", 0.6)) == 1
     assert breaches(g, "speed_to_lead_missed", 1) == []
