@@ -78,6 +78,13 @@ class Settings(BaseSettings):
         "committing them (up to 500 at a time): freshness against commits per second",
     )
 
+    insights_cached_records: int = Field(
+        5000,
+        ge=0,
+        description="records of the kinds that grow with the business (leads, deals, "
+        "orders, invoices) the insights worker keeps in memory; the rest are read from its "
+        "store",
+    )
     insights_ready_lag: int = Field(
         10_000,
         ge=0,

@@ -23,8 +23,10 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -94,29 +96,38 @@ def _received_ms(event: faust.types.EventT) -> int | None:
 
 class Answers:
     """Read-model answers kept until the projection next changes: dashboards asking the
-    same question between two folds get the kept answer instead of a recomputation on the
-    loop that folds (answers depend on the projection only, never on the wall clock)."""
+    same question between two commits get the kept answer instead of a recomputation
+    (answers depend on the projection only, never on the wall clock). Each answer is kept
+    under the commit it was computed after, so one computed across a commit is not kept
+    as if it were current."""
 
     def __init__(self, size: int = 256) -> None:
         self.size = size
+        self.commits = 0
         self._kept: OrderedDict[tuple[str, tuple[tuple[str, str], ...]], dict[str, Any]] = (
             OrderedDict()
         )
 
     def changed(self) -> None:
+        self.commits += 1
         self._kept.clear()
 
-    def get(
-        self, name: str, params: dict[str, str], compute: Callable[[], dict[str, Any]]
+    async def get(
+        self,
+        name: str,
+        params: dict[str, str],
+        compute: Callable[[], Awaitable[dict[str, Any]]],
     ) -> dict[str, Any]:
         key = (name, tuple(sorted(params.items())))
         if key in self._kept:
             self._kept.move_to_end(key)
             return self._kept[key]
-        body = compute()
-        self._kept[key] = body
-        if len(self._kept) > self.size:
-            self._kept.popitem(last=False)
+        commits = self.commits
+        body = await compute()
+        if commits == self.commits:
+            self._kept[key] = body
+            if len(self._kept) > self.size:
+                self._kept.popitem(last=False)
         return body
 
 
@@ -126,12 +137,14 @@ class InsightsWorker:
     def __init__(self, settings: Settings) -> None:
         self.store = ReadModelStore(store_path(settings))
         self.generation = self.store.generation()
-        self.projection = self.store.load()
+        self.projection = self.store.load(cached=settings.insights_cached_records)
         self.rules = load_rules()
         self.settings = load_settings()
         self.engine = Engine(self.projection, self.rules, self.settings)
         self.answers = Answers()
         self.kernel_settings = settings
+        # Queries run here, off the loop that folds, on the store's last commit.
+        self.queries = ThreadPoolExecutor(max_workers=1, thread_name_prefix="insights-query")
         # Read models as of a past event time: folded again from the topics, one at a
         # time, the last few kept (they do not change unless late events arrive, and the
         # Answers cache is cleared then too).
@@ -162,6 +175,23 @@ class InsightsWorker:
             while len(self._as_of) > AS_OF_KEPT:
                 self._as_of.popitem(last=False)
             return projection
+
+    async def answer(self, name: str, params: dict[str, str], moment: datetime | None) -> Any:
+        """A read model's answer, computed in the query thread: on the committed records,
+        or on the records as of ``moment``."""
+        if moment is not None:
+            past = await self.as_of(moment)
+            compute = partial(answer, name, params, past, self.rules, self.settings)
+        else:
+            compute = partial(self._answer_committed, name, params)
+        loop = asyncio.get_running_loop()
+        return await self.answers.get(
+            name, params, partial(loop.run_in_executor, self.queries, compute)
+        )
+
+    def _answer_committed(self, name: str, params: dict[str, str]) -> dict[str, Any]:
+        with self.store.reading() as projection:
+            return answer(name, params, projection, self.rules, self.settings)
 
 
 def add_docs(app: faust.App) -> None:
@@ -401,12 +431,7 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
                     return self.json({"error": "forbidden", "message": str(exc)}, status=403)
                 try:
                     moment = getattr(validated(name, params), "as_of", None)
-                    projection = worker.projection if moment is None else await worker.as_of(moment)
-                    body = worker.answers.get(
-                        name,
-                        params,
-                        lambda: answer(name, params, projection, worker.rules, worker.settings),
-                    )
+                    body = await worker.answer(name, params, moment)
                 except QueryError as exc:
                     return self.json(exc.body, status=exc.status)
                 return self.json(body)

@@ -148,8 +148,7 @@ class Engine:
         for key in judged:
             if key in current:
                 continue
-            announced = p.records[ANNOUNCED].pop(key)
-            p.dirty.add((ANNOUNCED, key))
+            announced = p.remove(ANNOUNCED, key)
             self._unindex(key)
             outputs.append(Output("cleared", key, {**announced, "cleared_at": now.isoformat()}))
         for key, breach in sorted(current.items()):

@@ -99,10 +99,10 @@ def due_snapshot_weeks(
     """Mondays whose snapshot is due (Monday + lateness not after ``until``, by default
     the tick clock) and not taken."""
     tick = until or parse_time(p.meta.get("tick_clock", ""))
-    opened = [parse_time(d["opened_at"]) for d in p.all("deal").values() if d.get("opened_at")]
-    if tick is None or not opened:
+    first = p.first_deal_opened()
+    if tick is None or first is None:
         return []
-    monday = week_start(min(o for o in opened if o)) + timedelta(days=7)
+    monday = week_start(first) + timedelta(days=7)
     due = []
     while monday + lateness <= tick:
         if p.get("snapshot", monday.date().isoformat()) is None:

@@ -48,6 +48,4 @@ def comparable_records(p: Projection) -> dict[str, Any]:
     """The records that must not depend on arrival order: all but the bookkeeping of what
     was announced and of the judgements still due (which depend on how far the
     watermark got)."""
-    return {
-        kind: records for kind, records in sorted(p.records.items()) if kind not in (ANNOUNCED, DUE)
-    }
+    return {kind: dict(p.all(kind).items()) for kind in p.kinds() if kind not in (ANNOUNCED, DUE)}

@@ -9,16 +9,24 @@ each record only ever hears from the aggregates that own it, in their own order.
 Idempotence: an event whose aggregate version is not newer than the last one applied for
 that aggregate is a redelivery and changes nothing; ERP messages (no version) are
 remembered by message id. The clock is the latest event time seen (ticks included).
+
+Memory: a projection on its own holds every record. Given a ``Shelf`` (the worker's
+store), the kinds that grow with the business (``SHELVED``: leads, deals, orders,
+invoices, ERP documents, the redelivery bookkeeping) live there instead: the projection
+keeps the records changed since the last commit and a bounded cache of recently used
+ones, and reads the rest from the shelf. The small kinds (reps, campaigns, processes,
+snapshots, announced breaches, due judgements) stay resident.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections import OrderedDict
+from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from services.insights.domain.events import Event, iso, money, parse_time
 
@@ -27,6 +35,27 @@ Record = dict[str, Any]
 # The processes rule set of the deals service; insights reads stage probabilities and
 # each stage's key-event path (SOP) from it.
 PROCESSES_RULE_SET = "processes"
+
+# Kinds whose number grows with the business: kept on a shelf when there is one.
+SHELVED = frozenset({"lead", "deal", "order", "invoice", "erp_invoice", "erp_payment", "seen"})
+# The links the joins follow: (kind, attribute naming the parent).
+LINKS = (("deal", "lead_id"), ("order", "deal_id"), ("invoice", "order_id"))
+CACHED_RECORDS = 5000  # shelved records kept in memory besides the uncommitted ones
+
+
+class Shelf(Protocol):
+    """Where shelved records are read from (what was committed; the projection holds the
+    changes since)."""
+
+    def fetch(self, kind: str, key: str) -> Record | None: ...
+
+    def scan(self, kind: str) -> Iterator[tuple[str, Record]]: ...
+
+    def scan_keys(self, kind: str) -> Iterator[str]: ...
+
+    def linked(self, kind: str, attribute: str, value: str) -> list[str]: ...
+
+    def kinds(self) -> list[str]: ...
 
 
 @dataclass
@@ -38,6 +67,68 @@ class Applied:
     ticked: bool = False
 
 
+class Shelved(Mapping[str, Record]):
+    """The records of one shelved kind: the shelf's, overlaid with the uncommitted ones.
+    Iterating reads the shelf once (no order is promised; callers sort)."""
+
+    def __init__(self, p: Projection, kind: str) -> None:
+        self.p, self.kind = p, kind
+
+    def _pending(self) -> dict[str, Record]:
+        return {key: r for (kind, key), r in self.p._pending.items() if kind == self.kind}
+
+    def _pairs(self) -> Iterator[tuple[str, Record]]:
+        assert self.p.shelf is not None
+        pending, cache = self._pending(), self.p._cache
+        for key, record in self.p.shelf.scan(self.kind):
+            if key not in pending:
+                yield key, cache.get((self.kind, key)) or record
+        yield from pending.items()
+
+    def __getitem__(self, key: str) -> Record:
+        record = self.p.get(self.kind, key)
+        if record is None:
+            raise KeyError(key)
+        return record
+
+    def __iter__(self) -> Iterator[str]:
+        assert self.p.shelf is not None
+        pending = self._pending()
+        for key in self.p.shelf.scan_keys(self.kind):
+            if key not in pending:
+                yield key
+        yield from pending
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.p.get(self.kind, key) is not None
+
+    def keys(self) -> KeysView[str]:
+        return KeysView(self)
+
+    def items(self) -> ItemsView[str, Record]:
+        return _ShelvedItems(self)
+
+    def values(self) -> ValuesView[Record]:
+        return _ShelvedValues(self)
+
+
+class _ShelvedItems(ItemsView[str, Record]):
+    _mapping: Shelved
+
+    def __iter__(self) -> Iterator[tuple[str, Record]]:
+        return self._mapping._pairs()
+
+
+class _ShelvedValues(ValuesView[Record]):
+    _mapping: Shelved
+
+    def __iter__(self) -> Iterator[Record]:
+        return (record for _, record in self._mapping._pairs())
+
+
 class Projection:
     """All records, by kind and id, plus the clock and the consumed positions."""
 
@@ -45,6 +136,9 @@ class Projection:
         self,
         records: dict[str, dict[str, Record]] | None = None,
         meta: dict[str, Any] | None = None,
+        shelf: Shelf | None = None,
+        cached: int = CACHED_RECORDS,
+        frozen: bool = False,
     ) -> None:
         self.records: dict[str, dict[str, Record]] = records or {}
         self.meta: dict[str, Any] = meta or {}
@@ -53,23 +147,73 @@ class Projection:
         self.dirty: set[tuple[str, str]] = set()
         self.meta_dirty = False
         self._indexes: dict[tuple[str, str], dict[str, list[str]]] = {}
+        self.shelf = shelf
+        self.cached = cached
+        self.frozen = frozen  # a query's view: never changed, so its indexes stay valid
+        self._pending: dict[tuple[str, str], Record] = {}  # shelved, not yet committed
+        self._cache: OrderedDict[tuple[str, str], Record] = OrderedDict()
 
     # -- records --------------------------------------------------------------------------
 
-    def all(self, kind: str) -> dict[str, Record]:
+    def _shelved(self, kind: str) -> bool:
+        return self.shelf is not None and kind in SHELVED
+
+    def kinds(self) -> list[str]:
+        found = set(self.records)
+        if self.shelf is not None:
+            found |= set(self.shelf.kinds()) | {kind for kind, _ in self._pending}
+        return sorted(found)
+
+    def all(self, kind: str) -> Mapping[str, Record]:
+        if self._shelved(kind):
+            return Shelved(self, kind)
         return self.records.get(kind, {})
 
     def get(self, kind: str, key: str) -> Record | None:
-        return self.records.get(kind, {}).get(key)
+        if not self._shelved(kind):
+            return self.records.get(kind, {}).get(key)
+        found = self._pending.get((kind, key))
+        if found is not None:
+            return found
+        found = self._cache.get((kind, key))
+        if found is not None:
+            self._cache.move_to_end((kind, key))
+            return found
+        assert self.shelf is not None
+        found = self.shelf.fetch(kind, key)
+        if found is not None:
+            self._keep((kind, key), found)
+        return found
+
+    def _keep(self, at: tuple[str, str], record: Record) -> None:
+        self._cache[at] = record
+        while len(self._cache) > self.cached:
+            self._cache.popitem(last=False)
 
     def put(self, kind: str, key: str, record: Record) -> None:
+        if self._shelved(kind):
+            self._cache.pop((kind, key), None)
+            self._pending[(kind, key)] = record
+            return
         self.records.setdefault(kind, {})[key] = record
         self.dirty.add((kind, key))
         self._forget_indexes(kind)
 
     def edit(self, kind: str, key: str) -> Record:
         """The record to change in place (created empty); marks it for persisting."""
+        if self._shelved(kind):
+            record = self.get(kind, key) or {"id": key}
+            self.put(kind, key, record)
+            return record
         record = self.records.setdefault(kind, {}).setdefault(key, {"id": key})
+        self.dirty.add((kind, key))
+        self._forget_indexes(kind)
+        return record
+
+    def remove(self, kind: str, key: str) -> Record:
+        """Take a resident record out (for persisting as deleted)."""
+        assert not self._shelved(kind), f"{kind} records are never removed"
+        record = self.records[kind].pop(key)
         self.dirty.add((kind, key))
         self._forget_indexes(kind)
         return record
@@ -80,9 +224,25 @@ class Projection:
                 del self._indexes[cached]
 
     def take_dirty(self) -> Iterator[tuple[str, str, Record | None]]:
+        """What changed since the last call (None: deleted); shelved records move from
+        uncommitted to the bounded cache."""
         for kind, key in sorted(self.dirty):
             yield kind, key, self.get(kind, key)
         self.dirty.clear()
+        for at, record in sorted(self._pending.items()):
+            yield at[0], at[1], record
+        for at, record in self._pending.items():
+            self._keep(at, record)
+        self._pending.clear()
+
+    @property
+    def uncommitted(self) -> int:
+        return len(self.dirty) + len(self._pending)
+
+    @property
+    def in_memory(self) -> int:
+        """Records held: resident, uncommitted and cached."""
+        return sum(len(r) for r in self.records.values()) + len(self._pending) + len(self._cache)
 
     # -- clock and positions --------------------------------------------------------------
 
@@ -104,6 +264,23 @@ class Projection:
         if offset + 1 > int(self.meta["positions"].get(key, 0)):
             self.meta["positions"][key] = offset + 1
             self.meta_dirty = True
+
+    def first_deal_opened(self) -> datetime | None:
+        """When the first deal opened (kept in the meta; worked out once for a store
+        written before it was)."""
+        if "first_deal_opened" not in self.meta:
+            deals = self.all("deal").values()
+            opened = [t for d in deals if (t := parse_time(d.get("opened_at") or ""))]
+            self.meta["first_deal_opened"] = iso(min(opened)) if opened else ""
+            self.meta_dirty = True
+        return parse_time(self.meta["first_deal_opened"])
+
+    def note_deal_opened(self, at: datetime) -> None:
+        if "first_deal_opened" in self.meta:  # else worked out when first asked
+            first = self.first_deal_opened()
+            if first is None or at < first:
+                self.meta["first_deal_opened"] = iso(at)
+                self.meta_dirty = True
 
     # -- folding --------------------------------------------------------------------------
 
@@ -167,20 +344,37 @@ class Projection:
 
     def deal_of_lead(self, lead_id: str) -> Record | None:
         """The lead's deal (the first by id should a lead have opened several)."""
-        deal_ids = self._index("deal", "lead_id").get(lead_id)
+        deal_ids = self._linked("deal", "lead_id", lead_id)
         return self.get("deal", deal_ids[0]) if deal_ids else None
 
     def orders_of_deal(self, deal_id: str) -> list[Record]:
-        return [self.records["order"][k] for k in self._index("order", "deal_id").get(deal_id, [])]
+        return self._records("order", self._linked("order", "deal_id", deal_id))
 
     def invoices_of_order(self, order_id: str) -> list[Record]:
-        ids = self._index("invoice", "order_id").get(order_id, [])
-        return [self.records["invoice"][k] for k in ids]
+        return self._records("invoice", self._linked("invoice", "order_id", order_id))
+
+    def _records(self, kind: str, keys: list[str]) -> list[Record]:
+        return [r for r in (self.get(kind, k) for k in keys) if r is not None]
 
     def _order_line(self, deal: Record) -> str:
         for order in self.orders_of_deal(deal["id"]):
             return main_product_line(order)
         return ""
+
+    def _linked(self, kind: str, attribute: str, value: str) -> list[str]:
+        """Ids of the ``kind`` records whose ``attribute`` is ``value``, sorted. A frozen
+        projection (a query's) or one without a shelf indexes them all once; the worker's
+        asks its shelf, so that a fold never walks every record of a kind."""
+        if self.shelf is None or self.frozen:
+            return self._index(kind, attribute).get(value, [])
+        found = set(self.shelf.linked(kind, attribute, value))
+        for (pending_kind, key), record in self._pending.items():
+            if pending_kind == kind:
+                if record.get(attribute) == value:
+                    found.add(key)
+                else:
+                    found.discard(key)
+        return sorted(found)
 
     def _index(self, kind: str, attribute: str) -> dict[str, list[str]]:
         """attribute value -> ids of the records with it, sorted (cached until a record of
@@ -188,9 +382,8 @@ class Projection:
         index = self._indexes.get((kind, attribute))
         if index is None:
             index = {}
-            records = self.all(kind)
-            for key in sorted(records):
-                value = records[key].get(attribute)
+            for key, record in sorted(self.all(kind).items()):
+                value = record.get(attribute)
                 if value:
                     index.setdefault(value, []).append(key)
             self._indexes[(kind, attribute)] = index
@@ -393,6 +586,7 @@ def _deal_opened(p: Projection, e: Event, applied: Applied) -> None:
     d = e.data
     currency, amount = money(d.get("amount"))
     at = iso(e.occurred_at)
+    p.note_deal_opened(e.occurred_at)
     probability = int(d.get("win_probability_percent", 0))
     deal.update(
         lead_id=d.get("lead_id", ""),

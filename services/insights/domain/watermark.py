@@ -195,8 +195,7 @@ class Watermark:
             record = self.p.get(DUE, key)
             if record is None:
                 continue
-            self.p.records[DUE].pop(key)
-            self.p.dirty.add((DUE, key))
+            self.p.remove(DUE, key)
             self.state["judged"] = key
             self._changed()
             yield Moment(

@@ -12,33 +12,45 @@ from services.insights.entrypoints.queries import QueryError, validated
 from services.insights.processors import Answers
 
 
-def test_a_question_is_computed_once_until_the_projection_changes() -> None:
-    answers, computed = Answers(), []
+def _computing(computed: list[str], tag: str) -> Any:
+    async def run() -> dict[str, Any]:
+        computed.append(tag)
+        return {"tag": tag, "n": len(computed)}
 
-    def compute(tag: str) -> Any:
-        def run() -> dict[str, Any]:
-            computed.append(tag)
-            return {"tag": tag, "n": len(computed)}
+    return run
 
-        return run
 
-    first = answers.get("funnel", {"team": "north"}, compute("a"))
-    again = answers.get("funnel", {"team": "north"}, compute("b"))
-    other = answers.get("funnel", {"team": "south"}, compute("c"))
+async def test_a_question_is_computed_once_until_the_projection_changes() -> None:
+    answers, computed = Answers(), list[str]()
+
+    first = await answers.get("funnel", {"team": "north"}, _computing(computed, "a"))
+    again = await answers.get("funnel", {"team": "north"}, _computing(computed, "b"))
+    other = await answers.get("funnel", {"team": "south"}, _computing(computed, "c"))
     assert (first, again, computed) == ({"tag": "a", "n": 1}, first, ["a", "c"])
     assert other == {"tag": "c", "n": 2}
     answers.changed()
-    assert answers.get("funnel", {"team": "north"}, compute("d")) == {"tag": "d", "n": 3}
+    again = await answers.get("funnel", {"team": "north"}, _computing(computed, "d"))
+    assert again == {"tag": "d", "n": 3}
 
 
-def test_the_least_recently_asked_answer_goes_first_when_full() -> None:
-    answers, computed = Answers(size=2), []
+async def test_an_answer_computed_across_a_commit_is_not_kept() -> None:
+    answers, computed = Answers(), list[str]()
 
-    def ask(name: str) -> None:
-        answers.get(name, {}, lambda: computed.append(name) or {"name": name})  # type: ignore[func-returns-value]
+    async def slow() -> dict[str, Any]:
+        answers.changed()  # a batch committed while the query ran
+        return {"tag": "stale"}
 
+    assert await answers.get("funnel", {}, slow) == {"tag": "stale"}
+    assert await answers.get("funnel", {}, _computing(computed, "fresh")) == {
+        "tag": "fresh",
+        "n": 1,
+    }
+
+
+async def test_the_least_recently_asked_answer_goes_first_when_full() -> None:
+    answers, computed = Answers(size=2), list[str]()
     for name in ("a", "b", "a", "c", "a", "b"):
-        ask(name)
+        await answers.get(name, {}, _computing(computed, name))
     assert computed == ["a", "b", "c", "b"]
 
 
