@@ -21,7 +21,7 @@ PIP          := $(PY) -m pip install -q --disable-pip-version-check --require-ha
 # `make run PORTS=auto` picks free ports for every process (default: 8000-8004 where free).
 PORTS        ?=
 
-.PHONY: catalog contracts proto-lock run bench test test-containers test-unit test-integration test-e2e lint typecheck deps gen kafka-jars postgres clean lock helm
+.PHONY: chromium screenshots catalog contracts proto-lock run bench test test-containers test-unit test-integration test-e2e lint typecheck deps gen kafka-jars postgres clean lock helm
 
 run: deps kafka-jars
 	$(VENV)/bin/l2c run $(if $(PORTS),--ports $(PORTS))
@@ -32,7 +32,7 @@ bench: deps kafka-jars
 	$(PY) -m devenv.bench
 	$(PY) -m devenv.flowbench
 
-test: deps kafka-jars postgres helm contracts lint typecheck
+test: deps kafka-jars postgres chromium helm contracts lint typecheck
 	$(PY) -m pytest -p no:cacheprovider --ignore=tests/containers $(PYTEST_ARGS)
 
 # The one image built, and docker-compose.yml run by podman-compose with Kafka and
@@ -48,8 +48,13 @@ test-unit: deps
 test-integration: deps kafka-jars postgres
 	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
 
-test-e2e: deps kafka-jars
+test-e2e: deps kafka-jars chromium
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+# The README's screenshots of the pages, taken by their browser test (docs/screenshots/).
+screenshots: deps kafka-jars chromium
+	L2C_PAGE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -p no:cacheprovider \
+	  tests/e2e/test_pages.py $(PYTEST_ARGS)
 
 lint: deps
 	$(VENV)/bin/ruff check kernel services devenv tests examples
@@ -119,6 +124,13 @@ postgres:
 	  echo "installing Debian's postgresql package"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q postgresql; }
+
+# Debian's Chromium, for the pages' browser tests (headless, driven over DevTools).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium package"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }
 
 # Regenerate requirements.lock after changing pyproject.toml (needs `uv`).
 lock:

@@ -73,8 +73,19 @@ PUBLIC = frozenset(
         "GET /docs",
         "GET /docs/oauth2-redirect",
         "GET /redoc",
+        # The pages' sign-in form and their stylesheet and script (no business data).
+        "GET /pages/sign-in",
+        "POST /pages/sign-in",
+        "POST /pages/sign-out",
+        "GET /pages/static/{name}",
     }
 )
+
+# The pages (server-rendered, on the gateway) take the bearer token from the
+# Authorization header (a signing-in proxy's) or from the session cookie the sign-in form
+# sets: HttpOnly, SameSite=Strict, for GETs under /pages/ only.
+PAGES_PREFIX = "/pages"
+SESSION_COOKIE = "l2c_session"
 
 Policy = dict[str, tuple[str, ...]]
 
@@ -230,6 +241,7 @@ GATEWAY_ROUTES: Policy = {
     "GET /insights/forecast/snapshots": (MANAGER, FINANCE, AUDITOR),
     "GET /insights/forecast/accuracy": (MANAGER, FINANCE, AUDITOR),
     "GET /insights/breaches": SALES_READ,
+    "GET /insights/breaches/history": SALES_READ,
     "GET /insights/reconciliation": MONEY_READ,
     "GET /insights/receivables": MONEY_READ,
     "GET /insights/campaigns": (MANAGER, AUDITOR),
@@ -237,6 +249,14 @@ GATEWAY_ROUTES: Policy = {
     "GET /insights/adherence": (MANAGER, AUDITOR),
     "GET /topics": EVERY_ROLE,
     "GET /contracts/l2c.v1.binpb": EVERY_ROLE,
+    # Pages: the same roles as the read models they show.
+    "GET /pages": EVERY_ROLE,
+    "GET /pages/changes": EVERY_ROLE,
+    "GET /pages/funnel": SALES_READ,
+    "GET /pages/pipeline": (MANAGER, FINANCE, AUDITOR),
+    "GET /pages/health": SALES_READ,
+    "GET /pages/cash": MONEY_READ,
+    "GET /pages/deals/{deal_id}": HISTORY_READ,
 }
 
 # The services whose routes the gateway forwards, and the routes each one owns.
@@ -298,6 +318,18 @@ async def admit(
     return identity
 
 
+def credentials_of(request: Request) -> str | None:
+    """The request's Authorization header; for a page, the session cookie stands in."""
+    given = request.headers.get("authorization")
+    if given or request.method != "GET":
+        return given
+    path = request.url.path
+    if path != PAGES_PREFIX and not path.startswith(PAGES_PREFIX + "/"):
+        return None
+    session = request.cookies.get(SESSION_COOKIE)
+    return f"Bearer {session}" if session else None
+
+
 def authorization(
     verifier: TokenVerifier,
     limit: PerIdentityLimit | None = None,
@@ -325,7 +357,7 @@ def authorization(
             if limit is not None:
                 limit.hit(f"{identity.client_id}/{identity.subject}")
         else:
-            identity = await admit(verifier, request.headers.get("authorization"), key, limit)
+            identity = await admit(verifier, credentials_of(request), key, limit)
         request.state.identity = identity
         act_as(
             identity.subject, identity.kind, " ".join(sorted(identity.roles)), identity.client_id

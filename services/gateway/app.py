@@ -25,6 +25,7 @@ from kernel.http import create_api
 from kernel.settings import Settings
 from kernel.telemetry import current_trace_headers
 from services.gateway.forward import add_forwarding
+from services.gateway.pages.routes import add_pages
 from services.insights.entrypoints.routes import add_read_model_routes
 
 
@@ -178,5 +179,6 @@ def build_gateway(settings: Settings) -> FastAPI:
             },
         )
 
+    add_pages(api, settings)
     add_forwarding(api, settings)
     return api

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -75,3 +76,18 @@ class Launched:
         assert self.proc.wait(120) == 0, self.output
         time.sleep(0.5)  # let the reader take the last lines
         assert "stopped" in self.output, self.output
+
+
+def wait_until(check: Any, timeout: float = 90.0) -> Any:
+    """``check()`` until it is truthy (HTTP errors count as not yet); its value."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+            if last:
+                return last
+        except (httpx.HTTPError, KeyError, ValueError) as exc:
+            last = exc
+        time.sleep(0.5)
+    raise AssertionError(f"not within {timeout}s; last: {last!r}")

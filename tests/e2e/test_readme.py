@@ -15,10 +15,8 @@ import re
 import signal
 import sqlite3
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -27,7 +25,7 @@ from devenv.stack import pid_alive, recorded_pids
 from kernel import apidocs
 from kernel.kafka import read_all
 from tests.auth_support import auth
-from tests.e2e.support import REPO, Launched
+from tests.e2e.support import REPO, Launched, wait_until
 
 DEMO_FUNNEL = {"lead": 4, "mql": 3, "sql": 2, "deal": 2, "won": 1, "invoiced": 1, "paid": 0}
 
@@ -55,20 +53,6 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def funnel(gateway: str) -> dict[str, int]:
     body = httpx.get(f"{gateway}/insights/funnel", timeout=10, auth=auth()).json()
     return {step["step"]: step["count"] for step in body["steps"]}
-
-
-def wait_until(check: Any, timeout: float = 90.0) -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-            if last:
-                return last
-        except (httpx.HTTPError, KeyError, ValueError) as exc:
-            last = exc
-        time.sleep(0.5)
-    raise AssertionError(f"not within {timeout}s; last: {last!r}")
 
 
 def stored_events(data_dir: Path) -> dict[str, int]:

@@ -11,7 +11,9 @@ folding the event into the records it
 * takes the weekly forecast snapshots the watermark has passed.
 
 Outputs are what the processor publishes on l2c.insights.v1. The announced breaches are
-kept as records of kind "announced" (bookkeeping of what was said, not a read model).
+kept as records of kind "announced" (bookkeeping of what was said, not a read model), and
+every announcement and clearing also goes into its subject's breach log (kind
+"breach_log", one record per deal or lead), which a deal's timeline reads.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from services.insights.domain.state import Projection
 from services.insights.domain.watermark import Watermark, marks_of
 
 ANNOUNCED = "announced"
+BREACH_LOG = "breach_log"
 # The partition of events handed over without one (tests, tools feeding one stream).
 LOCAL = "local:0"
 
@@ -151,11 +154,13 @@ class Engine:
             announced = p.remove(ANNOUNCED, key)
             self._unindex(key)
             outputs.append(Output("cleared", key, {**announced, "cleared_at": now.isoformat()}))
+            _log(p, key, announced, cleared_at=now.isoformat())
         for key, breach in sorted(current.items()):
             if p.get(ANNOUNCED, key) is None:
                 p.put(ANNOUNCED, key, {"id": key, **breach.as_dict()})
                 self._index(key)
                 outputs.append(Output("breached", key, _announcement(breach, now.isoformat())))
+                _log(p, key, breach.as_dict(), detected_at=now.isoformat())
         return outputs
 
     def _announced_by_subject(self) -> dict[str, set[str]]:
@@ -170,6 +175,22 @@ class Engine:
 
     def _unindex(self, key: str) -> None:
         self._announced_by_subject().get(key.split("|", 1)[1], set()).discard(key)
+
+
+def _log(p: Projection, key: str, breach: dict[str, Any], **moment: str) -> None:
+    """Open a log entry (``detected_at``) or close the open one (``cleared_at``)."""
+    subject = key.split("|", 1)[1]
+    entries = p.edit(BREACH_LOG, subject).setdefault("entries", [])
+    if "cleared_at" in moment:
+        for entry in reversed(entries):
+            if entry["key"] == key and entry.get("cleared_at") is None:
+                entry["cleared_at"] = moment["cleared_at"]
+                return
+    fields = ("rule", "severity", "observed", "threshold", "since", "message", "rep", "team")
+    entries.append(
+        {"key": key, **{f: breach.get(f) for f in fields}, "detected_at": None, "cleared_at": None}
+        | moment
+    )
 
 
 def _announcement(breach: Breach, detected_at: str) -> dict[str, Any]:

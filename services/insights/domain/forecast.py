@@ -57,7 +57,8 @@ def weighted(amount: str, probability: int) -> Decimal:
 
 
 def pipeline(p: Projection, scope: Slice, grain: str = "quarter") -> dict[str, Any]:
-    """Open deals by close period and forecast category: count, amount, weighted amount."""
+    """Open deals by close period and forecast category: count, amount, weighted amount,
+    and slips (how many of the deals had their close date moved later, and how often)."""
     cells: dict[tuple[str, str], list[Decimal]] = {}
     for deal in p.all("deal").values():
         if deal.get("status") != "open" or deal.get("currency") != scope.currency:
@@ -68,10 +69,13 @@ def pipeline(p: Projection, scope: Slice, grain: str = "quarter") -> dict[str, A
         period = period_key(close + "T00:00:00+00:00", grain) if close else "unscheduled"
         if close and not scope.in_period(close + "T00:00:00+00:00"):
             continue
-        cell = cells.setdefault((period, deal.get("category", "pipeline")), [Decimal(0)] * 3)
+        cell = cells.setdefault((period, deal.get("category", "pipeline")), [Decimal(0)] * 5)
         cell[0] += 1
         cell[1] += Decimal(deal.get("amount", "0"))
         cell[2] += weighted(deal.get("amount", "0"), int(deal.get("probability", 0)))
+        slips = int(deal.get("slips", 0))
+        cell[3] += 1 if slips else 0
+        cell[4] += slips
     rows: list[dict[str, Any]] = [
         {
             "period": period,
@@ -79,6 +83,8 @@ def pipeline(p: Projection, scope: Slice, grain: str = "quarter") -> dict[str, A
             "deals": int(values[0]),
             "amount": cents(values[1]),
             "weighted": cents(values[2]),
+            "slipped_deals": int(values[3]),
+            "slips": int(values[4]),
         }
         for (period, category), values in sorted(cells.items())
     ]
@@ -87,6 +93,7 @@ def pipeline(p: Projection, scope: Slice, grain: str = "quarter") -> dict[str, A
         "grain": grain,
         "rows": rows,
         "total_weighted": cents(sum((Decimal(r["weighted"]) for r in rows), Decimal(0))),
+        "slipped_deals": sum(r["slipped_deals"] for r in rows),
     }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from services.insights.domain.adherence import adherence_summary, deals_adherence
 from services.insights.domain.campaigns import campaign_roi, reverse_funnel
-from services.insights.domain.engine import ANNOUNCED, ReadModelSettings
+from services.insights.domain.engine import ANNOUNCED, BREACH_LOG, ReadModelSettings
 from services.insights.domain.forecast import accuracy, pipeline, snapshot_summary
 from services.insights.domain.funnel import funnel, team_comparison
 from services.insights.domain.health import HealthRules, open_breaches, summary
@@ -46,6 +46,7 @@ def full_report(p: Projection, rules: HealthRules, settings: ReadModelSettings) 
 
 def comparable_records(p: Projection) -> dict[str, Any]:
     """The records that must not depend on arrival order: all but the bookkeeping of what
-    was announced and of the judgements still due (which depend on how far the
-    watermark got)."""
-    return {kind: dict(p.all(kind).items()) for kind in p.kinds() if kind not in (ANNOUNCED, DUE)}
+    was announced (and its log) and of the judgements still due (which depend on how far
+    the watermark got)."""
+    said = (ANNOUNCED, BREACH_LOG, DUE)
+    return {kind: dict(p.all(kind).items()) for kind in p.kinds() if kind not in said}

@@ -37,7 +37,9 @@ Record = dict[str, Any]
 PROCESSES_RULE_SET = "processes"
 
 # Kinds whose number grows with the business: kept on a shelf when there is one.
-SHELVED = frozenset({"lead", "deal", "order", "invoice", "erp_invoice", "erp_payment", "seen"})
+SHELVED = frozenset(
+    {"lead", "deal", "order", "invoice", "erp_invoice", "erp_payment", "seen", "breach_log"}
+)
 # The links the joins follow: (kind, attribute naming the parent).
 LINKS = (("deal", "lead_id"), ("order", "deal_id"), ("invoice", "order_id"))
 CACHED_RECORDS = 5000  # shelved records kept in memory besides the uncommitted ones

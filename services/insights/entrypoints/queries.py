@@ -20,7 +20,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from kernel.contracts import check_event_time
 from kernel.errors import ContractError
 from services.insights.domain import adherence, campaigns, forecast, funnel, health, receivables
-from services.insights.domain.engine import ReadModelSettings
+from services.insights.domain.engine import BREACH_LOG, ReadModelSettings
 from services.insights.domain.health import HealthRules
 from services.insights.domain.slicing import DIMENSIONS, Slice
 from services.insights.domain.state import Projection
@@ -100,6 +100,21 @@ class BreachesQuery(Filters, Page):
     deal_id: str | None = None
     rule: str | None = None
     severity: Literal["low", "medium", "high"] | None = None
+
+
+class BreachHistoryQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    deal_id: str | None = Field(None, max_length=64)
+    lead_id: str | None = Field(None, max_length=64)
+    team: str | None = Field(None, description="entries of this team's breaches only")
+    rep: str | None = Field(None, description="entries of this rep's breaches only")
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> BreachHistoryQuery:
+        if (self.deal_id is None) == (self.lead_id is None):
+            raise ValueError("name one subject: deal_id or lead_id")
+        return self
 
 
 class ReconciliationQuery(Filters, Page):
@@ -255,6 +270,25 @@ def _breaches(
     return {"summary": health.summary(found), "breaches": items, "page": page}
 
 
+def _breach_history(
+    q: BreachHistoryQuery, p: Projection, _: HealthRules, s: ReadModelSettings
+) -> dict[str, Any]:
+    """Every breach of one deal or lead as it was announced and cleared
+    Each entry: rule, severity, observed, threshold, since (when the condition began),
+    detected_at (when it was announced) and cleared_at (null while it holds)."""
+    subject = f"deal:{q.deal_id}" if q.deal_id else f"lead:{q.lead_id}"
+    log = p.get(BREACH_LOG, subject) or {}
+    entries = sorted(
+        (
+            e
+            for e in log.get("entries", [])
+            if (not q.team or e.get("team") == q.team) and (not q.rep or e.get("rep") == q.rep)
+        ),
+        key=lambda e: (e["detected_at"] or "", e["key"]),
+    )
+    return {"subject": subject, "entries": entries}
+
+
 def _reconciliation(
     q: ReconciliationQuery, p: Projection, _: HealthRules, s: ReadModelSettings
 ) -> dict[str, Any]:
@@ -323,6 +357,7 @@ QUERIES: dict[str, tuple[type[BaseModel], Answer]] = {
     "forecast/snapshots": (SnapshotsQuery, _snapshots),
     "forecast/accuracy": (AccuracyQuery, _accuracy),
     "breaches": (BreachesQuery, _breaches),
+    "breaches/history": (BreachHistoryQuery, _breach_history),
     "reconciliation": (ReconciliationQuery, _reconciliation),
     "receivables": (ReceivablesQuery, _receivables),
     "campaigns": (CampaignsQuery, _campaigns),

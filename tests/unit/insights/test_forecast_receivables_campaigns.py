@@ -34,7 +34,9 @@ def test_pipeline_weighted_by_probability_per_close_period_and_category() -> Non
     f.add("DealCloseDatePlanned", "P2", at(0), close_date="2026-09-30")
     f.add("DealForecastCategoryChanged", "P2", at(1), category="commit")
     f.deal("P3", at(0), amount="500.00", probability=30)
-    f.add("DealCloseDatePlanned", "P3", at(0), close_date="2026-10-05")
+    f.add("DealCloseDatePlanned", "P3", at(0), close_date="2026-09-25")
+    f.add("DealCloseDatePlanned", "P3", at(1), close_date="2026-10-01", slipped=True)
+    f.add("DealCloseDatePlanned", "P3", at(2), close_date="2026-10-05", slipped=True)
     f.deal("P4", at(0), amount="900.00")
     f.won("P4", at(2), "900.00")
     report = pipeline(f.projection(), Slice())
@@ -45,6 +47,8 @@ def test_pipeline_weighted_by_probability_per_close_period_and_category() -> Non
             "deals": 1,
             "amount": "2000.00",
             "weighted": "1200.00",
+            "slipped_deals": 0,
+            "slips": 0,
         },
         {
             "period": "2026-Q3",
@@ -52,6 +56,8 @@ def test_pipeline_weighted_by_probability_per_close_period_and_category() -> Non
             "deals": 1,
             "amount": "1000.00",
             "weighted": "100.00",
+            "slipped_deals": 0,
+            "slips": 0,
         },
         {
             "period": "2026-Q4",
@@ -59,9 +65,11 @@ def test_pipeline_weighted_by_probability_per_close_period_and_category() -> Non
             "deals": 1,
             "amount": "500.00",
             "weighted": "150.00",
+            "slipped_deals": 1,  # moved later twice
+            "slips": 2,
         },
     ]
-    assert report["total_weighted"] == "1450.00"
+    assert report["total_weighted"] == "1450.00" and report["slipped_deals"] == 1
 
 
 def test_weekly_snapshots_as_of_monday_and_accuracy_after_the_quarter() -> None:

@@ -10,6 +10,7 @@ import pytest
 from services.insights.domain.engine import Engine, ReadModelSettings
 from services.insights.domain.health import HealthRules, open_breaches
 from services.insights.domain.state import Projection
+from services.insights.entrypoints.queries import QueryError, answer
 from tests.unit.insights.feed import Feed, at
 
 SHIPPED = HealthRules.model_validate(
@@ -178,6 +179,22 @@ def test_closed_deals_have_no_breaches_and_the_engine_announces_and_clears() -> 
     assert (cleared.kind, cleared.data["observed"]) == ("cleared", "4")
     assert cleared.data["cleared_at"] == at(2).isoformat()
     assert engine.handle(closing) == []  # redelivered
+    # The deal's breach log keeps both moments, for its timeline.
+    rules = only("too_many_blockers")
+    history = answer(
+        "breaches/history", {"deal_id": "D"}, engine.projection, rules, ReadModelSettings()
+    )
+    (entry,) = history["entries"]
+    assert (entry["rule"], entry["observed"], entry["since"]) == (
+        "too_many_blockers",
+        "4",
+        at(1).isoformat(),
+    )
+    assert (entry["detected_at"], entry["cleared_at"]) == (at(1).isoformat(), at(2).isoformat())
+    for bad in ({}, {"deal_id": "D", "lead_id": "L"}):
+        with pytest.raises(QueryError) as refused:
+            answer("breaches/history", bad, engine.projection, rules, ReadModelSettings())
+        assert refused.value.status == 422 and "one subject" in refused.value.body["message"]
 
 
 def test_the_rule_schema_rejects_unknown_kinds() -> None:

@@ -1,0 +1,2 @@
+"""Pages for the people who run the business: funnel, pipeline and forecast, health,
+cash, and one deal's timeline; server-rendered by the gateway (see ``routes``)."""
