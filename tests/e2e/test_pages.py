@@ -147,9 +147,31 @@ async def test_each_page_shows_what_the_api_answers(gateway: str, shots: Path) -
         ]
         await browser.screenshot(shots / "pipeline.png")
 
-        # Health: the total, per rule, and a link to each breach's deal.
+        # Health: the total, per rule, and a link to each breach's deal. The demo's open
+        # deal gets four blockers: one more than the too_many_blockers rule allows.
+        open_deal = next(
+            d for d in api(gateway, "/deals", limit="50")["items"] if d["status"] == "open"
+        )
+        for n in range(4):
+            raised = httpx.post(
+                f"{gateway}/deals/{open_deal['deal_id']}/blockers",
+                json={"blocker_id": f"page-{n}", "description": "legal review pending"},
+                headers={"Idempotency-Key": f"pages-blocker-{n}"},
+                timeout=30,
+                auth=auth(**BOSS),
+            )
+            assert raised.status_code == 201, raised.text
+        wait_until(
+            lambda: "too_many_blockers"
+            in api(gateway, "/insights/breaches", limit="500")["summary"]["by_rule"]
+        )
         assert await open_page(browser, f"{gateway}/pages/health", boss) == 200
         breaches = api(gateway, "/insights/breaches", limit="500")
+        links = await browser.evaluate(
+            "[...document.querySelectorAll('#breaches tr[data-key] a')]"
+            ".map(a => a.getAttribute('href'))"
+        )
+        assert f"/pages/deals/{open_deal['deal_id']}" in links
         assert await texts(browser, "#breach-total", "total") == [str(breaches["summary"]["total"])]
         by_rule = await browser.evaluate(
             "Object.fromEntries([...document.querySelectorAll('#by-rule tr[data-rule]')]"
