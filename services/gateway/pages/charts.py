@@ -82,14 +82,19 @@ def bars(
         (False, True): pygal.StackedBar,
         (True, True): pygal.HorizontalStackedBar,
     }[(horizontal, stacked)]
+    drawn = [float(v) for vs in series.values() for v in vs if v is not None]
+    few = {}
+    if all(v.is_integer() for v in drawn) and max(drawn) <= 10 and not stacked:
+        few = {"y_labels": list(range(0, int(max(drawn)) + 1))}  # counts: whole ticks
     chart = kind(
         **_options(
             title,
             x_title,
             y_title,
             show_legend=len(series) > 1,
-            value_formatter=lambda v: f"{v:,.0f}",
+            value_formatter=lambda v: f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}",
             height=max(320, 48 * len(labels) + 160) if horizontal else 420,
+            **few,
         )
     )
     # A horizontal chart draws its first label at the bottom: reversed, it reads top down.
