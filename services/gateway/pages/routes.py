@@ -326,7 +326,7 @@ def add_pages(api: FastAPI, settings: Settings) -> None:  # noqa: C901 - one rou
             accuracy=accuracy,
             accuracy_chart=accuracy_chart,
             filter_fields=[
-                *SLICES[2:],
+                *fields("team", "rep", "channel", "campaign", "product_line"),
                 ("grain", "Close period", ["month", "quarter"]),
             ],
             values=values,
@@ -353,8 +353,7 @@ def add_pages(api: FastAPI, settings: Settings) -> None:  # noqa: C901 - one rou
             breaches=breaches,
             rules_chart=rules_chart,
             filter_fields=[
-                ("team", "Team", "text"),
-                ("rep", "Rep", "text"),
+                *fields("team", "rep"),
                 ("rule", "Rule", "text"),
                 ("severity", "Severity", ["", "low", "medium", "high"]),
             ],
@@ -412,9 +411,7 @@ def add_pages(api: FastAPI, settings: Settings) -> None:  # noqa: C901 - one rou
             bucket_names=BUCKET_NAMES,
             mismatch_meaning=MISMATCH_MEANING,
             filter_fields=[
-                ("team", "Team", "text"),
-                ("rep", "Rep", "text"),
-                ("product_line", "Product line", "text"),
+                *fields("team", "rep", "product_line"),
                 ("currency", "Currency", "text"),
             ],
             values=values,
@@ -423,6 +420,11 @@ def add_pages(api: FastAPI, settings: Settings) -> None:  # noqa: C901 - one rou
     @api.get("/pages/deals/{deal_id}", include_in_schema=False)
     async def deal_page(request: Request, deal_id: str) -> Response:
         return await deal_timeline(request, settings, Asked(request), deal_id)
+
+
+def fields(*names: str) -> list[tuple[str, str, str]]:
+    """The filter fields of these slicing dimensions, as every page labels them."""
+    return [field for field in SLICES if field[0] in names]
 
 
 def _percent(value: float | None) -> float | None:

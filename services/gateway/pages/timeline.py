@@ -45,16 +45,13 @@ def _entries(lane: str, history: list[dict[str, Any]], own: bool) -> list[dict[s
     page can show as of each of its versions."""
     found = []
     for event in history:
-        actor = event.get("actor") or {}
-        who = actor.get("id") or event.get("actor_id") or ""
-        roles = actor.get("roles") or event.get("actor_roles") or ""
-        if isinstance(roles, list):
-            roles = " ".join(roles)
+        actor = event["actor"]
+        who, roles = actor["id"], " ".join(actor["roles"])
         found.append(
             {
                 "at": event.get("occurred_at") or event.get("recorded_at"),
                 "lane": lane,
-                "what": _name(event.get("event_type") or event.get("event") or "event"),
+                "what": _name(event["event_type"] or event["event"]),
                 "who": f"{who} ({roles})" if who and roles else who,
                 "why": event.get("reason") or "",
                 "detail": "",
@@ -64,10 +61,8 @@ def _entries(lane: str, history: list[dict[str, Any]], own: bool) -> list[dict[s
     return found
 
 
-def _events_of(body: Any) -> list[dict[str, Any]]:
-    if isinstance(body, dict):
-        return list(body.get("events", []))
-    return list(body) if isinstance(body, list) else []
+def _events_of(history: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(history["events"])
 
 
 async def deal_timeline(request: Request, settings: Settings, ask: Asked, deal_id: str) -> Response:
@@ -97,10 +92,11 @@ async def deal_timeline(request: Request, settings: Settings, ask: Asked, deal_i
 
     async def money_history(lane: str, path: str) -> None:
         status, body = await ask.get(f"{billing}{path}/history", {"limit": HISTORY_LIMIT})
+        refused = (f"{lane.capitalize()} histories", status)
         if status == 200:
             entries.extend(_entries(lane, _events_of(body), own=False))
-        elif (f"{lane} histories", status) not in refusals:
-            refusals.append((f"{lane.capitalize()} histories", status))
+        elif refused not in refusals:
+            refusals.append(refused)
 
     quote_status, quotes = quotes_answer
     if quote_status == 200:
