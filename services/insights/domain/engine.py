@@ -3,11 +3,17 @@
 Both the live processor and the rebuild feed events through ``Engine.handle``. Besides
 folding the event into the records it
 
-* schedules a judgement of the subjects the event touched at the event's time (of every
-  subject at a tick's time) and, once the watermark has passed a scheduled moment,
-  re-evaluates the health rules as of that moment and compares them with the breaches
-  already announced: a new breach yields a ``breached`` output, an announced one that no
-  longer holds a ``cleared`` output;
+* schedules a judgement of the subjects the event touched at the event's time and, once
+  the watermark has passed a scheduled moment, re-evaluates the health rules as of that
+  moment and compares them with the breaches already announced: a new breach yields a
+  ``breached`` output, an announced one that no longer holds a ``cleared`` output;
+* after judging a deal, schedules its next judgement at the first whole minute after the
+  earliest instant from which time alone may change its breaches (``health.next_wake``:
+  a question's 24 h running out, a deal falling idle, a red flag fading). So a tick costs
+  what is due at it, not a walk over every deal and lead: the cost of judging follows the
+  deals that change, not the size of the business. Every subject is judged at a tick
+  only when the rules in force are not those the schedule was made with (a changed
+  ``health_rules.json``, or a store from before the schedule existed);
 * takes the weekly forecast snapshots the watermark has passed.
 
 Outputs are what the processor publishes on l2c.insights.v1. The announced breaches are
@@ -18,6 +24,7 @@ every announcement and clearing also goes into its subject's breach log (kind
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,7 +32,7 @@ from typing import Any
 
 from services.insights.domain.events import Event, week_start
 from services.insights.domain.forecast import due_snapshot_weeks, take_snapshot
-from services.insights.domain.health import Breach, HealthRules, breaches_of
+from services.insights.domain.health import Breach, HealthRules, breaches_of, next_wake
 from services.insights.domain.receivables import Thresholds
 from services.insights.domain.state import Projection
 from services.insights.domain.watermark import Watermark, marks_of
@@ -34,6 +41,8 @@ ANNOUNCED = "announced"
 BREACH_LOG = "breach_log"
 # The partition of events handed over without one (tests, tools feeding one stream).
 LOCAL = "local:0"
+# The meta entry naming the rules the scheduled judgements were worked out with.
+RULES_JUDGED = "rules_judged"
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,17 @@ class Engine:
         # not walk every breach ever announced. Built from the projection on first use,
         # then kept by _announce, the only writer of announcements.
         self._by_subject: dict[str, set[str]] | None = None
+        # The wakes were scheduled under other rules (or none were): judge every subject
+        # at the next tick, which schedules them afresh.
+        fingerprint = hashlib.sha256(rules.model_dump_json().encode()).hexdigest()[:16]
+        judged_with = projection.meta.get(RULES_JUDGED)
+        if judged_with is None and not projection.kinds():
+            judged_with = fingerprint  # nothing folded yet: every deal will be scheduled
+        self._fingerprint = fingerprint
+        self._sweep = judged_with != fingerprint
+        if not self._sweep and RULES_JUDGED not in projection.meta:
+            projection.meta[RULES_JUDGED] = fingerprint
+            projection.meta_dirty = True
 
     def expect(self, partitions: Iterable[str]) -> None:
         """The source partitions (``topic:partition``) the watermark waits for."""
@@ -86,7 +106,11 @@ class Engine:
         if event.type == "ClockTicked":
             p.apply(event)
             w.ticked(partition, event.occurred_at, marks_of(event.data))
-            w.schedule(event.occurred_at, everything=True)
+            if self._sweep:
+                w.schedule(event.occurred_at, everything=True)
+                p.meta[RULES_JUDGED] = self._fingerprint  # committed with the sweep
+                p.meta_dirty = True
+                self._sweep = False
         else:
             late = w.saw(partition, event.occurred_at)
             applied = p.apply(event)
@@ -117,10 +141,25 @@ class Engine:
             else:
                 deals, leads = set(moment.deals), set(moment.leads)
             outputs += self._announce(deals, leads, moment.everything, moment.at)
+            self._wake(deals, moment.at)
         mark = self.watermark.value
         if mark is not None:
             outputs += self._snapshots(mark - timedelta(microseconds=1))
         return outputs
+
+    def _wake(self, deals: set[str], now: datetime) -> None:
+        """Schedule each deal's next judgement that time alone calls for."""
+        by_moment: dict[datetime, list[str]] = {}
+        for deal_id in deals:
+            deal = self.projection.get("deal", deal_id)
+            instant = next_wake(self.rules, deal, now) if deal else None
+            if instant is not None:
+                # The first whole minute after it: strictly later, and the deals falling
+                # due within one minute share a moment.
+                at = instant.replace(second=0, microsecond=0) + timedelta(minutes=1)
+                by_moment.setdefault(at, []).append(deal_id)
+        for at, due in by_moment.items():
+            self.watermark.schedule(at, due)
 
     def _snapshots(self, until: datetime) -> list[Output]:
         """The weekly forecast snapshots due by ``until`` (Monday + lateness)."""

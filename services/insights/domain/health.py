@@ -459,6 +459,102 @@ def breaches_of(
     return found
 
 
+# -- when a deal's judgement can change with time alone -----------------------------------
+#
+# Events schedule a judgement of the subjects they touch at their own time, so only the
+# rules that watch time pass (a question waits, a deal idles, a red flag fades) need to be
+# woken. Each function below names the instants from which its rule's outcome may change
+# with no new event; the engine judges the deal again just after the earliest one to come.
+# Naming too many instants costs a judgement; naming too few would miss a breach, so each
+# follows its check above term by term.
+
+Wakes = Callable[[HealthRule, Record, datetime], Iterator[datetime]]
+DEAL_WAKES: dict[str, Wakes] = {}
+
+
+def wakes(kind: str) -> Callable[[Wakes], Wakes]:
+    def register(fn: Wakes) -> Wakes:
+        DEAL_WAKES[kind] = fn
+        return fn
+
+    return register
+
+
+@wakes("question_unanswered_hours")
+def _question_waits(rule: HealthRule, deal: Record, now: datetime) -> Iterator[datetime]:
+    for asked, answered in deal.get("questions", {}).values():
+        if _open_at(answered, now):
+            yield _t(asked) + timedelta(hours=rule.threshold)
+
+
+@wakes("days_without_activity")
+def _idles(rule: HealthRule, deal: Record, now: datetime) -> Iterator[datetime]:
+    yield _last_activity(deal, now) + timedelta(days=rule.threshold)
+
+
+@wakes("days_in_stage")
+def _stays(rule: HealthRule, deal: Record, now: datetime) -> Iterator[datetime]:
+    stays = [s for s in deal.get("stages", []) if _t(s[1]) <= now and _open_at(s[2] or None, now)]
+    if stays:
+        stage, entered, _ = stays[-1]
+        yield _t(entered) + timedelta(days=rule.stage_limits.get(stage, rule.threshold))
+
+
+@wakes("next_step_overdue_hours")
+def _steps_fall_due(rule: HealthRule, deal: Record, now: datetime) -> Iterator[datetime]:
+    for due, done in deal.get("next_steps", {}).values():
+        if due and _open_at(done, now):
+            yield _t(due) + timedelta(hours=rule.threshold)
+
+
+@wakes("touches_per_week_below")
+def _touches_age(rule: HealthRule, deal: Record, now: datetime) -> Iterator[datetime]:
+    week = timedelta(days=7)
+    yield _t(deal["opened_at"]) + week
+    for a in deal.get("activities", []):
+        if _t(a[0]) <= now:
+            yield _t(a[0]) + week  # the touch leaves the 7-day window
+
+
+@wakes("days_since_customer_signal")
+def _silence_grows(rule: HealthRule, deal: Record, now: datetime) -> Iterator[datetime]:
+    # Every signal's time plus the threshold: the latest past one is among them.
+    signals = [_t(deal["opened_at"])]
+    signals += [_t(asked) for asked, _ in deal.get("questions", {}).values()]
+    signals += [_t(answered) for _, answered in deal.get("questions", {}).values() if answered]
+    signals += [_t(at) for at, kind, _ in deal.get("key_events", []) if kind in rule.key_events]
+    signals += [_t(a[0]) for a in deal.get("activities", []) if a[1] in rule.activity_kinds]
+    past = [s for s in signals if s <= now]
+    if past:
+        yield max(past) + timedelta(days=rule.threshold)
+
+
+@wakes("red_flag_key_event")
+def _flags_fade(rule: HealthRule, deal: Record, now: datetime) -> Iterator[datetime]:
+    for at, kind, _ in deal.get("key_events", []):
+        if kind in rule.key_events and _t(at) <= now:
+            yield _t(at) + timedelta(days=rule.window_days)
+
+
+def next_wake(rules: HealthRules, deal: Record, now: datetime) -> datetime | None:
+    """The earliest instant at or after ``now`` from which the deal's breaches may change
+    with time alone (None: only an event can change them). Lead rules need none: a missed
+    speed to lead is itself an event, and only events (work, a merge) end it."""
+    if not deal.get("opened_at") or _t(deal["opened_at"]) > now:
+        return None  # its opening is an event, judged at its time
+    closed = deal.get("closed_at")
+    if deal.get("status") != "open" and (not closed or _t(closed) <= now):
+        return None
+    instants = [
+        t
+        for rule in rules.rules
+        if rule.enabled and rule.kind in DEAL_WAKES
+        for t in DEAL_WAKES[rule.kind](rule, deal, now)
+        if t >= now
+    ]
+    return min(instants, default=None)
+
+
 def summary(breaches: list[Breach]) -> dict[str, Any]:
     """Open breaches counted per deal, rep, team and rule."""
 

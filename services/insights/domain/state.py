@@ -216,6 +216,8 @@ class Projection:
         """Take a resident record out (for persisting as deleted)."""
         assert not self._shelved(kind), f"{kind} records are never removed"
         record = self.records[kind].pop(key)
+        if not self.records[kind]:
+            del self.records[kind]  # as a reopened store would have it
         self.dirty.add((kind, key))
         self._forget_indexes(kind)
         return record

@@ -15,8 +15,9 @@ before, so a partition that is read slowly still holds the watermark back, and a
 read ahead of the data it covers waits for it.
 
 Judging happens at due moments, in time order, once the watermark has passed them: the
-event time of each event for the subjects it touched, and each tick's time for every
-subject. Given the same topics, the moments and what is known at each are the same
+event time of each event for the subjects it touched, and the moments the engine
+schedules for deals whose breaches time alone may change (ticks move the watermark past
+them). Given the same topics, the moments and what is known at each are the same
 whatever the relative speed at which the partitions were read, and so is every
 announcement.
 
@@ -66,6 +67,7 @@ class Watermark:
         self._progress = {k: _time(v) for k, v in state["progress"].items()}
         self._heap = [(_time(key), key) for key in projection.all(DUE)]
         heapq.heapify(self._heap)
+        self._members: dict[str, tuple[set[str], set[str]]] = {}  # a due moment's subjects
 
     # -- what there is to wait for ----------------------------------------------------------
 
@@ -172,13 +174,20 @@ class Watermark:
         if record is None:
             record = {"id": key, "deals": [], "leads": [], "everything": False}
             heapq.heappush(self._heap, (at, key))
-        record = {
-            "id": key,
-            "deals": sorted(set(record["deals"]) | set(deals)),
-            "leads": sorted(set(record["leads"]) | set(leads)),
-            "everything": bool(record["everything"] or everything),
-        }
-        self.p.put(DUE, key, record)
+        # Many deals may fall due in one minute: add to the moment without re-sorting it.
+        members = self._members.get(key)
+        if members is None:
+            members = self._members[key] = (set(record["deals"]), set(record["leads"]))
+        added_deals = [d for d in dict.fromkeys(deals) if d not in members[0]]
+        added_leads = [lead for lead in dict.fromkeys(leads) if lead not in members[1]]
+        if not (added_deals or added_leads or (everything and not record["everything"])):
+            return
+        members[0].update(added_deals)
+        members[1].update(added_leads)
+        record = self.p.edit(DUE, key)
+        record.setdefault("deals", []).extend(added_deals)
+        record.setdefault("leads", []).extend(added_leads)
+        record["everything"] = bool(record.get("everything") or everything)
 
     def next_due(self) -> datetime | None:
         return self._heap[0][0] if self._heap else None
@@ -196,6 +205,7 @@ class Watermark:
             if record is None:
                 continue
             self.p.remove(DUE, key)
+            self._members.pop(key, None)
             self.state["judged"] = key
             self._changed()
             yield Moment(

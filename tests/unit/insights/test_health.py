@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from services.insights.domain.engine import Engine, ReadModelSettings
+from services.insights.domain.engine import Engine, Output, ReadModelSettings
 from services.insights.domain.health import HealthRules, open_breaches
 from services.insights.domain.state import Projection
 from services.insights.entrypoints.queries import QueryError, answer
@@ -222,3 +223,51 @@ def test_a_back_dated_answer_clears_the_speed_to_lead_breach_it_prevents() -> No
     g.add("LeadSalesAccepted", "M", at(0.75))
     assert len(breaches(g, "speed_to_lead_missed", 0.6)) == 1
     assert breaches(g, "speed_to_lead_missed", 1) == []
+
+
+def breaches_said(outputs: list[Output]) -> list[Output]:
+    return [o for o in outputs if o.kind != "snapshot"]
+
+
+def test_a_red_flag_fades_with_time_alone_and_the_deal_is_woken_for_it() -> None:
+    f = Feed()
+    f.deal("D", at(0))
+    f.add("DealKeyEventRecorded", "D", at(5), kind="competitor_mentioned")
+    engine = Engine(Projection(), only("red_flag"), ReadModelSettings())
+    outputs = breaches_said([o for e in f.events for o in engine.handle(e)] + engine.handle(f.tick(at(6))))
+    (breached,) = outputs
+    assert (breached.kind, breached.data["detected_at"]) == ("breached", at(5).isoformat())
+    # Nothing but ticks from here on: the flag is 14 days old just after day 19, and the
+    # deal is judged at the first whole minute after that (no tick falls there).
+    outputs = breaches_said([o for day in (10, 19, 19.5) for o in engine.handle(f.tick(at(day)))])
+    (cleared,) = outputs
+    assert cleared.kind == "cleared"
+    assert cleared.data["cleared_at"] == (at(19) + timedelta(minutes=1)).isoformat()
+
+
+def test_changed_rules_judge_every_subject_at_the_next_tick() -> None:
+    """The wakes were worked out with the rules in force; a worker restarted with other
+    rules judges every subject once (at its first tick), and then only what is due."""
+    f = Feed()
+    f.deal("D", at(0))
+    for n in range(3):
+        f.add("DealBlockerRaised", "D", at(1), blocker_id=f"b{n}")
+    p = Projection()
+    engine = Engine(p, only("too_many_blockers"), ReadModelSettings())
+    assert breaches_said([o for e in f.events for o in engine.handle(e)] + engine.handle(f.tick(at(2)))) == []
+    stricter = only("too_many_blockers").model_copy(deep=True)
+    stricter.rules[0].threshold = 2
+    # Restarted with the same rules, a tick judges nobody: no event touched D since.
+    same = Engine(p, only("too_many_blockers"), ReadModelSettings())
+    assert breaches_said(same.handle(f.tick(at(3))) + same.handle(f.tick(at(4)))) == []
+    # With three blockers allowed no more, the next tick finds the breach.
+    changed = Engine(p, stricter, ReadModelSettings())
+    outputs = breaches_said(changed.handle(f.tick(at(5))) + changed.handle(f.tick(at(6))))
+    (breached,) = outputs
+    assert (breached.key, breached.data["detected_at"]) == (
+        "too_many_blockers|deal:D",
+        at(5).isoformat(),
+    )
+    # And only once: its rules are now those the schedule follows.
+    again = Engine(p, stricter, ReadModelSettings())
+    assert breaches_said(again.handle(f.tick(at(7))) + again.handle(f.tick(at(8)))) == []

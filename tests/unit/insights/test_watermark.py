@@ -43,8 +43,8 @@ def quarter() -> tuple[Written, ...]:
     return tuple(written(q.in_order(), ticks, PARTITIONS))
 
 
-def replay(records: Iterable[Written]) -> tuple[Log, Engine]:
-    engine = Engine(Projection(), load_rules(), load_settings())
+def replay(records: Iterable[Written], kind: type[Engine] = Engine) -> tuple[Log, Engine]:
+    engine = kind(Projection(), load_rules(), load_settings())
     engine.expect(SOURCES)
     log: Log = []
     for r in records:
@@ -102,6 +102,35 @@ def test_the_in_order_replay_announces_what_the_quarter_holds() -> None:
     mark = engine.watermark.value
     assert mark is not None
     assert all(data.get("detected_at", "") < mark.isoformat() for _, _, data in log)
+
+
+class JudgingEverySubjectAtTicks(Engine):
+    """The reference: besides the scheduled moments, every subject at every tick."""
+
+    def handle(self, event: Event, partition: str = "local:0", offset: int | None = None) -> Any:
+        if event.type == "ClockTicked":
+            self.watermark.schedule(event.occurred_at, everything=True)
+        return super().handle(event, partition, offset)
+
+
+def test_woken_deals_announce_what_judging_every_subject_at_every_tick_does() -> None:
+    """Ticks judge only the deals due to wake, not every subject: every breach (and every
+    clearing) the reference finds, judging all of them at every tick, is found too, with
+    the same ``since``, and nothing else is."""
+    woken, _ = replay(quarter())
+    reference, _ = replay(quarter(), JudgingEverySubjectAtTicks)
+
+    def found(log: Log) -> set[tuple[str, str, str]]:
+        return {(kind, key, data["since"]) for kind, key, data in log if kind != "snapshot"}
+
+    assert found(woken) == found(reference)
+    assert len(found(woken)) > 50  # the quarter holds many: the comparison says something
+    # Each was detected no later than the reference's tick saw it (a wake follows the
+    # instant to the next whole minute; a tick comes every 8 hours).
+    first = {key: data["detected_at"] for kind, key, data in reference if kind == "breached"}
+    for kind, key, data in woken:
+        if kind == "breached":
+            assert data["detected_at"] <= first[key], key
 
 
 def test_any_relative_speed_gives_the_same_announcements() -> None:
@@ -195,14 +224,19 @@ def test_a_late_event_is_counted_and_judged_at_the_latest_moment_judged() -> Non
     engine = Engine(Projection(), load_rules(), load_settings())
     for event in f.events:
         engine.handle(event)
-    engine.handle(f.tick(at(20)))
-    engine.handle(f.tick(at(21)))  # judges day 20: D is idle since day 0
-    assert engine.watermark.judged == at(20)
-    backdated = f.add("DealActivityLogged", "D", at(19), kind="call", activity_id="a1")
+    outputs = engine.handle(f.tick(at(20)))  # passes day 14, when D fell idle
+    outputs += engine.handle(f.tick(at(21)))
+    (idle,) = [o for o in outputs if o.kind == "breached" and o.data["rule"] == "no_activity"]
+    # Judged at the first whole minute after the 14 days ran out (D woke then), not at
+    # a tick.
+    assert idle.data["detected_at"] == (at(14) + timedelta(minutes=1)).isoformat()
+    latest = engine.watermark.judged
+    assert latest is not None and latest >= at(14)
+    backdated = f.add("DealActivityLogged", "D", at(10), kind="call", activity_id="a1")
     outputs = engine.handle(backdated)
     assert engine.watermark.late_events == 1
     cleared = [o for o in outputs if o.kind == "cleared" and o.data["rule"] == "no_activity"]
-    assert [o.data["cleared_at"] for o in cleared] == [at(20).isoformat()]
+    assert [o.data["cleared_at"] for o in cleared] == [latest.isoformat()]
 
 
 def test_the_watermark_survives_a_restart_of_the_projection() -> None:
