@@ -162,8 +162,10 @@ async def test_each_page_shows_what_the_api_answers(gateway: str, shots: Path) -
             )
             assert raised.status_code == 201, raised.text
         wait_until(
-            lambda: "too_many_blockers"
-            in api(gateway, "/insights/breaches", limit="500")["summary"]["by_rule"]
+            lambda: (
+                "too_many_blockers"
+                in api(gateway, "/insights/breaches", limit="500")["summary"]["by_rule"]
+            )
         )
         assert await open_page(browser, f"{gateway}/pages/health", boss) == 200
         breaches = api(gateway, "/insights/breaches", limit="500")

@@ -75,8 +75,11 @@ class SQLiteShelf:
         return [kind for (kind,) in self.db.execute("SELECT DISTINCT kind FROM records")]
 
     def projection(self, cached: int, frozen: bool) -> Projection:
-        """The resident records and the meta, with the rest on this shelf."""
+        """The resident records and the meta, with the rest on this shelf (a frozen
+        projection, a query's, reads even the resident kinds when it first needs them)."""
         records: dict[str, dict[str, dict[str, Any]]] = {}
+        if frozen:
+            return Projection(records, self.meta(), shelf=self, cached=cached, frozen=True)
         for kind, key, data in self.db.execute(
             f"SELECT kind, id, data FROM records WHERE kind NOT IN ({_SHELVED})"  # noqa: S608
         ):

@@ -43,6 +43,8 @@ SHELVED = frozenset(
 # The links the joins follow: (kind, attribute naming the parent).
 LINKS = (("deal", "lead_id"), ("order", "deal_id"), ("invoice", "order_id"))
 CACHED_RECORDS = 5000  # shelved records kept in memory besides the uncommitted ones
+# Links a query follows through the shelf's index before it indexes the whole kind.
+FROZEN_LOOKUPS = 64
 
 
 class Shelf(Protocol):
@@ -149,6 +151,8 @@ class Projection:
         self.dirty: set[tuple[str, str]] = set()
         self.meta_dirty = False
         self._indexes: dict[tuple[str, str], dict[str, list[str]]] = {}
+        self._lookups: dict[tuple[str, str], int] = {}
+        self._loaded: set[str] = set(self.records)  # resident kinds read (query views)
         self.shelf = shelf
         self.cached = cached
         self.frozen = frozen  # a query's view: never changed, so its indexes stay valid
@@ -169,11 +173,11 @@ class Projection:
     def all(self, kind: str) -> Mapping[str, Record]:
         if self._shelved(kind):
             return Shelved(self, kind)
-        return self.records.get(kind, {})
+        return self._resident(kind)
 
     def get(self, kind: str, key: str) -> Record | None:
         if not self._shelved(kind):
-            return self.records.get(kind, {}).get(key)
+            return self._resident(kind).get(key)
         found = self._pending.get((kind, key))
         if found is not None:
             return found
@@ -186,6 +190,17 @@ class Projection:
         if found is not None:
             self._keep((kind, key), found)
         return found
+
+    def _resident(self, kind: str) -> dict[str, Record]:
+        """A resident kind's records. A query's view reads each kind from the shelf when
+        first asked for, so that a query does not load the worker's bookkeeping (the
+        breaches announced, the judgements due) it never reads."""
+        if self.frozen and self.shelf is not None and kind not in self._loaded:
+            self._loaded.add(kind)
+            found = dict(self.shelf.scan(kind))
+            if found:
+                self.records[kind] = found
+        return self.records.get(kind, {})
 
     def _keep(self, at: tuple[str, str], record: Record) -> None:
         self._cache[at] = record
@@ -369,8 +384,15 @@ class Projection:
         """Ids of the ``kind`` records whose ``attribute`` is ``value``, sorted. A frozen
         projection (a query's) or one without a shelf indexes them all once; the worker's
         asks its shelf, so that a fold never walks every record of a kind."""
-        if self.shelf is None or self.frozen:
+        if self.shelf is None:
             return self._index(kind, attribute).get(value, [])
+        if self.frozen:
+            # A query: ask the shelf's index for a few, index the kind once for many (a
+            # report walking every order) — one order's answer must not walk them all.
+            asked = self._lookups[(kind, attribute)] = self._lookups.get((kind, attribute), 0) + 1
+            if asked > FROZEN_LOOKUPS or (kind, attribute) in self._indexes:
+                return self._index(kind, attribute).get(value, [])
+            return sorted(self.shelf.linked(kind, attribute, value))
         found = set(self.shelf.linked(kind, attribute, value))
         for (pending_kind, key), record in self._pending.items():
             if pending_kind == kind:
@@ -379,6 +401,11 @@ class Projection:
                 else:
                     found.discard(key)
         return sorted(found)
+
+    @property
+    def indexed(self) -> set[tuple[str, str]]:
+        """The links indexed by walking every record of their kind."""
+        return set(self._indexes)
 
     def _index(self, kind: str, attribute: str) -> dict[str, list[str]]:
         """attribute value -> ids of the records with it, sorted (cached until a record of

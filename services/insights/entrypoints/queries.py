@@ -293,9 +293,11 @@ def _reconciliation(
     q: ReconciliationQuery, p: Projection, _: HealthRules, s: ReadModelSettings
 ) -> dict[str, Any]:
     """Per order: booked, scheduled, invoiced, ERP-posted, paid, outstanding, mismatches
-    Also the ERP payments that name no invoice of ours, and counts per mismatch class."""
+    Also the ERP payments that name no invoice of ours (none when one order is asked for:
+    they belong to no order), and counts per mismatch class."""
     rows = receivables.order_rows(p, q.scope(s), s.thresholds, q.order_id)
-    unmatched = receivables.unmatched_payments(p)
+    # One order's row costs a few lookups, however many payments the ERP ever sent.
+    unmatched = receivables.unmatched_payments(p) if q.order_id is None else []
     counts = receivables.mismatch_counts(rows, unmatched)
     if q.status:
         rows = [r for r in rows if r["status"] == q.status]

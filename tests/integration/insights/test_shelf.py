@@ -80,6 +80,17 @@ def test_a_shelved_projection_answers_as_one_that_holds_everything(tmp_path: Pat
             assert answer(name, params, frozen, rules, settings) == expected_answer, name
             assert answer(name, params, shelved, rules, settings) == expected_answer, name
 
+    # One order's reconciliation follows the shelf's indexes: it walks no kind and loads
+    # none of the worker's bookkeeping, and answers as the whole projection does.
+    orders = sorted(whole.all("order"))[:5]
+    assert orders
+    for order_id in orders:
+        with store.reading() as frozen:
+            mine = answer("reconciliation", {"order_id": order_id}, frozen, rules, settings)
+            assert mine == answer("reconciliation", {"order_id": order_id}, whole, rules, settings)
+            assert [row["order_id"] for row in mine["orders"]] == [order_id]
+            assert frozen.indexed == set() and not {"announced", "due"} & set(frozen.records)
+
     # Reopened, the store gives the same projection back.
     store.close()
     again = ReadModelStore(tmp_path / "rm.sqlite3")

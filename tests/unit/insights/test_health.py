@@ -234,7 +234,9 @@ def test_a_red_flag_fades_with_time_alone_and_the_deal_is_woken_for_it() -> None
     f.deal("D", at(0))
     f.add("DealKeyEventRecorded", "D", at(5), kind="competitor_mentioned")
     engine = Engine(Projection(), only("red_flag"), ReadModelSettings())
-    outputs = breaches_said([o for e in f.events for o in engine.handle(e)] + engine.handle(f.tick(at(6))))
+    outputs = breaches_said(
+        [o for e in f.events for o in engine.handle(e)] + engine.handle(f.tick(at(6)))
+    )
     (breached,) = outputs
     assert (breached.kind, breached.data["detected_at"]) == ("breached", at(5).isoformat())
     # Nothing but ticks from here on: the flag is 14 days old just after day 19, and the
@@ -254,7 +256,12 @@ def test_changed_rules_judge_every_subject_at_the_next_tick() -> None:
         f.add("DealBlockerRaised", "D", at(1), blocker_id=f"b{n}")
     p = Projection()
     engine = Engine(p, only("too_many_blockers"), ReadModelSettings())
-    assert breaches_said([o for e in f.events for o in engine.handle(e)] + engine.handle(f.tick(at(2)))) == []
+    assert (
+        breaches_said(
+            [o for e in f.events for o in engine.handle(e)] + engine.handle(f.tick(at(2)))
+        )
+        == []
+    )
     stricter = only("too_many_blockers").model_copy(deep=True)
     stricter.rules[0].threshold = 2
     # Restarted with the same rules, a tick judges nobody: no event touched D since.
