@@ -71,7 +71,13 @@ def main() -> None:
 
     baseline = best(decode_all)
     folded = best(fold)
-    params = {"campaigns/reverse-funnel": {"target": "1000000"}}
+    logged = sorted(projection.all("breach_log"))  # subjects with breaches: "deal:<id>"
+    assert logged, "the quarter announces breaches"
+    kind, subject = logged[0].split(":", 1)
+    params = {
+        "campaigns/reverse-funnel": {"target": "1000000"},
+        "breaches/history": {f"{kind}_id": subject},
+    }
 
     def query(name: str) -> Callable[[], object]:
         return lambda: answer(name, params.get(name, {}), projection, rules, settings)
