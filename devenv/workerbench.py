@@ -1,6 +1,8 @@
 """The running insights worker's fold rate: a generated quarter is put on the topics of a
 broker of its own, then a worker process (as `make run` starts it) reads them all; the rate
-counts from its first answer (start-up excluded) until it has read every record."""
+counts from the first records it has folded (start-up and joining its consumer group
+excluded: the engine's rate, which it is compared with, has neither) until it has read
+every record."""
 
 from __future__ import annotations
 
@@ -59,7 +61,7 @@ def worker_rate(records: list[Record], timeout: float = 600) -> tuple[float, flo
                 sources = sum(1 for r in records if r.topic != INSIGHTS.name)
                 while time.monotonic() < deadline:
                     read = _records_read(port)
-                    if read is not None and first is None:
+                    if read and first is None:  # folding has begun: the group is joined
                         first = (time.monotonic(), read)
                     if read is not None and read >= sources:
                         assert first is not None
@@ -68,7 +70,7 @@ def worker_rate(records: list[Record], timeout: float = 600) -> tuple[float, flo
                         return rate, rss
                     if proc.poll() is not None:
                         raise SystemExit(f"the insights worker stopped; see {root}/insights.log")
-                    time.sleep(0.25)
+                    time.sleep(0.1)
                 raise SystemExit(f"the worker did not read {len(records)} records in {timeout}s")
             finally:
                 proc.terminate()

@@ -154,14 +154,16 @@ class ReadModelStore:
         cur = self.db.cursor()
         cur.execute("BEGIN")
         try:
+            gone, kept = [], []
             for kind, key, record in projection.take_dirty():
                 if record is None:
-                    cur.execute("DELETE FROM records WHERE kind = ? AND id = ?", (kind, key))
+                    gone.append((kind, key))
                 else:
-                    cur.execute(
-                        "INSERT OR REPLACE INTO records (kind, id, data) VALUES (?, ?, ?)",
-                        (kind, key, json.dumps(record, sort_keys=True)),
-                    )
+                    kept.append((kind, key, json.dumps(record, separators=(",", ":"))))
+            cur.executemany("DELETE FROM records WHERE kind = ? AND id = ?", gone)
+            cur.executemany(
+                "INSERT OR REPLACE INTO records (kind, id, data) VALUES (?, ?, ?)", kept
+            )
             if projection.meta_dirty:
                 cur.executemany(
                     "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
