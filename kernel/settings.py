@@ -75,7 +75,7 @@ class Settings(BaseSettings):
         gt=0,
         le=5,
         description="longest the insights worker gathers records before folding and "
-        "committing them (up to 500 at a time): freshness against commits per second",
+        "committing them (up to 2000 at a time): freshness against commits per second",
     )
 
     insights_cached_records: int = Field(

@@ -2,16 +2,18 @@
 projection and serves the read models.
 
     l2c.leads.v1, l2c.deals.v1, l2c.billing.v1, l2c.erp.inbound.v1, l2c.insights.v1 (ticks)
-        └─ project: batches of records -> Engine.handle -> one SQLite transaction holding
-           the changed records, the positions reached and the outputs (outbox)
+        └─ feed (aiokafka, adapters/feed.py) -> project: batches of records ->
+           Engine.handle -> one SQLite transaction holding the changed records, the
+           positions reached and the outputs (outbox)
                  └─ outputs (breaches, clearings, forecast snapshots) -> l2c.insights.v1
     tick (timer): ClockTicked(now) -> l2c.insights.v1, read back like any event, so a
                   replay sees time pass exactly as the worker did
 
 Restart safety: the store says which offset of each partition it has applied; records at
-lower offsets are skipped, and the projection drops redelivered events by aggregate
-version besides. Each store generation has its own consumer group (faust app version), so
-a fresh or rebuilt store is fed from the beginning of the topics.
+lower offsets are skipped, every partition assigned is read from the store's position,
+and the projection drops redelivered events by aggregate version besides. Each store
+generation has its own consumer group (faust app version), whose offsets follow the
+store's commits for the lag operators watch.
 
 The read models join leads, deals, orders and invoices, so one worker holds them all:
 scale this worker up, not out (see README, "Insights").
@@ -31,7 +33,10 @@ from pathlib import Path
 from typing import Any
 
 import faust
+from aiokafka.errors import KafkaError
 from aiokafka.helpers import create_ssl_context
+from aiokafka.structs import ConsumerRecord
+from faust.app.base import BootStrategy
 from faust.web import Request, Response, View
 from opentelemetry.trace import SpanKind
 
@@ -41,10 +46,12 @@ from kernel.auth import Forbidden, TokenVerifier, Unauthenticated
 from kernel.contracts import envelope_record_headers
 from kernel.kafka import PartitionEnds, client_options, dead_letter_headers, dead_letter_reason
 from kernel.metrics import (
+    DEAD_LETTERS,
     INSIGHTS_BREACHES_OPEN,
     INSIGHTS_RECORDS,
     INSIGHTS_WATERMARK_LAG,
     exposition,
+    reason_kind,
 )
 from kernel.registry import Framer
 from kernel.scope import OutOfScope, narrow_filters, scope_of
@@ -58,6 +65,7 @@ from kernel.telemetry import (
 from kernel.topics import BILLING, DEALS, ERP_INBOUND, INSIGHTS, LEADS
 from services.insights.adapters.codec import decode, encode_output, encode_tick
 from services.insights.adapters.config import load_rules, load_settings
+from services.insights.adapters.feed import SourceFeed
 from services.insights.adapters.store import ReadModelStore
 from services.insights.domain.engine import ANNOUNCED, Engine, Output
 from services.insights.domain.events import Event, iso
@@ -80,18 +88,6 @@ TICK_PARTITION = 0
 
 def store_path(settings: Settings) -> Path:
     return (settings.data_dir / "insights" / "read_models.sqlite3").resolve()
-
-
-def _headers(event: faust.types.EventT) -> list[tuple[str, bytes]]:
-    raw = event.headers or {}
-    items = raw.items() if isinstance(raw, dict) else raw
-    return [(k, v if isinstance(v, bytes) else str(v).encode()) for k, v in items]
-
-
-def _received_ms(event: faust.types.EventT) -> int | None:
-    """When the record reached the broker, in ms as Kafka keeps it (faust gives seconds)."""
-    seconds = event.message.timestamp
-    return int(seconds * 1000) if seconds and seconds > 0 else None
 
 
 class Answers:
@@ -264,13 +260,16 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
         producer_linger_ms=5,  # outputs of one batch go out in a few requests, not one each
     )
     app.insights = worker  # type: ignore[attr-defined]
+    # faust's consumer, conductor and tables stay off: the sources are read by SourceFeed
+    # (no faust topics or assignor group either); faust runs the producer, the timer and
+    # the web views.
+    app.boot_strategy = BootStrategy(app, enable_kafka_consumer=False)
     raw = {
         "key_type": bytes,
         "value_type": bytes,
         "key_serializer": "raw",
         "value_serializer": "raw",
     }
-    sources = app.topic(*(t.name for t in SOURCES), **raw)  # type: ignore[arg-type]
     said = app.topic(INSIGHTS.name, **raw)  # type: ignore[arg-type]
 
     framed = Framer(settings, INSIGHTS.name, INSIGHTS.value)  # a schema registry's format
@@ -306,13 +305,13 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
                 await app.producer.flush()
             worker.store.published(rows[-1][0])
 
-    async def dead_letter(event: faust.types.EventT, reason: str) -> None:
-        m = event.message
+    async def dead_letter(record: ConsumerRecord, reason: str) -> None:
+        DEAD_LETTERS.labels(APP_ID, record.topic, reason_kind(reason)).inc()
         headers = dead_letter_headers(
-            m.topic, m.partition, m.offset, _headers(event), reason, APP_ID
+            record.topic, record.partition, record.offset, record.headers, reason, APP_ID
         )
-        await app.topic(m.topic + ".dlq", key_serializer="raw", value_serializer="raw").send(
-            key=event.key, value=event.value, headers=headers
+        await app.producer.send_and_wait(
+            record.topic + ".dlq", record.key, record.value, None, None, headers
         )
 
     ends = PartitionEnds(
@@ -337,64 +336,102 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
     async def close_ends(app: faust.App, **kwargs: object) -> None:
         await ends.stop()
 
-    def where(record: faust.types.EventT) -> str:
-        return f"{record.message.topic}:{record.message.partition}"
+    def fold(record: ConsumerRecord, event: Event | None) -> list[Output]:
+        where = f"{record.topic}:{record.partition}"
+        if event is None or (record.topic == INSIGHTS.name and event.type != "ClockTicked"):
+            return worker.engine.passed(where, record.offset)  # insights' own output
+        return worker.engine.handle(event, where, record.offset)
 
-    def fold(record: faust.types.EventT, event: Event | None) -> list[Output]:
-        m = record.message
-        if event is None or (m.topic == INSIGHTS.name and event.type != "ClockTicked"):
-            return worker.engine.passed(where(record), m.offset)  # insights' own output
-        return worker.engine.handle(event, where(record), m.offset)
-
-    @app.agent(sources)
-    async def project(stream: faust.StreamT) -> None:
-        await publish_outbox()  # what a crash left unsent
-        await expect_sources()
-        batches = stream.take_events(BATCH_RECORDS, within=settings.insights_batch_seconds)  # type: ignore[attr-defined]
-        async for batch in batches:
-            outbox: list[tuple[str, bytes]] = []
-            p = worker.projection
-            earliest: datetime | None = None  # of the events this batch folds
-            for record in batch:
-                message = record.message
-                topic, partition, offset = message.topic, message.partition, message.offset
-                if offset < p.position(topic, partition):
-                    continue  # already in the store
-                traced = (
-                    tracer().start_as_current_span(
-                        "insights project", context=context_from_kafka_headers(_headers(record))
-                    )
-                    if exporting()
-                    else contextlib.nullcontext()
+    async def project(records: list[ConsumerRecord]) -> bool:
+        """Fold a batch and commit it with its outputs in one store transaction; whether
+        it said anything."""
+        outbox: list[tuple[str, bytes]] = []
+        p = worker.projection
+        earliest: datetime | None = None  # of the events this batch folds
+        for record in records:
+            topic = record.topic
+            if record.offset < p.position(topic, record.partition):
+                continue  # already in the store
+            traced = (
+                tracer().start_as_current_span(
+                    "insights project", context=context_from_kafka_headers(record.headers)
                 )
-                with traced:
-                    event: Event | None = None
+                if exporting()
+                else contextlib.nullcontext()
+            )
+            with traced:
+                event: Event | None = None
+                try:
+                    event = decode(topic, record.value, record.timestamp)
+                except Exception as exc:  # noqa: BLE001 - no record may stop the worker
+                    if topic != ERP_INBOUND.name:  # billing dead-letters the ERP's
+                        await dead_letter(record, f"undecodable: {dead_letter_reason(exc)}")
+                now = datetime.now(UTC)
+                if event is not None and (earliest is None or event.occurred_at < earliest):
+                    earliest = event.occurred_at
+                try:
+                    outputs = fold(record, event)
+                except Exception as exc:  # noqa: BLE001 - dead-letter, carry on
+                    log.exception("insights could not fold %s:%s", topic, record.partition)
+                    await dead_letter(record, f"not folded: {dead_letter_reason(exc)}")
                     try:
-                        event = decode(topic, record.value, _received_ms(record))
-                    except Exception as exc:  # noqa: BLE001 - no record may stop the worker
-                        if topic != ERP_INBOUND.name:  # billing dead-letters the ERP's
-                            await dead_letter(record, f"undecodable: {dead_letter_reason(exc)}")
-                    now = datetime.now(UTC)
-                    if event is not None and (earliest is None or event.occurred_at < earliest):
-                        earliest = event.occurred_at
+                        outputs = fold(record, None)
+                    except Exception:  # noqa: BLE001 - judging failed: the next record retries
+                        log.exception("insights could not judge after %s", topic)
+                        outputs = []
+                outbox += [encode_output(o, now) for o in outputs]
+        worker.store.commit(p, outbox)
+        worker.answers.changed()
+        if earliest is not None:
+            worker.forget_as_of(since=earliest)
+        INSIGHTS_RECORDS.inc(len(records))
+        return bool(outbox)
+
+    @app.task
+    async def feed() -> None:
+        """Read the sources until the worker stops; brokers that fail are waited for.
+
+        A batch that cannot be folded and committed (a dead letter that cannot be sent
+        included) stops the worker, faust exiting with the error: the projection in
+        memory may then be ahead of the store, and a restart reads the store again.
+        Outputs are sent after their commit; what could not be sent stays in the store's
+        outbox and goes with the next batch's."""
+        unsent = True  # what a crash left unsent
+        backoff = 0.5
+        await expect_sources()
+        while True:
+            source = SourceFeed(
+                settings,
+                app.conf.id,  # one group per store generation
+                [t.name for t in SOURCES],
+                worker.projection.position,
+                BATCH_RECORDS,
+                settings.insights_batch_seconds,
+            )
+            try:
+                await source.start()
+                while True:
+                    if unsent:
+                        await publish_outbox()
+                        unsent = False
+                    records = await source.batch()
+                    if not records:
+                        continue
                     try:
-                        outputs = fold(record, event)
-                    except Exception as exc:  # noqa: BLE001 - dead-letter, carry on
-                        log.exception("insights could not fold %s", where(record))
-                        await dead_letter(record, f"not folded: {dead_letter_reason(exc)}")
-                        try:
-                            outputs = fold(record, None)
-                        except Exception:  # noqa: BLE001 - judging failed: the next record retries
-                            log.exception("insights could not judge after %s", where(record))
-                            outputs = []
-                    outbox += [encode_output(o, now) for o in outputs]
-            worker.store.commit(p, outbox)
-            worker.answers.changed()
-            if earliest is not None:
-                worker.forget_as_of(since=earliest)
-            INSIGHTS_RECORDS.inc(len(batch))
-            if outbox:
-                await publish_outbox()
+                        unsent = await project(records)
+                    except Exception as exc:
+                        raise RuntimeError("insights could not fold and commit a batch") from exc
+                    p = worker.projection
+                    reached = {(r.topic, r.partition) for r in records}
+                    await source.committed({tp: p.position(*tp) for tp in reached})
+                    backoff = 0.5
+            except KafkaError:
+                log.warning("insights lost the brokers; reading again", exc_info=True)
+                unsent = True
+            finally:
+                await source.stop()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 10.0)
 
     if settings.insights_tick_seconds > 0:
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from devenv.kafka import KafkaBroker
 from devenv.ports import free_port
@@ -80,6 +81,17 @@ async def end_offsets(bootstrap: str) -> dict[str, dict[str, int]]:
         if offset:
             found.setdefault(tp.topic, {})[str(tp.partition)] = offset
     return found
+
+
+async def group_offsets(bootstrap: str, group: str) -> dict[str, int]:
+    """The offsets a consumer group has committed ("topic:partition" -> offset)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        found = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    return {f"{tp.topic}:{tp.partition}": meta.offset for tp, meta in found.items()}
 
 
 async def caught_up(worker: Worker, bootstrap: str, timeout: float = 240) -> None:

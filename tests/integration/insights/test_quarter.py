@@ -31,7 +31,7 @@ from services.insights.adapters.store import ReadModelStore
 from services.insights.domain.events import week_start
 from services.insights.domain.reports import comparable_records, full_report
 from tests.auth_support import TestClient, auth, bearer
-from tests.integration.insights.support import Worker, caught_up
+from tests.integration.insights.support import Worker, caught_up, group_offsets
 from tests.kafka_support import eventually, read_topic
 
 
@@ -83,6 +83,12 @@ def test_a_quarter_then_a_rebuild(quiet_broker: KafkaBroker, tmp_path: Path) -> 
         # Time passes after the events did (as wall-clock ticks would): weekly, then the end.
         asyncio.run(produce(bootstrap, ticks(week_start(x.first_deal_at))))  # type: ignore[arg-type]
         asyncio.run(caught_up(worker, bootstrap))
+        # The worker's consumer group says how far the store has applied (the lag that
+        # operators' tools read), one group per store generation.
+        health = worker.get("/healthz")
+        assert health is not None
+        group = f"l2c-insights-v{health['generation']}"
+        assert asyncio.run(group_offsets(bootstrap, group)) == health["positions"]
 
         gateway = build_gateway(Settings(insights_url=f"http://127.0.0.1:{worker.port}"))
         with TestClient(gateway) as client:
