@@ -7,7 +7,8 @@ of each process):
   their HTTP edges feed), read the topics their policies consume, write those topics'
   dead letters, use consumer groups named after themselves;
 - ``insights``: read every topic it folds, write ``l2c.insights.v1`` and dead letters,
-  create and use faust's own topics and groups (``l2c-insights`` prefix);
+  use its consumer groups (``l2c-insights`` prefix, one per store generation); it makes
+  no topics of its own;
 - ``erp``: write ``l2c.erp.inbound.v1`` only, read ``l2c.erp.outbound.v1``;
 - ``telephony``: write ``l2c.telephony.v1`` only;
 - ``bi``: read every ``l2c.`` topic, write nothing; groups prefixed ``bi``.
@@ -85,7 +86,6 @@ def platform_acls(deployment: str = "") -> list[Grant]:
     grants += [
         Grant("insights", ("Read",), names=_names(*INSIGHTS_READS)),
         Grant("insights", ("Write",), names=_names(INSIGHTS) + _dead_letters(*INSIGHTS_READS)),
-        Grant("insights", ("All",), prefix=f"{group}{INSIGHTS_APP}"),  # faust's own topics
         Grant("insights", ("Read",), resource="group", prefix=f"{group}{INSIGHTS_APP}"),
         Grant("erp", ("Write",), names=_names(ERP_INBOUND)),
         Grant("erp", ("Read",), names=_names(ERP_OUTBOUND)),

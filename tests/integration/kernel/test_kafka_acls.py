@@ -153,8 +153,8 @@ def test_the_leads_service_relay_publishes_as_its_own_principal(
 def test_the_insights_worker_folds_as_its_own_principal(
     secured: tuple[KafkaBroker, dict[str, str]], tmp_path: Path
 ) -> None:
-    """The faust worker logs in as ``insights``, makes its own topics and group under the
-    grants it has, and folds what the leads service published."""
+    """The worker logs in as ``insights``, uses its group under the grants it has (no
+    topics of its own), and folds what the leads service published."""
     broker, passwords = secured
     _relay_leads(broker, passwords, tmp_path / "leads", 3)
     (tmp_path / "insights").mkdir()
