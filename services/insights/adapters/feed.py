@@ -86,10 +86,6 @@ class SourceFeed:
             )
         return records
 
-    def highwater(self, topic: str, partition: int) -> int | None:
-        """The partition's end as the last fetch saw it."""
-        return self.reader.highwater(TopicPartition(topic, partition))  # type: ignore[no-any-return]
-
     async def committed(self, positions: dict[tuple[str, int], int]) -> None:
         """Tell the group how far the store has applied (best effort: the store is what
         a restart reads from; a rebalance under way refuses, and the next commit says it)."""
