@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -122,6 +123,13 @@ def _moment_of(output: Output) -> str:
     return str(d.get("cleared_at") or d.get("detected_at") or d.get("week_start"))
 
 
+@lru_cache(maxsize=1 << 12)
+def _subject_id(key: str) -> str:
+    """The aggregate id of a breach's (or a snapshot's) announcements: the same subjects
+    are announced and cleared again and again."""
+    return str(uuid.uuid5(_NAMESPACE, key))
+
+
 def encode_output(output: Output, recorded_at: datetime) -> tuple[str, bytes]:
     """(record key, EventEnvelope bytes) of one output. The event id is derived from the
     output's content, so announcing the same thing twice gives the same event."""
@@ -134,7 +142,7 @@ def encode_output(output: Output, recorded_at: datetime) -> tuple[str, bytes]:
         _payload(output),
         event_id=str(uuid.uuid5(_NAMESPACE, identity)),
         aggregate_type="ForecastSnapshot" if output.kind == "snapshot" else "HealthBreach",
-        aggregate_id=str(uuid.uuid5(_NAMESPACE, output.key)),
+        aggregate_id=_subject_id(output.key),
         occurred_at=moment,
         recorded_at=recorded_at,
         source="insights",

@@ -163,12 +163,13 @@ class Engine:
 
     def _snapshots(self, until: datetime) -> list[Output]:
         """The weekly forecast snapshots due by ``until`` (Monday + lateness)."""
-        lateness = timedelta(hours=self.settings.forecast_snapshot_lateness_hours)
-        # Only a Monday (+ lateness) passed since the last look can make one due.
-        boundary = week_start(until - lateness)
-        if boundary == self._snapshots_checked:
+        # Only a Monday (+ lateness) passed since the last look can make one due: the
+        # snapshots due by an earlier moment were taken when the later one was looked at.
+        # This runs at every event, so the end of the latest week looked at is kept.
+        if self._snapshots_checked is not None and until < self._snapshots_checked:
             return []
-        self._snapshots_checked = boundary
+        lateness = timedelta(hours=self.settings.forecast_snapshot_lateness_hours)
+        self._snapshots_checked = week_start(until - lateness) + lateness + timedelta(days=7)
         outputs = []
         for monday in due_snapshot_weeks(self.projection, lateness, until):
             snapshot = take_snapshot(self.projection, monday)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 
@@ -30,6 +31,9 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
+# Records keep times as ISO strings and the health rules read the same deal's times at
+# every judgement of it: parsing is pure, so the times of the deals being judged are kept.
+@lru_cache(maxsize=1 << 15)
 def parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
