@@ -8,12 +8,14 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.helpers import create_ssl_context
+from aiokafka.partitioner import DefaultPartitioner, murmur2
 from aiokafka.structs import ConsumerRecord
 
 from kernel.errors import ContractError
@@ -40,12 +42,27 @@ def client_options(settings: Settings) -> dict[str, Any]:
     return options
 
 
+@lru_cache(maxsize=1 << 14)
+def _key_hash(key: bytes) -> int:
+    return murmur2(key) & 0x7FFFFFFF
+
+
+def key_partitioner(key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
+    """Kafka's default choice of partition (murmur2 of the key, as the Java client does),
+    with the hash of recent keys kept: aiokafka computes it in Python at every send, and an
+    aggregate's events, or a breach's announcements, share their key."""
+    if key is None:
+        return int(DefaultPartitioner()(key, all_partitions, available))
+    return all_partitions[_key_hash(key) % len(all_partitions)]
+
+
 def idempotent_producer(settings: Settings, client_id: str) -> AIOKafkaProducer:
     """acks=all + idempotence: no duplicates from producer retries, order kept per partition."""
     return AIOKafkaProducer(
         **client_options(settings),
         bootstrap_servers=settings.kafka_bootstrap,
         client_id=client_id,
+        partitioner=key_partitioner,
         enable_idempotence=True,
         acks="all",
         linger_ms=5,

@@ -9,7 +9,7 @@ import sys
 
 from kernel.kafka import ensure_topics
 from kernel.logs import logging_config
-from kernel.service import exit_when_orphaned, patiently
+from kernel.service import exit_when_orphaned, patiently, settle_heap
 from kernel.settings import get_settings
 from kernel.telemetry import setup_telemetry
 from kernel.topics import ALL_TOPICS
@@ -34,6 +34,7 @@ def main() -> None:
     from services.insights.processors import create_app
 
     app = create_app(settings, web_port=args.port)
+    settle_heap()
     Worker(
         app,
         loglevel=settings.log_level.lower(),

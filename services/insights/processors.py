@@ -44,7 +44,13 @@ from kernel import apidocs
 from kernel.access import admit
 from kernel.auth import Forbidden, TokenVerifier, Unauthenticated
 from kernel.contracts import envelope_record_headers
-from kernel.kafka import PartitionEnds, client_options, dead_letter_headers, dead_letter_reason
+from kernel.kafka import (
+    PartitionEnds,
+    client_options,
+    dead_letter_headers,
+    dead_letter_reason,
+    key_partitioner,
+)
 from kernel.metrics import (
     DEAD_LETTERS,
     INSIGHTS_BREACHES_OPEN,
@@ -258,6 +264,7 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
         broker_credentials=_credentials(settings),
         producer_acks=-1,
         producer_linger_ms=5,  # outputs of one batch go out in a few requests, not one each
+        producer_partitioner=key_partitioner,
     )
     app.insights = worker  # type: ignore[attr-defined]
     # faust's consumer, conductor and tables stay off: the sources are read by SourceFeed
