@@ -83,14 +83,14 @@ def main() -> None:
         return lambda: answer(name, params.get(name, {}), projection, rules, settings)
 
     queries = {name: best(query(name)) for name in QUERIES}
-    worker_per_s, worker_rss = worker_rate(records)
+    worker_per_s, worker_rss = worker_rate(records, runs=REPEAT)
     engine_per_s = len(events) / folded
     lines = [
         f"## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {platform.node()} "
         f"(Python {platform.python_version()})",
         "",
         f"{len(events)} events (a generated quarter: {quarter.expected.leads} leads, "
-        f"{quarter.expected.deals} deals); best of {REPEAT}.",
+        f"{quarter.expected.deals} deals); best of {REPEAT} (the worker: of {REPEAT} runs).",
         "",
         "| measure | time | ratio to decoding |",
         "| --- | --- | --- |",
