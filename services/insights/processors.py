@@ -69,7 +69,7 @@ from kernel.telemetry import (
     tracer,
 )
 from kernel.topics import BILLING, DEALS, ERP_INBOUND, INSIGHTS, LEADS
-from services.insights.adapters.codec import decode, encode_output, encode_tick
+from services.insights.adapters.codec import CLOCK_KEY, decode, encode_output, encode_tick
 from services.insights.adapters.config import load_rules, load_settings
 from services.insights.adapters.feed import SourceFeed
 from services.insights.adapters.store import ReadModelStore
@@ -90,6 +90,7 @@ SOURCES = (LEADS, DEALS, BILLING, ERP_INBOUND, INSIGHTS)
 # Ticks go to one partition of l2c.insights.v1, so that the watermark knows where to wait
 # for them.
 TICK_PARTITION = 0
+_CLOCK_KEY = CLOCK_KEY.encode()
 
 
 def store_path(settings: Settings) -> Path:
@@ -369,7 +370,10 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
             with traced:
                 event: Event | None = None
                 try:
-                    event = decode(topic, record.value, record.timestamp)
+                    # Insights' own announcements are read back for their positions only
+                    # (the watermark's): not decoded, as they are never folded.
+                    if topic != INSIGHTS.name or record.key == _CLOCK_KEY:
+                        event = decode(topic, record.value, record.timestamp)
                 except Exception as exc:  # noqa: BLE001 - no record may stop the worker
                     if topic != ERP_INBOUND.name:  # billing dead-letters the ERP's
                         await dead_letter(record, f"undecodable: {dead_letter_reason(exc)}")

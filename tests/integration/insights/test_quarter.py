@@ -25,7 +25,7 @@ from kernel.kafka import ensure_topics
 from kernel.settings import Settings
 from kernel.topics import ALL_TOPICS, DEALS, INSIGHTS
 from services.gateway.app import build_gateway
-from services.insights.adapters.codec import encode_tick
+from services.insights.adapters.codec import CLOCK_KEY, encode_tick
 from services.insights.adapters.config import load_rules, load_settings
 from services.insights.adapters.store import ReadModelStore
 from services.insights.domain.events import week_start
@@ -81,7 +81,14 @@ def test_a_quarter_then_a_rebuild(quiet_broker: KafkaBroker, tmp_path: Path) -> 
         asyncio.run(produce(bootstrap, records[half:]))
         asyncio.run(caught_up(worker, bootstrap))
         # Time passes after the events did (as wall-clock ticks would): weekly, then the end.
-        asyncio.run(produce(bootstrap, ticks(week_start(x.first_deal_at))))  # type: ignore[arg-type]
+        # Insights' own topic gets garbage too: as a tick (dead-lettered) and as an
+        # announcement (read past, never decoded: announcements are not folded).
+        first_week = week_start(x.first_deal_at)  # type: ignore[arg-type]
+        garbage = [
+            Record(first_week, INSIGHTS.name, CLOCK_KEY, b"\x00not a tick"),
+            Record(first_week, INSIGHTS.name, "rule|deal:x", b"\x00not an announcement"),
+        ]
+        asyncio.run(produce(bootstrap, [*garbage, *ticks(first_week)]))
         asyncio.run(caught_up(worker, bootstrap))
         # The worker's consumer group says how far the store has applied (the lag that
         # operators' tools read), one group per store generation.
@@ -217,6 +224,7 @@ def test_a_quarter_then_a_rebuild(quiet_broker: KafkaBroker, tmp_path: Path) -> 
 
         # What insights said on its topic: breaches and snapshots, as protobuf events.
         said = asyncio.run(read_topic(bootstrap, INSIGHTS.name))
+        said = [r for r in said if r.value not in {g.value for g in garbage}]
         payloads = [decode_envelope(r.value)[1] for r in said]
         announced = [p for p in payloads if isinstance(p, insights_pb2.HealthThresholdBreached)]
         assert sum(p.rule == "too_many_blockers" for p in announced) == x.blocked_open_deals
@@ -231,6 +239,8 @@ def test_a_quarter_then_a_rebuild(quiet_broker: KafkaBroker, tmp_path: Path) -> 
         ours = [dict(r.headers) for r in dead if dict(r.headers)["dlq.consumer"] == b"l2c-insights"]
         assert ours and all(b"undecodable" in h["dlq.reason"] for h in ours)
         assert all({"dlq.source.partition", "dlq.failed_at"} <= set(h) for h in ours)
+        bad_ticks = asyncio.run(read_topic(bootstrap, INSIGHTS.name + ".dlq"))
+        assert [(r.key, r.value) for r in bad_ticks] == [(b"clock", b"\x00not a tick")]
     finally:
         worker.stop()
 
