@@ -413,7 +413,7 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
         while True:
             source = SourceFeed(
                 settings,
-                app.conf.id,  # one group per store generation
+                f"{APP_ID}-v{worker.generation}",  # one group per store generation
                 [t.name for t in SOURCES],
                 worker.projection.position,
                 BATCH_RECORDS,

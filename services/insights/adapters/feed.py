@@ -14,11 +14,11 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalGenerationError, IllegalStateError
 from aiokafka.structs import ConsumerRecord
 
-from kernel.kafka import client_options
+from kernel.kafka import consumer
 from kernel.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,8 +37,9 @@ class _SeekToStore(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 class SourceFeed:
-    """Batches of records from ``topics`` for the consumer group ``group``, each
-    partition starting at ``position(topic, partition)``."""
+    """Batches of records from ``topics`` for the consumer group ``group`` (named as
+    ``kernel.kafka.consumer`` names groups), each partition starting at
+    ``position(topic, partition)``."""
 
     def __init__(
         self,
@@ -52,15 +53,7 @@ class SourceFeed:
         self.position = position
         self.limit = limit
         self.within = within
-        self.reader = AIOKafkaConsumer(
-            **client_options(settings),
-            bootstrap_servers=settings.kafka_bootstrap,
-            group_id=group,
-            client_id=group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_interval_ms=int(settings.kafka_max_poll_interval_seconds * 1000),
-        )
+        self.reader = consumer(settings, group)
         self.reader.subscribe(list(topics), listener=_SeekToStore(self))
 
     async def start(self) -> None:
