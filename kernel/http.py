@@ -222,8 +222,12 @@ class CommandContextMiddleware:
 # Cursors are store sequence numbers: SQLite and PostgreSQL integers are 64-bit.
 MAX_CURSOR = 2**63 - 1
 
+# The header dependencies below are ``async`` though they never wait: FastAPI runs a plain
+# ``def`` dependency in its thread pool, a thread hop (and a GIL handover) per header per
+# command.
 
-def idempotency_key(
+
+async def idempotency_key(
     key: str | None = Header(
         None,
         alias="Idempotency-Key",
@@ -235,7 +239,7 @@ def idempotency_key(
     return key
 
 
-def expected_version(
+async def expected_version(
     if_match: str | None = Header(
         None,
         alias="If-Match",
@@ -250,7 +254,7 @@ def expected_version(
     return int(raw)
 
 
-def business_time(
+async def business_time(
     occurred_at: str | None = Header(
         None,
         alias="Occurred-At",
@@ -275,7 +279,7 @@ def business_time(
     return moment.astimezone(UTC)
 
 
-def external_id(
+async def external_id(
     value: str | None = Header(
         None,
         alias="External-Id",
