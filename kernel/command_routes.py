@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError, create_model
 
 from kernel.access import BACKDATING_ROLES
@@ -81,7 +82,9 @@ def _endpoint(app: ServiceApplication, spec: CommandSpec, guard: Guard | None) -
     path_fields = spec.route.path_fields
     body = body_model(spec)
 
-    def endpoint(**kwargs: Any) -> Result:
+    response, status = spec.response_model, spec.route.status
+
+    def endpoint(**kwargs: Any) -> Result | JSONResponse:
         values = {name: kwargs[name] for name in path_fields}
         given = kwargs.get("body")
         if given is not None:
@@ -109,7 +112,7 @@ def _endpoint(app: ServiceApplication, spec: CommandSpec, guard: Guard | None) -
             )
         ):
             try:
-                return app.dispatch(
+                result = app.dispatch(
                     command, idempotency_key=key, expected_version=kwargs.get("expected_version_")
                 )
             except IdempotencyKeyReused:
@@ -119,6 +122,12 @@ def _endpoint(app: ServiceApplication, spec: CommandSpec, guard: Guard | None) -
                     f"External-Id {external!r} was already used for another {spec.name} "
                     "request; one external id names one record"
                 ) from None
+        # The answer is shaped here, in this worker thread: handed back as data, FastAPI
+        # would validate it against the response model in another thread-pool hop.
+        if response is None:
+            return result
+        shaped = response.model_validate(result).model_dump(mode="json", by_alias=True)
+        return JSONResponse(shaped, status_code=status)
 
     keyword = inspect.Parameter.KEYWORD_ONLY
     parameters = [
