@@ -17,7 +17,6 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError, create_model
 
 from kernel.access import BACKDATING_ROLES
@@ -26,6 +25,7 @@ from kernel.commands import Catalog, CommandSpec
 from kernel.domain import command_context, current_context
 from kernel.errors import IdempotencyKeyReused
 from kernel.http import ErrorBody, business_time, expected_version, external_id, idempotency_key
+from kernel.routing import service_router
 from kernel.scope import current_scope
 from kernel.store import Result, ServiceApplication
 
@@ -82,9 +82,7 @@ def _endpoint(app: ServiceApplication, spec: CommandSpec, guard: Guard | None) -
     path_fields = spec.route.path_fields
     body = body_model(spec)
 
-    response, status = spec.response_model, spec.route.status
-
-    def endpoint(**kwargs: Any) -> Result | JSONResponse:
+    def endpoint(**kwargs: Any) -> Result:
         values = {name: kwargs[name] for name in path_fields}
         given = kwargs.get("body")
         if given is not None:
@@ -112,7 +110,7 @@ def _endpoint(app: ServiceApplication, spec: CommandSpec, guard: Guard | None) -
             )
         ):
             try:
-                result = app.dispatch(
+                return app.dispatch(
                     command, idempotency_key=key, expected_version=kwargs.get("expected_version_")
                 )
             except IdempotencyKeyReused:
@@ -122,12 +120,6 @@ def _endpoint(app: ServiceApplication, spec: CommandSpec, guard: Guard | None) -
                     f"External-Id {external!r} was already used for another {spec.name} "
                     "request; one external id names one record"
                 ) from None
-        # The answer is shaped here, in this worker thread: handed back as data, FastAPI
-        # would validate it against the response model in another thread-pool hop.
-        if response is None:
-            return result
-        shaped = response.model_validate(result).model_dump(mode="json", by_alias=True)
-        return JSONResponse(shaped, status_code=status)
 
     keyword = inspect.Parameter.KEYWORD_ONLY
     parameters = [
@@ -175,7 +167,7 @@ def command_routes(
 ) -> APIRouter:
     """One route per command of ``catalog`` that has one; ``guard`` sees each command of a
     caller whose scope is not everything before it runs."""
-    router = APIRouter()
+    router = service_router()
     for spec in catalog:
         if spec.route is None:
             continue

@@ -22,6 +22,7 @@ from fastapi import Path as PathParam
 
 from kernel.errors import NotFound
 from kernel.http import ErrorBody
+from kernel.routing import service_router
 from kernel.scope import Scope
 from kernel.store import ServiceApplication
 
@@ -176,7 +177,7 @@ def scope_clause(scope: Scope, owner: str, team: str | None) -> tuple[list[str],
 def external_id_routes(service: str, directory: Directory) -> APIRouter:
     """``GET /external-ids/<service>/{external_id}``: which records of the service a
     caller's external id names (404 when none)."""
-    router = APIRouter()
+    router = service_router()
 
     @router.get(
         f"/external-ids/{service}/{{external_id}}",

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from kernel.errors import NotFound
 from kernel.history import AS_OF_QUERY, add_history_route, state_as_of
 from kernel.http import MAX_CURSOR
+from kernel.routing import service_router
 from kernel.rules import RuleSet
 from kernel.scope import current_scope
 from services.billing.adapters.contracts import BILLING_CONTRACTS
@@ -24,7 +25,7 @@ from services.billing.entrypoints.http.scope import require_deal
 
 
 def routes(app: BillingApplication, directory: BillingDirectory) -> APIRouter:
-    router = APIRouter()
+    router = service_router()
     catalogs = {
         "catalog": app.catalog,
         "price_book": app.price_book,

@@ -13,6 +13,7 @@ from l2c.v1 import erp_pb2
 from kernel.history import AS_OF_QUERY, add_history_route, state_as_of
 from kernel.http import MAX_CURSOR, idempotency_key
 from kernel.kafka import LazyProducer
+from kernel.routing import service_router
 from kernel.scope import current_scope
 from services.billing.adapters.contracts import BILLING_CONTRACTS
 from services.billing.adapters.directory import BillingDirectory
@@ -37,7 +38,7 @@ from services.billing.entrypoints.http.scope import require_deal
 def routes(
     app: BillingApplication, directory: BillingDirectory, producer: LazyProducer
 ) -> APIRouter:
-    router = APIRouter()
+    router = service_router()
 
     @router.get(
         "/invoices",

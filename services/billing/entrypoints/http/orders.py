@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 
 from kernel.history import AS_OF_QUERY, add_history_route, state_as_of
 from kernel.http import MAX_CURSOR
+from kernel.routing import service_router
 from kernel.scope import current_scope
 from services.billing.adapters.contracts import BILLING_CONTRACTS
 from services.billing.adapters.directory import BillingDirectory
@@ -20,7 +21,7 @@ from services.billing.entrypoints.http.scope import require_deal
 
 
 def routes(app: BillingApplication, directory: BillingDirectory) -> APIRouter:
-    router = APIRouter()
+    router = service_router()
 
     @router.get("/orders", tags=["orders"], summary="List orders, oldest first")
     def list_orders(

@@ -7,13 +7,14 @@ from typing import Any
 from fastapi import APIRouter
 
 from kernel.history import AS_OF_QUERY, add_history_route
+from kernel.routing import service_router
 from kernel.rules import RuleSet
 from services.deals.adapters.contracts import DEAL_CONTRACTS
 from services.deals.application import DealsApplication
 
 
 def routes(app: DealsApplication) -> APIRouter:
-    router = APIRouter()
+    router = service_router()
 
     @router.get("/relationships/{account}", tags=["accounts"])
     def relationship(account: str) -> dict[str, str]:

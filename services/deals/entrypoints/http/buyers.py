@@ -7,12 +7,13 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from kernel.routing import service_router
 from services.deals.application import DealsApplication
 from services.deals.entrypoints.http.deals import in_scope
 
 
 def routes(app: DealsApplication) -> APIRouter:
-    router = APIRouter()
+    router = service_router()
 
     @router.get(
         "/deals/{deal_id}/decision-map",

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from kernel.contracts import envelope_as_dict
 from kernel.history import AS_OF_QUERY, add_history_route, state_as_of
 from kernel.http import MAX_CURSOR
+from kernel.routing import service_router
 from kernel.scope import current_scope
 from services.deals.adapters.contracts import DEAL_CONTRACTS
 from services.deals.adapters.directory import DealDirectory
@@ -41,7 +42,7 @@ def guard(app: DealsApplication) -> Callable[[BaseModel], None]:
 
 
 def routes(app: DealsApplication, directory: DealDirectory) -> APIRouter:
-    router = APIRouter()
+    router = service_router()
 
     @router.get("/deals", summary="List deals, filtered, oldest first; follow next_cursor")
     def list_deals(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from kernel.history import AS_OF_QUERY, add_history_route, state_as_of
 from kernel.http import MAX_CURSOR
+from kernel.routing import service_router
 from services.leads.adapters.contracts import LEAD_CONTRACTS
 from services.leads.domain.account import Account
 from services.leads.entrypoints.http.wiring import Wiring
@@ -16,7 +17,7 @@ from services.leads.entrypoints.http.wiring import Wiring
 
 def routes(w: Wiring) -> APIRouter:
     app, directory = w.app, w.directory
-    router = APIRouter()
+    router = service_router()
 
     @router.get("/accounts", tags=["accounts"])
     def list_accounts(

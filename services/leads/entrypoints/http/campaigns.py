@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from kernel.history import AS_OF_QUERY, add_history_route, state_as_of
 from kernel.http import MAX_CURSOR
+from kernel.routing import service_router
 from services.leads.adapters.contracts import LEAD_CONTRACTS
 from services.leads.domain.campaign import Campaign
 from services.leads.entrypoints.http.wiring import Wiring
@@ -15,7 +16,7 @@ from services.leads.entrypoints.http.wiring import Wiring
 
 def routes(w: Wiring) -> APIRouter:
     app, directory = w.app, w.directory
-    router = APIRouter()
+    router = service_router()
 
     @router.get("/campaigns", tags=["campaigns"])
     def list_campaigns(

@@ -7,6 +7,7 @@ from l2c.v1 import telephony_pb2
 
 from kernel.contracts import timestamp
 from kernel.http import idempotency_key
+from kernel.routing import service_router
 from services.leads.adapters.telephony import TelephonyPublisher
 from services.leads.entrypoints.http.schemas import (
     InboundCallRequest,
@@ -16,7 +17,7 @@ from services.leads.entrypoints.http.wiring import Wiring
 
 def routes(w: Wiring) -> APIRouter:
     producer = w.producer
-    router = APIRouter()
+    router = service_router()
 
     @router.post(
         "/integrations/telephony/calls",

@@ -13,6 +13,7 @@ from kernel.contracts import envelope_as_dict
 from kernel.domain import utcnow
 from kernel.history import AS_OF_QUERY, add_history_route, state_as_of
 from kernel.http import MAX_CURSOR, idempotency_key
+from kernel.routing import service_router
 from kernel.scope import current_scope
 from services.leads.adapters.contracts import LEAD_CONTRACTS
 from services.leads.adapters.csv_import import parse_csv
@@ -23,7 +24,7 @@ from services.leads.entrypoints.http.wiring import Wiring
 
 def routes(w: Wiring) -> APIRouter:
     app, provider, directory = w.app, w.provider, w.directory
-    router = APIRouter()
+    router = service_router()
 
     @router.get(
         "/leads",

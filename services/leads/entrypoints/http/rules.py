@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends
 
 from kernel.history import AS_OF_QUERY, add_history_route
 from kernel.http import idempotency_key
+from kernel.routing import service_router
 from kernel.rules import RuleSet
 from services.leads.adapters.contracts import LEAD_CONTRACTS
 from services.leads.entrypoints.http.schemas import (
@@ -20,7 +21,7 @@ from services.leads.entrypoints.http.wiring import Wiring
 
 def routes(w: Wiring) -> APIRouter:
     app, directory = w.app, w.directory
-    router = APIRouter()
+    router = service_router()
 
     @router.get("/rules/territories", tags=["territories"])
     def territory_rules(as_of: str | None = AS_OF_QUERY) -> dict[str, Any]:
