@@ -1,0 +1,68 @@
+"""Service routes run a plain-def endpoint off the event loop in one thread-pool hop, and
+still validate and shape its answer by the response model."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import fastapi.dependencies.utils
+import fastapi.routing
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+import kernel.routing
+from kernel.routing import service_router
+
+
+class Answer(BaseModel):
+    n: int
+
+
+def _api() -> tuple[FastAPI, list[str]]:
+    ran_in: list[str] = []
+    router = service_router()
+
+    @router.get("/things/{n}", response_model=Answer)
+    def thing(n: int, extra: bool = False) -> dict[str, Any]:
+        ran_in.append(threading.current_thread().name)
+        return {"n": n, "secret": "not in the model"}
+
+    @router.get("/broken")
+    def broken() -> Answer:
+        return {"n": "not a number"}  # type: ignore[return-value]
+
+    api = FastAPI()
+    api.include_router(router)
+    return api, ran_in
+
+
+def test_a_sync_endpoint_runs_off_the_loop_in_one_hop(monkeypatch: pytest.MonkeyPatch) -> None:
+    hops: list[str] = []
+
+    async def counted(func: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(getattr(func, "__name__", repr(func)))
+        return await run_in_threadpool(func, *args, **kwargs)
+
+    for module in (fastapi.routing, fastapi.dependencies.utils, kernel.routing):
+        monkeypatch.setattr(module, "run_in_threadpool", counted)
+    api, ran_in = _api()
+    with TestClient(api) as client:
+        loop_thread = client.portal.call(lambda: threading.current_thread().name)  # type: ignore[union-attr]
+        hops.clear()
+        answer = client.get("/things/7", params={"extra": "true"})
+    assert answer.status_code == 200
+    assert answer.json() == {"n": 7}  # shaped by the response model
+    assert len(hops) == 1, hops
+    assert ran_in and ran_in[0] != loop_thread
+
+
+def test_the_signature_and_the_answers_validation_stay() -> None:
+    api, _ = _api()
+    with TestClient(api, raise_server_exceptions=False) as client:
+        assert client.get("/things/seven").status_code == 422
+        assert client.get("/broken").status_code == 500
+    assert "n" in str(api.openapi()["paths"]["/things/{n}"]["get"]["parameters"])
