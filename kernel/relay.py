@@ -21,7 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder
+from eventsourcing.persistence import (
+    InfrastructureFactory,
+    Notification,
+    Tracking,
+    TrackingRecorder,
+)
 from eventsourcing.utils import Environment
 from opentelemetry.trace import SpanKind
 
@@ -60,6 +65,10 @@ def open_seal(service: str, recorder: Any, settings: Settings) -> audit.Seal | N
     except audit.NotSealable as exc:
         log.info("%s: %s", service, exc)
         return None
+
+
+SEAL_GAP_SECONDS = 0.5  # between two sealing rounds
+SEAL_IDLE_SECONDS = 5.0  # a sealing round without anything published (a safety net)
 
 
 async def _first_of(a: asyncio.Event, b: asyncio.Event, timeout: float) -> None:
@@ -155,7 +164,9 @@ class Relay:
                     published = 0
                     with contextlib.suppress(asyncio.TimeoutError):
                         await asyncio.wait_for(stop.wait(), 2.0)
-                if published == 0:
+                if published < self.settings.relay_batch_size:
+                    # Drained when it was read: wait for a commit (one made meanwhile has
+                    # already set the event) or the poll.
                     await _first_of(stop, committed, self.settings.relay_poll_seconds)
         finally:
             stop_listening()
@@ -179,8 +190,12 @@ class Relay:
                 await asyncio.wait_for(self._publish_checkpoints(producer), 30)
             except Exception:
                 log.exception("%s: sealing the store for audit failed", self.app.name)
-            await _first_of(stop, published, self.settings.relay_poll_seconds)
+            # Woken by what the relay published (everything stored is published), at most
+            # about twice a second: audit checkpoints need not follow every batch.
+            await _first_of(stop, published, SEAL_IDLE_SECONDS)
             published.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), SEAL_GAP_SECONDS)
 
     async def _publish_checkpoints(self, producer: AIOKafkaProducer) -> None:
         """Copy the signed checkpoints to the audit topic (at least once: a copy sent
@@ -211,12 +226,7 @@ class Relay:
     async def publish_next_batch(self, producer: AIOKafkaProducer) -> int:
         """Publish up to one batch; returns how many store records it moved past."""
         await self._frame.ready()  # with a schema registry: the value schema registered
-        start = await asyncio.to_thread(self.position)
-        notifications = await asyncio.to_thread(
-            self.app.recorder.select_notifications,
-            start + 1,
-            self.settings.relay_batch_size,
-        )
+        notifications = await asyncio.to_thread(self._unpublished)
         if not notifications:
             return 0
         acks = []
@@ -248,10 +258,23 @@ class Relay:
                     )
                 )
         await asyncio.gather(*acks)
-        last = notifications[-1].id
-        await asyncio.to_thread(self._positions.insert_tracking, Tracking(self.name, last))
+        backlog = await asyncio.to_thread(self._published_up_to, notifications[-1].id)
         RELAY_PUBLISHED.labels(self.app.name, self.topic.name).inc(len(acks))
-        RELAY_BACKLOG.labels(self.app.name, self.topic.name).set(
-            await asyncio.to_thread(self.backlog)
-        )
+        RELAY_BACKLOG.labels(self.app.name, self.topic.name).set(backlog)
         return len(notifications)
+
+    # The store work of a batch is done in two thread hops, one before sending and one
+    # after: each hop hands the GIL over, and on a busy process that costs more than the
+    # queries do.
+
+    def _unpublished(self) -> list[Notification]:
+        return list(
+            self.app.recorder.select_notifications(
+                self.position() + 1, self.settings.relay_batch_size
+            )
+        )
+
+    def _published_up_to(self, last: int) -> int:
+        """Record the position; the backlog left after it."""
+        self._positions.insert_tracking(Tracking(self.name, last))
+        return self.backlog()
