@@ -95,7 +95,10 @@ class PolicyConsumer:
         decode: Callable[[ConsumerRecord], Inbound] = decode_event_record,
         max_backoff_seconds: float = 10.0,
         max_attempts: int = 3,
+        reacts_to: tuple[type, ...] | None = None,
     ) -> None:
+        """``reacts_to``: the payload types the handler acts on (None: every one); the
+        others are passed over on the event loop, without a worker-thread hop each."""
         self.name = name
         self.topic = topic
         self.handler = handler
@@ -103,6 +106,7 @@ class PolicyConsumer:
         self.decode = decode
         self.max_backoff_seconds = max_backoff_seconds
         self.max_attempts = max_attempts
+        self.reacts_to = reacts_to
 
     async def run(self, stop: asyncio.Event) -> None:
         kafka_consumer = consumer(self.settings, self.name, self.topic.name)
@@ -170,6 +174,8 @@ class PolicyConsumer:
                 await dead.send(record, f"undecodable: {dead_letter_reason(exc)}")
                 return True
             span.set_attribute("l2c.message_type", message.message_type)
+            if self.reacts_to is not None and not isinstance(message.body, self.reacts_to):
+                return True
             trace_headers = current_trace_headers()
             # A reaction happens at the business time of the fact it reacts to (a deal
             # opens when its lead converted, also when that is replayed or migrated).

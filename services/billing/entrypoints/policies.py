@@ -49,7 +49,18 @@ def follow_deals(app: BillingApplication, settings: Settings) -> PolicyConsumer:
             reason = getattr(body, "reason", "") or "no_decision"
             app.record_deal_lost(uuid.UUID(body.deal_id), reason, idempotency_key)
 
-    return PolicyConsumer("billing.follow-deals", DEALS, handle, settings)
+    return PolicyConsumer(
+        "billing.follow-deals",
+        DEALS,
+        handle,
+        settings,
+        reacts_to=(
+            deals_pb2.DealOpened,
+            deals_pb2.DealWon,
+            deals_pb2.DealLost,
+            deals_pb2.DealClosedWithoutDecision,
+        ),
+    )
 
 
 def handle_erp_inbound(app: BillingApplication, settings: Settings) -> PolicyConsumer:

@@ -42,7 +42,13 @@ def open_deal_when_lead_converted(app: DealsApplication, settings: Settings) -> 
             idempotency_key=idempotency_key,
         )
 
-    return PolicyConsumer("deals.open-deal-when-lead-converted", LEADS, handle, settings)
+    return PolicyConsumer(
+        "deals.open-deal-when-lead-converted",
+        LEADS,
+        handle,
+        settings,
+        reacts_to=(leads_pb2.LeadConverted,),
+    )
 
 
 def attach_conversation_to_deal(app: DealsApplication, settings: Settings) -> PolicyConsumer:

@@ -40,7 +40,13 @@ def enrich_lead_when_captured(
             idempotency_key=idempotency_key,
         )
 
-    return PolicyConsumer("leads.enrich-lead-when-captured", LEADS, handle, settings)
+    return PolicyConsumer(
+        "leads.enrich-lead-when-captured",
+        LEADS,
+        handle,
+        settings,
+        reacts_to=(leads_pb2.LeadCaptured,),
+    )
 
 
 def capture_lead_when_call_arrives(app: LeadsApplication, settings: Settings) -> PolicyConsumer:
