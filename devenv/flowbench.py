@@ -489,7 +489,8 @@ def report(levels: list[Results], raw: rawlimits.RawLimits, settings: Settings, 
 
 def growth_table(levels: list[Results]) -> list[str]:
     """The grown levels against the same number of clients on the empty system: flows/s
-    as a ratio, and each process's RSS against the first grown level's."""
+    and CPU-seconds per flow as ratios, and each process's RSS against the first grown
+    level's."""
     grown = [r for r in levels if r.grown]
     if not grown:
         return []
@@ -499,10 +500,10 @@ def growth_table(levels: list[Results]) -> list[str]:
         "",
         f"How the cost grows ({empty.clients} clients):",
         "",
-        "| earlier leads | flows/s | vs the empty system | largest RSS growth since "
-        f"{first.grown:,} |",
-        "| --- | --- | --- | --- |",
-        f"| 0 | {empty.rate:.2f} | 1.00 | |",
+        "| earlier leads | flows/s | vs the empty system | CPU per flow (all processes) "
+        f"| vs the empty system | largest RSS growth since {first.grown:,} |",
+        "| --- | --- | --- | --- | --- | --- |",
+        f"| 0 | {empty.rate:.2f} | 1.00 | {_cpu_per_flow(empty) * 1000:.0f} ms | 1.00 | |",
     ]
     for r in grown:
         name, ratio = max(
@@ -510,10 +511,19 @@ def growth_table(levels: list[Results]) -> list[str]:
             key=lambda pair: pair[1],
             default=("", 1.0),
         )
+        cpu = _cpu_per_flow(r)
         lines.append(
-            f"| {r.grown:,} | {r.rate:.2f} | {r.rate / empty.rate:.2f} | {ratio:.2f}× ({name}) |"
+            f"| {r.grown:,} | {r.rate:.2f} | {r.rate / empty.rate:.2f} | {cpu * 1000:.0f} ms "
+            f"| {cpu / max(_cpu_per_flow(empty), 1e-9):.2f} | {ratio:.2f}× ({name}) |"
         )
+    # The machine's speed drifts over minutes (other tenants): flows/s measured minutes
+    # apart moves with it, CPU-seconds per flow much less so.
     return lines
+
+
+def _cpu_per_flow(level: Results) -> float:
+    """CPU-seconds of every process of the stack (not the benchmark's client) per flow."""
+    return sum(level.cpu.values()) / max(level.completed, 1)
 
 
 def main(argv: list[str] | None = None) -> None:
