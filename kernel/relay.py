@@ -125,9 +125,11 @@ class Relay:
             )
         return {"store_position": recorded, "relay_position": position, "relay_backlog": backlog}
 
-    def backlog(self) -> int:
-        """Events recorded but not yet published (relay lag, for metrics and probes)."""
-        return max(0, (self.app.recorder.max_notification_id() or 0) - self.position())
+    def backlog(self, position: int | None = None) -> int:
+        """Events recorded but not yet published (relay lag, for metrics and probes), after
+        ``position`` (default: the recorded one)."""
+        reached = self.position() if position is None else position
+        return max(0, (self.app.recorder.max_notification_id() or 0) - reached)
 
     async def run(self, stop: asyncio.Event) -> None:
         producer = idempotent_producer(self.settings, client_id=self.name)
@@ -277,4 +279,4 @@ class Relay:
     def _published_up_to(self, last: int) -> int:
         """Record the position; the backlog left after it."""
         self._positions.insert_tracking(Tracking(self.name, last))
-        return self.backlog()
+        return self.backlog(last)

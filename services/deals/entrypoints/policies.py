@@ -23,8 +23,7 @@ from services.deals.domain.qualification import Qualification
 
 def open_deal_when_lead_converted(app: DealsApplication, settings: Settings) -> PolicyConsumer:
     def handle(message: Inbound, idempotency_key: str) -> None:
-        if not isinstance(message.body, leads_pb2.LeadConverted):
-            return
+        # Only LeadConverted reaches here (reacts_to below).
         converted = message.body
         app.open_deal_for_lead(
             lead_id=uuid.UUID(converted.lead_id),

@@ -29,8 +29,7 @@ def enrich_lead_when_captured(
     there are none) arrive as events a moment later, and the lead is scored then."""
 
     def handle(message: Inbound, idempotency_key: str) -> None:
-        if not isinstance(message.body, leads_pb2.LeadCaptured):
-            return
+        # Only LeadCaptured reaches here (reacts_to below).
         app.enrich_from(
             uuid.UUID(message.body.lead_id),
             provider,
