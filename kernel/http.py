@@ -22,6 +22,7 @@ from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kernel import waiting
 from kernel.access import PUBLIC, authorization
 from kernel.auth import Forbidden, TokenVerifier, Unauthenticated
 from kernel.contracts import check_event_time
@@ -42,6 +43,7 @@ from kernel.ratelimit import PerIdentityLimit, RateLimited
 from kernel.settings import Settings, get_settings
 from kernel.signatures import SignedWebhooks
 from kernel.telemetry import current_trace_headers
+from kernel.waiting import WaitPreference, parse_prefer
 
 STATUS_OF: dict[type[DomainError], int] = {
     NotFound: 404,
@@ -209,14 +211,23 @@ class CommandContextMiddleware:
         echoed = [(b"x-correlation-id", correlation_id.encode())]
         if "traceparent" in trace_headers:
             echoed.append((b"traceparent", trace_headers["traceparent"].encode()))
+        wait = parse_prefer(headers.get("prefer", ""))
+        preference = WaitPreference(wait) if wait > 0 else None
 
         async def send_with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []), *echoed]
+                if preference is not None and preference.applied:
+                    applied = f"wait={preference.seconds:.0f}".encode()
+                    message["headers"].append((b"preference-applied", applied))
             await send(message)
 
-        with command_context(ctx):
-            await self.app(scope, receive, send_with_headers)
+        token = waiting.requested.set(preference)
+        try:
+            with command_context(ctx):
+                await self.app(scope, receive, send_with_headers)
+        finally:
+            waiting.requested.reset(token)
 
 
 # Cursors are store sequence numbers: SQLite and PostgreSQL integers are 64-bit.

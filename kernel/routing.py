@@ -19,11 +19,13 @@ from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
+from kernel.waiting import run_waiting
+
 
 def _in_one_hop(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(endpoint)  # FastAPI reads the signature through __wrapped__
     async def hop(*args: Any, **kwargs: Any) -> Any:
-        return await run_in_threadpool(endpoint, *args, **kwargs)
+        return await run_waiting(run_in_threadpool, endpoint, *args, **kwargs)
 
     return hop
 

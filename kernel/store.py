@@ -38,6 +38,7 @@ from kernel.errors import (
 from kernel.personal import Personal, SealingMapper, Vault
 from kernel.settings import Settings
 from kernel.telemetry import tracer
+from kernel.waiting import CHANGES, note_missing
 
 if TYPE_CHECKING:
     from kernel.contracts import Outbound
@@ -203,6 +204,7 @@ class ServiceApplication(Application[uuid.UUID]):
         return lambda: self._commit_listeners.remove(listener)
 
     def _notify(self, recordings: list[Any]) -> None:
+        CHANGES.committed({r.domain_event.originator_id for r in recordings})
         for listener in list(self._commit_listeners):
             try:
                 listener()
@@ -244,6 +246,7 @@ class ServiceApplication(Application[uuid.UUID]):
         try:
             aggregate: L2CAggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
+            note_missing(aggregate_id)
             raise NotFound(f"{cls.__name__} {aggregate_id} not found") from None
         if not isinstance(aggregate, cls):
             raise NotFound(f"{cls.__name__} {aggregate_id} not found")
@@ -255,7 +258,10 @@ class ServiceApplication(Application[uuid.UUID]):
         return aggregate
 
     def exists(self, aggregate_id: uuid.UUID) -> bool:
-        return aggregate_id in self.repository
+        if aggregate_id in self.repository:
+            return True
+        note_missing(aggregate_id)
+        return False
 
     def history(self, cls: type[A], aggregate_id: uuid.UUID) -> list[DomainEventProtocol[Any]]:
         """Every stored event of one aggregate, oldest first."""

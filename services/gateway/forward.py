@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from kernel.access import SERVICE_ROUTES
 from kernel.settings import Settings
 from kernel.telemetry import current_trace_headers
+from kernel.waiting import parse_prefer
 
 REQUEST_HEADERS = (
     "accept",
@@ -27,6 +28,7 @@ REQUEST_HEADERS = (
     "idempotency-key",
     "if-match",
     "occurred-at",
+    "prefer",
     "external-id",
     "x-correlation-id",
     "x-request-id",
@@ -40,6 +42,7 @@ RESPONSE_HEADERS = (
     "etag",
     "location",
     "link",
+    "preference-applied",
 )
 
 
@@ -69,6 +72,8 @@ def _forwarder(service: str, base: str) -> Any:
         headers = {k: v for k, v in request.headers.items() if k in REQUEST_HEADERS}
         headers.update(current_trace_headers())
         client: httpx.AsyncClient = request.app.state.http
+        # A request that may be held (Prefer: wait) gets that much longer to answer.
+        held = parse_prefer(headers.get("prefer", ""))
         try:
             answer = await client.request(
                 request.method,
@@ -76,6 +81,7 @@ def _forwarder(service: str, base: str) -> Any:
                 params=list(request.query_params.multi_items()),
                 content=await request.body(),
                 headers=headers,
+                timeout=(client.timeout.read or 10.0) + held if held else httpx.USE_CLIENT_DEFAULT,
             )
         except httpx.HTTPError as exc:
             return JSONResponse(
