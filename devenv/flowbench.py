@@ -105,6 +105,7 @@ def percentile(values: list[float], q: float) -> float:
 class Answer:
     status_code: int
     body: bytes
+    etag: str = ""
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -143,7 +144,7 @@ class Client:
         async with self.session.request(
             method, url, json=json, data=content, headers=sent, params=params
         ) as answer:
-            return Answer(answer.status, await answer.read())
+            return Answer(answer.status, await answer.read(), answer.headers.get("ETag", ""))
 
     async def post(self, url: str, **kwargs: Any) -> Answer:
         return await self.request("POST", url, **kwargs)
@@ -267,11 +268,18 @@ class Flow:
         )
         paid_at = time.monotonic()
 
+        seen = ""  # the ETag of the last answer: the next read is held until it changes
+
         async def paid() -> Any:
+            nonlocal seen
             r = await self.http.get(
                 f"{self.urls['gateway']}/insights/reconciliation",
                 params={"order_id": booked["order_id"]},
+                headers={"If-None-Match": seen, **HELD} if seen else None,
             )
+            if r.status_code == 304:
+                return False
+            seen = r.etag
             rows = r.json().get("orders", []) if r.status_code == 200 else []
             return bool(rows) and rows[0]["status"] == "paid"
 

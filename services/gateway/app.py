@@ -23,41 +23,9 @@ from kernel.auth import jwks_path
 from kernel.catalog import DESCRIPTOR_SET_NAME, catalog, descriptor_set
 from kernel.http import create_api
 from kernel.settings import Settings
-from kernel.telemetry import current_trace_headers
-from services.gateway.forward import add_forwarding
+from services.gateway.forward import add_forwarding, relay
 from services.gateway.pages.routes import add_pages
 from services.insights.entrypoints.routes import add_read_model_routes
-
-
-class UpstreamError(Exception):
-    def __init__(self, status: int, body: Any) -> None:
-        super().__init__(f"upstream answered {status}")
-        self.status = status
-        self.body = body
-
-
-async def _get(request: Request, url: str, params: dict[str, str] | None = None) -> Any:
-    """GET from a service on the caller's behalf: its bearer token goes along, and the
-    service checks it again (defence in depth)."""
-    client: httpx.AsyncClient = request.app.state.http
-    headers = current_trace_headers()
-    if "authorization" in request.headers:
-        headers["Authorization"] = request.headers["authorization"]
-    try:
-        response = await client.get(url, params=params, headers=headers)
-    except httpx.HTTPError as exc:
-        raise UpstreamError(503, {"error": "upstream_unavailable", "message": str(exc)}) from None
-    try:
-        body = response.json()
-    except ValueError:  # not JSON: a proxy's page, a crash; say so in our own shape
-        body = {
-            "error": "upstream_error",
-            "message": f"{url} answered {response.status_code} with a body that is not JSON",
-        }
-        raise UpstreamError(502 if response.status_code < 500 else 503, body) from None
-    if response.status_code >= 400:
-        raise UpstreamError(response.status_code, body)
-    return body
 
 
 def build_gateway(settings: Settings) -> FastAPI:
@@ -77,13 +45,9 @@ def build_gateway(settings: Settings) -> FastAPI:
     )
     api.router.lifespan_context = lifespan
 
-    @api.exception_handler(UpstreamError)
-    async def upstream_error(_: Request, exc: UpstreamError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status, content=exc.body)
-
     async def ask_worker(path: str, request: Request) -> Any:
-        url = f"{settings.insights_url}/insights/{path}"
-        return await _get(request, url, dict(request.query_params))
+        # The worker's JSON (and its ETag) is passed through as the worker said it.
+        return await relay(request, "insights", f"{settings.insights_url}/insights/{path}")
 
     add_read_model_routes(api, ask_worker)
 

@@ -27,6 +27,7 @@ REQUEST_HEADERS = (
     "content-type",
     "idempotency-key",
     "if-match",
+    "if-none-match",
     "occurred-at",
     "prefer",
     "external-id",
@@ -69,43 +70,50 @@ def add_forwarding(api: FastAPI, settings: Settings) -> None:
 
 def _forwarder(service: str, base: str) -> Any:
     async def forward(request: Request) -> Response:
-        headers = {k: v for k, v in request.headers.items() if k in REQUEST_HEADERS}
-        headers.update(current_trace_headers())
-        client: httpx.AsyncClient = request.app.state.http
-        # A request that may be held (Prefer: wait) gets that much longer to answer.
-        held = parse_prefer(headers.get("prefer", ""))
-        try:
-            answer = await client.request(
-                request.method,
-                f"{base}{request.url.path}",
-                params=list(request.query_params.multi_items()),
-                content=await request.body(),
-                headers=headers,
-                timeout=(client.timeout.read or 10.0) + held if held else httpx.USE_CLIENT_DEFAULT,
-            )
-        except httpx.HTTPError as exc:
-            return JSONResponse(
-                status_code=503,
-                content={
-                    "error": "upstream_unavailable",
-                    "message": f"the {service} service did not answer: {exc}",
-                },
-            )
-        if answer.status_code >= 400 and not _is_json(answer):
-            # Our services answer errors in JSON; anything else is a proxy's page or a
-            # crash in between, said in the gateway's own shape (never passed through).
-            return JSONResponse(
-                status_code=502 if answer.status_code < 500 else 503,
-                content={
-                    "error": "upstream_error",
-                    "message": f"the {service} service answered {answer.status_code} "
-                    "with a body that is not JSON",
-                },
-            )
-        kept = {k: v for k, v in answer.headers.items() if k.lower() in RESPONSE_HEADERS}
-        return Response(answer.content, status_code=answer.status_code, headers=kept)
+        return await relay(request, service, f"{base}{request.url.path}")
 
     return forward
+
+
+async def relay(request: Request, service: str, url: str) -> Response:
+    """Ask ``service`` at ``url`` what ``request`` asks, with its meaningful headers, and
+    answer with the service's status, body and meaningful headers (bytes passed through,
+    not decoded and encoded again)."""
+    headers = {k: v for k, v in request.headers.items() if k in REQUEST_HEADERS}
+    headers.update(current_trace_headers())
+    client: httpx.AsyncClient = request.app.state.http
+    # A request that may be held (Prefer: wait) gets that much longer to answer.
+    held = parse_prefer(headers.get("prefer", ""))
+    try:
+        answer = await client.request(
+            request.method,
+            url,
+            params=list(request.query_params.multi_items()),
+            content=await request.body(),
+            headers=headers,
+            timeout=(client.timeout.read or 10.0) + held if held else httpx.USE_CLIENT_DEFAULT,
+        )
+    except httpx.HTTPError as exc:
+        return JSONResponse(
+            status_code=503,
+            content={
+                "error": "upstream_unavailable",
+                "message": f"the {service} service did not answer: {exc}",
+            },
+        )
+    if answer.status_code >= 400 and not _is_json(answer):
+        # Our services answer errors in JSON; anything else is a proxy's page or a
+        # crash in between, said in the gateway's own shape (never passed through).
+        return JSONResponse(
+            status_code=502 if answer.status_code < 500 else 503,
+            content={
+                "error": "upstream_error",
+                "message": f"the {service} service answered {answer.status_code} "
+                "with a body that is not JSON",
+            },
+        )
+    kept = {k: v for k, v in answer.headers.items() if k.lower() in RESPONSE_HEADERS}
+    return Response(answer.content, status_code=answer.status_code, headers=kept)
 
 
 def _is_json(answer: httpx.Response) -> bool:

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
+import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
@@ -37,6 +39,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.helpers import create_ssl_context
 from aiokafka.structs import ConsumerRecord
 from faust.app.base import BootStrategy
+from faust.utils import json as faust_json
 from faust.web import Request, Response, View
 from opentelemetry.trace import SpanKind
 
@@ -69,6 +72,7 @@ from kernel.telemetry import (
     tracer,
 )
 from kernel.topics import BILLING, DEALS, ERP_INBOUND, INSIGHTS, LEADS
+from kernel.waiting import parse_prefer
 from services.insights.adapters.codec import CLOCK_KEY, decode, encode_output, encode_tick
 from services.insights.adapters.config import load_rules, load_settings
 from services.insights.adapters.feed import SourceFeed
@@ -93,6 +97,13 @@ TICK_PARTITION = 0
 _CLOCK_KEY = CLOCK_KEY.encode()
 
 
+def tagged(body: Any) -> tuple[bytes, str]:
+    """A read model's answer as JSON, and its ETag (a digest of those bytes)."""
+    dumped = faust_json.dumps(body)  # as faust's own JSON responses encode it
+    payload = dumped if isinstance(dumped, bytes) else dumped.encode()
+    return payload, f'"{hashlib.blake2b(payload, digest_size=12).hexdigest()}"'
+
+
 def store_path(settings: Settings) -> Path:
     return (settings.data_dir / "insights" / "read_models.sqlite3").resolve()
 
@@ -111,9 +122,18 @@ class Answers:
             OrderedDict()
         )
 
+        self._next = asyncio.Event()
+
     def changed(self) -> None:
         self.commits += 1
         self._kept.clear()
+        self._next.set()
+        self._next = asyncio.Event()
+
+    async def next_change(self, timeout: float) -> None:
+        """Until the projection next changes, or ``timeout`` seconds."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._next.wait(), timeout)
 
     async def get(
         self,
@@ -459,6 +479,31 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
 
     verifier = TokenVerifier.from_settings(settings)
 
+    async def held(
+        view: View,
+        name: str,
+        params: dict[str, str],
+        moment: datetime | None,
+        headers: Mapping[str, str],
+    ) -> Response:
+        """The answer with its ETag. ``If-None-Match`` naming the current answer gets 304;
+        with ``Prefer: wait=N`` as well, the request is held until the answer changes
+        (each commit of the projection looks again), for up to N seconds."""
+        payload, tag = tagged(await worker.answer(name, params, moment))
+        seen = {t.strip() for t in headers.get("If-None-Match", "").split(",")}
+        wait = parse_prefer(headers.get("Prefer", "")) if moment is None else 0.0
+        answer_headers = {"ETag": tag}
+        if tag in seen and wait > 0:
+            answer_headers["Preference-Applied"] = f"wait={wait:.0f}"
+            deadline = time.monotonic() + wait
+            while tag in seen and (left := deadline - time.monotonic()) > 0:
+                await worker.answers.next_change(left)
+                payload, tag = tagged(await worker.answer(name, params, moment))
+            answer_headers["ETag"] = tag
+        if tag in seen or "*" in seen:
+            return view.bytes(b"", status=304, headers=answer_headers)
+        return view.bytes(payload, content_type="application/json", headers=answer_headers)
+
     def view(name: str) -> type[View]:
         route = f"GET /insights/{name}"
 
@@ -479,10 +524,9 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
                     return self.json({"error": "forbidden", "message": str(exc)}, status=403)
                 try:
                     moment = getattr(validated(name, params), "as_of", None)
-                    body = await worker.answer(name, params, moment)
+                    return await held(self, name, params, moment, request.headers)
                 except QueryError as exc:
                     return self.json(exc.body, status=exc.status)
-                return self.json(body)
 
         return ReadModelView
 
