@@ -156,7 +156,10 @@ class OutboundRecord:
 
 
 class Outbound(Protocol):
-    """What a relay needs: the record for a stored event, or None to skip it."""
+    """What a relay needs: the record for a stored event, or None to skip it; and which
+    event classes can give one (the relay decodes no stored event of another class)."""
+
+    def publishes(self, event_class: type) -> bool: ...
 
     def outbound(self, domain_event: Any, position: int) -> OutboundRecord | None: ...
 
@@ -174,6 +177,9 @@ class EventContracts:
 
     def is_published(self, domain_event: Any) -> bool:
         return type(domain_event) in self._mappings
+
+    def publishes(self, event_class: type) -> bool:
+        return event_class in self._mappings
 
     def outbound(self, domain_event: Any, position: int) -> OutboundRecord | None:
         envelope = self.envelope(domain_event, position)

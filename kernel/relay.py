@@ -27,7 +27,7 @@ from eventsourcing.persistence import (
     Tracking,
     TrackingRecorder,
 )
-from eventsourcing.utils import Environment
+from eventsourcing.utils import Environment, resolve_topic
 from opentelemetry.trace import SpanKind
 
 from kernel import audit, registry
@@ -233,6 +233,9 @@ class Relay:
             return 0
         acks = []
         for notification in notifications:
+            # Bookkeeping (idempotency records, ...) is never published: not decoded.
+            if not self.contracts.publishes(resolve_topic(notification.topic)):
+                continue
             domain_event = self.app.sealed_mapper.to_domain_event(notification)  # sealed
             record = self.contracts.outbound(domain_event, notification.id)
             if record is None:

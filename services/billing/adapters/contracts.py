@@ -284,6 +284,11 @@ class ErpOutboundContracts:
     """The documents the ERP must book, one ErpOutboundMessage per billing event that
     creates one, keyed by order id; message_id is the event id."""
 
+    KINDS = frozenset({ORDER.Booked, INVOICE.Issued, INVOICE.CreditNoteIssued})
+
+    def publishes(self, event_class: type) -> bool:
+        return event_class in self.KINDS
+
     def outbound(self, domain_event: Any, position: int) -> OutboundRecord | None:
         body: message.Message
         kind = type(domain_event)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import uuid
 from collections import defaultdict
+from typing import Any
 
 import pytest
 
@@ -310,3 +311,33 @@ async def test_the_insights_topic_is_framed_by_the_same_framer(kafka_settings: S
     assert "l2c.insights.v1-value" in stand_in.bodies
     framed = parse_frame(framer(b"\n\x01x"))
     assert (framed.indexes, framed.payload) == ([1], b"\n\x01x")
+
+
+async def test_the_relay_decodes_only_what_it_may_publish(kafka_settings: Settings) -> None:
+    """Bookkeeping (idempotency records, identity keys) shares the store's sequence with
+    the events but is never published: the relay passes over it without decoding it."""
+    topic = fresh_topic()
+    await ensure_topics(kafka_settings, [topic, AUDIT])
+    app = LeadsApplication(kafka_settings)
+    record_leads(app, 4, batch="d")
+    stored = app.recorder.max_notification_id()
+    publishable = published_in_store(app)
+    assert 0 < publishable < stored  # the keyed captures stored bookkeeping too
+    mapper = app.sealed_mapper
+    decoded: list[str] = []
+    original = mapper.to_domain_event
+
+    def counted(stored_event: Any) -> Any:
+        decoded.append(stored_event.topic)
+        return original(stored_event)
+
+    mapper.to_domain_event = counted  # type: ignore[method-assign]
+    relay = Relay(app, LEAD_CONTRACTS, topic, kafka_settings, seals=False)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    await eventually(lambda: relay.backlog() == 0)
+    stop.set()
+    await task
+    assert len(decoded) == publishable, decoded
+    records = await read_topic(kafka_settings.kafka_bootstrap, topic.name)
+    assert len(records) == publishable
