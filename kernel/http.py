@@ -238,8 +238,8 @@ class CommandContextMiddleware:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []), *echoed]
                 if preference is not None and preference.applied:
-                    applied = f"wait={preference.seconds:.0f}".encode()
-                    message["headers"].append((b"preference-applied", applied))
+                    held = waiting.applied(preference.seconds).encode()
+                    message["headers"].append((b"preference-applied", held))
             await send(message)
 
         token = waiting.requested.set(preference)

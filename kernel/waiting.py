@@ -62,6 +62,11 @@ def parse_prefer(value: str) -> float:
     return 0.0
 
 
+def applied(seconds: float) -> str:
+    """The ``Preference-Applied`` value for a request that was held."""
+    return f"wait={seconds:.0f}"
+
+
 _Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"]
 
 

@@ -72,7 +72,7 @@ from kernel.telemetry import (
     tracer,
 )
 from kernel.topics import BILLING, DEALS, ERP_INBOUND, INSIGHTS, LEADS
-from kernel.waiting import parse_prefer
+from kernel.waiting import applied, parse_prefer
 from services.insights.adapters.codec import CLOCK_KEY, decode, encode_output, encode_tick
 from services.insights.adapters.config import load_rules, load_settings
 from services.insights.adapters.feed import SourceFeed
@@ -494,7 +494,7 @@ def create_app(settings: Settings, web_port: int = 8004) -> faust.App:
         wait = parse_prefer(headers.get("Prefer", "")) if moment is None else 0.0
         answer_headers = {"ETag": tag}
         if tag in seen and wait > 0:
-            answer_headers["Preference-Applied"] = f"wait={wait:.0f}"
+            answer_headers["Preference-Applied"] = applied(wait)
             deadline = time.monotonic() + wait
             while tag in seen and (left := deadline - time.monotonic()) > 0:
                 await worker.answers.next_change(left)

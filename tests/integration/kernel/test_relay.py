@@ -61,6 +61,15 @@ def published_in_store(app: LeadsApplication) -> int:
     )
 
 
+async def published_all(relay: Relay) -> None:
+    """Run ``relay`` until it has published everything stored, then stop it."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    await eventually(lambda: relay.backlog() == 0)
+    stop.set()
+    await task
+
+
 def lead_records(records: list) -> list:  # type: ignore[type-arg]
     """The Lead events among the records (the topic also carries the scoring rule set)."""
     return [r for r in records if decode_envelope(r.value)[0].aggregate_type == "Lead"]
@@ -267,12 +276,7 @@ async def test_with_a_schema_registry_records_are_framed_the_registry_way(
         await ensure_topics(settings, [topic])
         app = LeadsApplication(settings)
         record_leads(app, 2)
-        relay = Relay(app, LEAD_CONTRACTS, topic, settings, seals=False)
-        stop = asyncio.Event()
-        task = asyncio.create_task(relay.run(stop))
-        await eventually(lambda: relay.backlog() == 0)
-        stop.set()
-        await task
+        await published_all(Relay(app, LEAD_CONTRACTS, topic, settings, seals=False))
     finally:
         stand_in.close()
 
@@ -332,12 +336,7 @@ async def test_the_relay_decodes_only_what_it_may_publish(kafka_settings: Settin
         return original(stored_event)
 
     mapper.to_domain_event = counted  # type: ignore[method-assign]
-    relay = Relay(app, LEAD_CONTRACTS, topic, kafka_settings, seals=False)
-    stop = asyncio.Event()
-    task = asyncio.create_task(relay.run(stop))
-    await eventually(lambda: relay.backlog() == 0)
-    stop.set()
-    await task
+    await published_all(Relay(app, LEAD_CONTRACTS, topic, kafka_settings, seals=False))
     assert len(decoded) == publishable, decoded
     records = await read_topic(kafka_settings.kafka_bootstrap, topic.name)
     assert len(records) == publishable
