@@ -23,7 +23,7 @@ from kernel.auth import jwks_path
 from kernel.catalog import DESCRIPTOR_SET_NAME, catalog, descriptor_set
 from kernel.http import create_api
 from kernel.settings import Settings
-from services.gateway.forward import add_forwarding, relay
+from services.gateway.forward import add_forwarding, pass_on
 from services.gateway.pages.routes import add_pages
 from services.insights.entrypoints.routes import add_read_model_routes
 
@@ -47,7 +47,7 @@ def build_gateway(settings: Settings) -> FastAPI:
 
     async def ask_worker(path: str, request: Request) -> Any:
         # The worker's JSON (and its ETag) is passed through as the worker said it.
-        return await relay(request, "insights", f"{settings.insights_url}/insights/{path}")
+        return await pass_on(request, "insights", f"{settings.insights_url}/insights/{path}")
 
     add_read_model_routes(api, ask_worker)
 

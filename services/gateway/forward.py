@@ -70,12 +70,12 @@ def add_forwarding(api: FastAPI, settings: Settings) -> None:
 
 def _forwarder(service: str, base: str) -> Any:
     async def forward(request: Request) -> Response:
-        return await relay(request, service, f"{base}{request.url.path}")
+        return await pass_on(request, service, f"{base}{request.url.path}")
 
     return forward
 
 
-async def relay(request: Request, service: str, url: str) -> Response:
+async def pass_on(request: Request, service: str, url: str) -> Response:
     """Ask ``service`` at ``url`` what ``request`` asks, with its meaningful headers, and
     answer with the service's status, body and meaningful headers (bytes passed through,
     not decoded and encoded again)."""
