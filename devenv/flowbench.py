@@ -79,6 +79,7 @@ class Results:
     events: int = 0
     resent: int = 0  # commands sent again after a failed connection (idempotency keys)
     grown: int = 0  # earlier leads in the system when the level ran
+    beside: int = 0  # on the empty reference stack, interleaved with the level grown to this
     client_cpu: float = 0.0  # CPU-seconds of the benchmark's client (same machine)
 
     @property
@@ -87,11 +88,11 @@ class Results:
 
     @property
     def label(self) -> str:
-        return (
-            f"{self.clients}, after {self.grown:,} earlier leads"
-            if self.grown
-            else str(self.clients)
-        )
+        if self.grown:
+            return f"{self.clients}, after {self.grown:,} earlier leads"
+        if self.beside:
+            return f"{self.clients}, empty stack beside {self.beside:,}"
+        return str(self.clients)
 
     @property
     def rate(self) -> float:
@@ -444,6 +445,7 @@ class Stack:
         environment = {**os.environ, "L2C_DATA_DIR": str(data_dir), **env}
         environment.pop("L2C_KAFKA_BOOTSTRAP", None)
         self.data_dir = data_dir
+        data_dir.parent.mkdir(parents=True, exist_ok=True)
         self.log = (data_dir.parent / "launcher.log").open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "--data-dir", str(data_dir), "run",
@@ -496,6 +498,52 @@ def run_level(
     results.client_cpu = client_cpu
     results.rss_mb = {name: rss_mb(pid) for name, pid in pids.items()}
     return results
+
+
+def merged(rounds: list[Results]) -> Results:
+    """Rounds of one stack as one level: counts, times and CPU added up, RSS of the last."""
+    total = Results(rounds[0].clients, grown=rounds[0].grown, beside=rounds[0].beside)
+    for r in rounds:
+        total.flows += r.flows
+        total.seconds += r.seconds
+        total.latencies += r.latencies
+        total.freshness += r.freshness
+        total.policy_waits += r.policy_waits
+        total.errors += r.errors
+        total.probes += r.probes
+        total.events += r.events
+        total.resent += r.resent
+        total.client_cpu += r.client_cpu
+        for name, seconds in r.cpu.items():
+            total.cpu[name] = total.cpu.get(name, 0.0) + seconds
+        total.rss_mb = dict(r.rss_mb)
+    return total
+
+
+# The order of the rounds on the grown stack (G) and on the empty reference stack (E):
+# each pair in both orders, so that a machine slowing or speeding up steadily over the
+# minutes of the comparison weighs on both alike.
+INTERLEAVED = "GEEGGEEG"
+
+
+def interleaved(
+    grown: tuple[dict[str, str], dict[str, int], str],
+    empty: tuple[dict[str, str], dict[str, int], str],
+    clients: int,
+    flows_each: int,
+    auth: IssuerAuth,
+    empty_auth: IssuerAuth,
+) -> tuple[list[Results], list[Results]]:
+    """Rounds on the grown and the empty stack, alternated; each stack is settled after
+    its round so that what a round left in the pipeline is not the next round's cost."""
+    rounds: dict[str, list[Results]] = {"G": [], "E": []}
+    for which in INTERLEAVED:
+        urls, pids, bootstrap = grown if which == "G" else empty
+        rounds[which].append(
+            run_level(urls, pids, clients, flows_each, auth if which == "G" else empty_auth)
+        )
+        settle(urls, bootstrap)
+    return rounds["G"], rounds["E"]
 
 
 def report(levels: list[Results], raw: rawlimits.RawLimits, settings: Settings, note: str) -> str:
@@ -576,22 +624,30 @@ def report(levels: list[Results], raw: rawlimits.RawLimits, settings: Settings, 
 
 
 def growth_table(levels: list[Results]) -> list[str]:
-    """The grown levels against the same number of clients on the empty system: flows/s
-    and CPU-seconds per flow as ratios, and each process's RSS against the first grown
+    """The grown levels against the empty reference stack measured in the same minutes
+    (rounds interleaved) and against the empty system at the start: flows/s and
+    CPU-seconds per flow as ratios, and each process's RSS against the first grown
     level's."""
     grown = [r for r in levels if r.grown]
     if not grown:
         return []
-    empty = next(r for r in levels if not r.grown and r.clients == grown[0].clients)
+    start = next(
+        r for r in levels if not r.grown and not r.beside and r.clients == grown[0].clients
+    )
+    beside = {r.beside: r for r in levels if r.beside}
     first = grown[0]
     lines = [
         "",
-        f"How the cost grows ({empty.clients} clients):",
+        f"How the cost grows ({start.clients} clients). Each grown level ran in "
+        f"{len(INTERLEAVED) // 2} rounds interleaved ({INTERLEAVED}) with as many on a second, "
+        "empty stack on the same machine; the ratios to that stack compare the same "
+        "minutes, the ratios to the start compare runs up to half an hour apart:",
         "",
-        "| earlier leads | flows/s | vs the empty system | CPU per flow (all processes) "
-        f"| vs the empty system | largest RSS growth since {first.grown:,} |",
-        "| --- | --- | --- | --- | --- | --- |",
-        f"| 0 | {empty.rate:.2f} | 1.00 | {_cpu_per_flow(empty) * 1000:.0f} ms | 1.00 | |",
+        "| earlier leads | flows/s | empty stack, same minutes | **vs the empty stack** | "
+        "vs the start | CPU per flow (all processes) | vs the empty stack | "
+        f"largest RSS growth since {first.grown:,} |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        f"| 0 (start) | {start.rate:.2f} | | | 1.00 | {_cpu_per_flow(start) * 1000:.0f} ms | | |",
     ]
     for r in grown:
         name, ratio = max(
@@ -600,12 +656,15 @@ def growth_table(levels: list[Results]) -> list[str]:
             default=("", 1.0),
         )
         cpu = _cpu_per_flow(r)
-        lines.append(
-            f"| {r.grown:,} | {r.rate:.2f} | {r.rate / empty.rate:.2f} | {cpu * 1000:.0f} ms "
-            f"| {cpu / max(_cpu_per_flow(empty), 1e-9):.2f} | {ratio:.2f}× ({name}) |"
+        empty = beside.get(r.grown)
+        same_minutes = (
+            f"{empty.rate:.2f} | **{r.rate / empty.rate:.2f}**" if empty and empty.rate else "— | —"
         )
-    # The machine's speed drifts over minutes (other tenants): flows/s measured minutes
-    # apart moves with it, CPU-seconds per flow much less so.
+        cpu_ratio = f"{cpu / max(_cpu_per_flow(empty), 1e-9):.2f}" if empty else "—"
+        lines.append(
+            f"| {r.grown:,} | {r.rate:.2f} | {same_minutes} | {r.rate / start.rate:.2f} | "
+            f"{cpu * 1000:.0f} ms | {cpu_ratio} | {ratio:.2f}× ({name}) |"
+        )
     return lines
 
 
@@ -632,7 +691,8 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings()
     with tempfile.TemporaryDirectory(prefix="l2c-flowbench-") as tmp:
         # The benchmark's clients share one identity: no per-identity limit in its way.
-        stack = Stack(Path(tmp) / "data", {"L2C_RATE_LIMIT": ""})
+        stack = Stack(Path(tmp) / "stack" / "data", {"L2C_RATE_LIMIT": ""})
+        reference: Stack | None = None
         try:
             bootstrap, urls, pids = stack.wait_ready()
             print(f"stack ready: {json.dumps(urls)}", flush=True)
@@ -646,6 +706,14 @@ def main(argv: list[str] | None = None) -> None:
                 flows_each = max(1, args.flows // clients)
                 print(f"{clients} clients × {flows_each} flows …", flush=True)
                 results.append(run_level(urls, pids, clients, flows_each, auth))
+            if growth:
+                # The empty system to compare the grown one with, in the same minutes: the
+                # machine's speed drifts by a fifth or more over the half hour of growing.
+                reference = Stack(Path(tmp) / "reference" / "data", {"L2C_RATE_LIMIT": ""})
+                empty_bootstrap, empty_urls, empty_pids = reference.wait_ready()
+                empty_auth = IssuerAuth(issuer_for(Settings(data_dir=reference.data_dir)), "bench")
+                asyncio.run(drive(empty_urls, 8, 2, Results(8), empty_auth))
+                settle(empty_urls, empty_bootstrap)
             grown = 0
             for target in growth:
                 print(f"growing to {target} earlier leads …", flush=True)
@@ -655,11 +723,27 @@ def main(argv: list[str] | None = None) -> None:
                 grown = target
                 print(f"  grown in {time.monotonic() - started:.0f}s", flush=True)
                 clients = levels[-1]
-                level = run_level(urls, pids, clients, max(1, args.flows // clients), auth)
+                on_grown, on_empty = interleaved(
+                    (urls, pids, bootstrap),
+                    (empty_urls, empty_pids, empty_bootstrap),
+                    clients,
+                    max(1, args.flows // clients),
+                    auth,
+                    empty_auth,
+                )
+                level, empty = merged(on_grown), merged(on_empty)
                 level.grown = grown
-                results.append(level)
+                empty.beside = grown
+                print(
+                    f"  {level.rate:.2f} flows/s grown, {empty.rate:.2f} empty "
+                    f"({level.rate / max(empty.rate, 1e-9):.2f}×)",
+                    flush=True,
+                )
+                results += [level, empty]
             raw = rawlimits.measure(bootstrap, settings)
         finally:
+            if reference:
+                reference.stop()
             stack.stop()
     text = report(results, raw, settings, args.note)
     print(text)
