@@ -81,6 +81,7 @@ class Results:
     grown: int = 0  # earlier leads in the system when the level ran
     beside: int = 0  # on the empty reference stack, interleaved with the level grown to this
     client_cpu: float = 0.0  # CPU-seconds of the benchmark's client (same machine)
+    rounds: list[float] = field(default_factory=list)  # flows/s of each round, when merged
 
     @property
     def completed(self) -> int:
@@ -517,13 +518,16 @@ def merged(rounds: list[Results]) -> Results:
         for name, seconds in r.cpu.items():
             total.cpu[name] = total.cpu.get(name, 0.0) + seconds
         total.rss_mb = dict(r.rss_mb)
+        total.rounds.append(r.rate)
     return total
 
 
 # The order of the rounds on the grown stack (G) and on the empty reference stack (E):
 # each pair in both orders, so that a machine slowing or speeding up steadily over the
-# minutes of the comparison weighs on both alike.
-INTERLEAVED = "GEEGGEEG"
+# minutes of the comparison weighs on both alike. One round of 96 flows at 32 clients
+# takes about five seconds, and rounds of one stack a minute apart differ by up to a
+# fifth here: eight rounds each.
+INTERLEAVED = "GEEG" * 4
 
 
 def interleaved(
@@ -644,10 +648,10 @@ def growth_table(levels: list[Results]) -> list[str]:
         "minutes, the ratios to the start compare runs up to half an hour apart:",
         "",
         "| earlier leads | flows/s | empty stack, same minutes | **vs the empty stack** | "
-        "vs the start | CPU per flow (all processes) | vs the empty stack | "
-        f"largest RSS growth since {first.grown:,} |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
-        f"| 0 (start) | {start.rate:.2f} | | | 1.00 | {_cpu_per_flow(start) * 1000:.0f} ms | | |",
+        "rounds, grown / empty (flows/s) | vs the start | CPU per flow (all processes) | "
+        f"vs the empty stack | largest RSS growth since {first.grown:,} |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        f"| 0 (start) | {start.rate:.2f} | | | | 1.00 | {_cpu_per_flow(start) * 1000:.0f} ms | | |",
     ]
     for r in grown:
         name, ratio = max(
@@ -661,11 +665,20 @@ def growth_table(levels: list[Results]) -> list[str]:
             f"{empty.rate:.2f} | **{r.rate / empty.rate:.2f}**" if empty and empty.rate else "— | —"
         )
         cpu_ratio = f"{cpu / max(_cpu_per_flow(empty), 1e-9):.2f}" if empty else "—"
+        spread = f"{_spread(r)} / {_spread(empty)}" if empty else _spread(r)
         lines.append(
-            f"| {r.grown:,} | {r.rate:.2f} | {same_minutes} | {r.rate / start.rate:.2f} | "
+            f"| {r.grown:,} | {r.rate:.2f} | {same_minutes} | {spread} | "
+            f"{r.rate / start.rate:.2f} | "
             f"{cpu * 1000:.0f} ms | {cpu_ratio} | {ratio:.2f}× ({name}) |"
         )
     return lines
+
+
+def _spread(level: Results) -> str:
+    """The slowest and the fastest round of a merged level."""
+    if not level.rounds:
+        return "—"
+    return f"{min(level.rounds):.1f}–{max(level.rounds):.1f}"
 
 
 def _cpu_per_flow(level: Results) -> float:

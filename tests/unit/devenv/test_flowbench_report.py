@@ -30,12 +30,16 @@ def test_growth_is_shown_against_the_empty_stack_of_the_same_minutes_and_the_sta
     hundred = _level(8.0, {"leads": 7.2, "kafka": 7.2}, {"leads": 110, "kafka": 260}, grown=100_000)
     # The machine was slower in the minutes of the last level: the empty stack too.
     beside_hundred = _level(9.6, {"leads": 6.0, "kafka": 6.0}, {"leads": 80}, beside=100_000)
+    hundred.rounds, beside_hundred.rounds = [11.0, 13.25], [9.5, 10.5]
     levels = [start, ten, beside_ten, hundred, beside_hundred]
     rows = [line for line in growth_table(levels) if line.startswith("| ")]
-    assert rows[2] == "| 0 (start) | 9.60 | | | 1.00 | 100 ms | | |"
-    assert rows[3] == "| 10,000 | 8.00 | 8.00 | **1.00** | 0.83 | 100 ms | 1.00 | 1.00× (leads) |"
+    assert rows[2] == "| 0 (start) | 9.60 | | | | 1.00 | 100 ms | | |"
+    assert rows[3] == (
+        "| 10,000 | 8.00 | 8.00 | **1.00** | — / — | 0.83 | 100 ms | 1.00 | 1.00× (leads) |"
+    )
     assert rows[4] == (
-        "| 100,000 | 12.00 | 10.00 | **1.20** | 1.25 | 150 ms | 1.20 | 1.30× (kafka) |"
+        "| 100,000 | 12.00 | 10.00 | **1.20** | 11.0–13.2 / 9.5–10.5 | 1.25 | 150 ms | 1.20 "
+        "| 1.30× (kafka) |"
     )
     assert growth_table([start]) == []
     assert beside_ten.label == "32, empty stack beside 10,000"
@@ -51,5 +55,6 @@ def test_rounds_of_one_stack_add_up_to_one_level() -> None:
     assert level.rate == 19.0
     assert level.cpu == {"leads": 3.0, "kafka": 1.0}
     assert level.rss_mb == {"leads": 95}
+    assert level.rounds == [24.0, 94 / 6.0]
     assert level.errors == Counter({"409": 1})
     assert level.grown == 10_000
