@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,7 +38,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from devenv import rawlimits
 from devenv.issuer import IssuerAuth, issuer_for
-from devenv.procstat import cpu_seconds, rss_mb
+from devenv.procstat import SpeedProbe, cpu_seconds, rss_mb
 from devenv.stack import read_stack
 from kernel.settings import Settings
 
@@ -82,6 +83,7 @@ class Results:
     beside: int = 0  # on the empty reference stack, interleaved with the level grown to this
     client_cpu: float = 0.0  # CPU-seconds of the benchmark's client (same machine)
     rounds: list[float] = field(default_factory=list)  # flows/s of each round, when merged
+    probe_us: float = float("nan")  # the machine's speed probe during the level (procstat)
 
     @property
     def completed(self) -> int:
@@ -485,9 +487,15 @@ class Stack:
 
 
 def run_level(
-    urls: dict[str, str], pids: dict[str, int], clients: int, flows_each: int, auth: IssuerAuth
+    urls: dict[str, str],
+    pids: dict[str, int],
+    clients: int,
+    flows_each: int,
+    auth: IssuerAuth,
+    probe: SpeedProbe | None = None,
 ) -> Results:
     results = Results(clients)
+    mark = probe.mark() if probe else 0
     cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     events_before = store_positions(urls)
     client_before = time.process_time()
@@ -498,6 +506,8 @@ def run_level(
     results.cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
     results.client_cpu = client_cpu
     results.rss_mb = {name: rss_mb(pid) for name, pid in pids.items()}
+    if probe:
+        results.probe_us = probe.since(mark)
     return results
 
 
@@ -519,13 +529,14 @@ def merged(rounds: list[Results]) -> Results:
             total.cpu[name] = total.cpu.get(name, 0.0) + seconds
         total.rss_mb = dict(r.rss_mb)
         total.rounds.append(r.rate)
+    total.probe_us = statistics.mean(r.probe_us for r in rounds)
     return total
 
 
 # The order of the rounds on the grown stack (G) and on the empty reference stack (E):
 # each pair in both orders, so that a machine slowing or speeding up steadily over the
-# minutes of the comparison weighs on both alike. One round of 96 flows at 32 clients
-# takes about five seconds, and rounds of one stack a minute apart differ by up to a
+# minutes of the comparison weighs on both alike. One round of 192 flows at 32 clients
+# takes about ten seconds, and rounds of one stack a minute apart differ by up to a
 # fifth here: eight rounds each.
 INTERLEAVED = "GEEG" * 4
 
@@ -537,6 +548,7 @@ def interleaved(
     flows_each: int,
     auth: IssuerAuth,
     empty_auth: IssuerAuth,
+    probe: SpeedProbe,
 ) -> tuple[list[Results], list[Results]]:
     """Rounds on the grown and the empty stack, alternated; each stack is settled after
     its round so that what a round left in the pipeline is not the next round's cost."""
@@ -544,7 +556,7 @@ def interleaved(
     for which in INTERLEAVED:
         urls, pids, bootstrap = grown if which == "G" else empty
         rounds[which].append(
-            run_level(urls, pids, clients, flows_each, auth if which == "G" else empty_auth)
+            run_level(urls, pids, clients, flows_each, auth if which == "G" else empty_auth, probe)
         )
         settle(urls, bootstrap)
     return rounds["G"], rounds["E"]
@@ -583,17 +595,21 @@ def report(levels: list[Results], raw: rawlimits.RawLimits, settings: Settings, 
     lines += [
         "",
         "CPU seconds per completed flow, and RSS (MB) after each level; the benchmark's "
-        "client runs on the same cores:",
+        "client runs on the same cores. The speed probe is a fixed piece of Python timed in "
+        "CPU time five times a second by a process of its own (median per level; more µs: "
+        "the machine ran slower, and every process's CPU per flow rises with it):",
         "",
-        "| clients | " + " | ".join(names) + " | client |",
-        "| --- | " + " | ".join("---" for _ in names) + " | --- |",
+        "| clients | " + " | ".join(names) + " | stack | client | speed probe |",
+        "| --- | " + " | ".join("---" for _ in names) + " | --- | --- | --- |",
     ]
     for r in levels:
         cells = [
             f"{r.cpu.get(n, 0) / max(r.completed, 1) * 1000:.0f} ms, {r.rss_mb.get(n, 0):.0f} MB"
             for n in names
         ]
+        cells.append(f"{_cpu_per_flow(r) * 1000:.0f} ms")
         cells.append(f"{r.client_cpu / max(r.completed, 1) * 1000:.0f} ms")
+        cells.append(f"{r.probe_us:,.0f} µs ({r.probe_us / levels[0].probe_us:.2f})")
         lines.append(f"| {r.label} | " + " | ".join(cells) + " |")
     waits = sorted({w for r in levels for w in r.probes})
     if waits:
@@ -689,7 +705,7 @@ def _cpu_per_flow(level: Results) -> float:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="flowbench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", default="1,8,32", help="concurrent clients per level")
-    parser.add_argument("--flows", type=int, default=96, help="flows per level (at least 1 each)")
+    parser.add_argument("--flows", type=int, default=192, help="flows per level (at least 1 each)")
     parser.add_argument("--no-record", action="store_true", help="print only")
     parser.add_argument("--note", default="", help="a sentence for the record")
     parser.add_argument(
@@ -706,6 +722,7 @@ def main(argv: list[str] | None = None) -> None:
         # The benchmark's clients share one identity: no per-identity limit in its way.
         stack = Stack(Path(tmp) / "stack" / "data", {"L2C_RATE_LIMIT": ""})
         reference: Stack | None = None
+        probe = SpeedProbe()
         try:
             bootstrap, urls, pids = stack.wait_ready()
             print(f"stack ready: {json.dumps(urls)}", flush=True)
@@ -718,7 +735,7 @@ def main(argv: list[str] | None = None) -> None:
             for clients in levels:
                 flows_each = max(1, args.flows // clients)
                 print(f"{clients} clients × {flows_each} flows …", flush=True)
-                results.append(run_level(urls, pids, clients, flows_each, auth))
+                results.append(run_level(urls, pids, clients, flows_each, auth, probe))
             if growth:
                 # The empty system to compare the grown one with, in the same minutes: the
                 # machine's speed drifts by a fifth or more over the half hour of growing.
@@ -743,6 +760,7 @@ def main(argv: list[str] | None = None) -> None:
                     max(1, args.flows // clients),
                     auth,
                     empty_auth,
+                    probe,
                 )
                 level, empty = merged(on_grown), merged(on_empty)
                 level.grown = grown
@@ -755,6 +773,7 @@ def main(argv: list[str] | None = None) -> None:
                 results += [level, empty]
             raw = rawlimits.measure(bootstrap, settings)
         finally:
+            probe.stop()
             if reference:
                 reference.stop()
             stack.stop()
