@@ -527,8 +527,8 @@ def merged(rounds: list[Results]) -> Results:
         total.client_cpu += r.client_cpu
         for name, seconds in r.cpu.items():
             total.cpu[name] = total.cpu.get(name, 0.0) + seconds
-        total.rss_mb = dict(r.rss_mb)
         total.rounds.append(r.rate)
+    total.rss_mb = dict(rounds[-1].rss_mb)
     total.probe_us = statistics.mean(r.probe_us for r in rounds)
     return total
 
@@ -541,23 +541,20 @@ def merged(rounds: list[Results]) -> Results:
 INTERLEAVED = "GEEG" * 4
 
 
+# A running stack as the benchmark drives it: its URLs, its processes, its broker and the
+# token source of its development issuer.
+Running = tuple[dict[str, str], dict[str, int], str, IssuerAuth]
+
+
 def interleaved(
-    grown: tuple[dict[str, str], dict[str, int], str],
-    empty: tuple[dict[str, str], dict[str, int], str],
-    clients: int,
-    flows_each: int,
-    auth: IssuerAuth,
-    empty_auth: IssuerAuth,
-    probe: SpeedProbe,
+    grown: Running, empty: Running, clients: int, flows_each: int, probe: SpeedProbe
 ) -> tuple[list[Results], list[Results]]:
     """Rounds on the grown and the empty stack, alternated; each stack is settled after
     its round so that what a round left in the pipeline is not the next round's cost."""
     rounds: dict[str, list[Results]] = {"G": [], "E": []}
     for which in INTERLEAVED:
-        urls, pids, bootstrap = grown if which == "G" else empty
-        rounds[which].append(
-            run_level(urls, pids, clients, flows_each, auth if which == "G" else empty_auth, probe)
-        )
+        urls, pids, bootstrap, auth = grown if which == "G" else empty
+        rounds[which].append(run_level(urls, pids, clients, flows_each, auth, probe))
         settle(urls, bootstrap)
     return rounds["G"], rounds["E"]
 
@@ -754,12 +751,10 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"  grown in {time.monotonic() - started:.0f}s", flush=True)
                 clients = levels[-1]
                 on_grown, on_empty = interleaved(
-                    (urls, pids, bootstrap),
-                    (empty_urls, empty_pids, empty_bootstrap),
+                    (urls, pids, bootstrap, auth),
+                    (empty_urls, empty_pids, empty_bootstrap, empty_auth),
                     clients,
                     max(1, args.flows // clients),
-                    auth,
-                    empty_auth,
                     probe,
                 )
                 level, empty = merged(on_grown), merged(on_empty)

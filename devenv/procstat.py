@@ -29,7 +29,7 @@ def rss_mb(pid: int) -> float:
 # the machine runs slower (other tenants on the same physical cores, clock changes), the
 # same work takes more CPU time, and so does every process of a benchmarked stack.
 _PROBE = """
-import sys, time
+import time
 
 def work():
     total = 0
@@ -37,7 +37,7 @@ def work():
         total += n * n % 7
     return total
 
-while sys.stdin.readable():
+while True:  # until the benchmark kills it
     started = time.process_time()
     work()
     print(time.process_time() - started, flush=True)
@@ -52,10 +52,7 @@ class SpeedProbe:
     def __init__(self) -> None:
         self._samples: list[float] = []
         self._proc = subprocess.Popen(
-            [sys.executable, "-c", _PROBE],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
+            [sys.executable, "-c", _PROBE], stdout=subprocess.PIPE, text=True
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
