@@ -291,7 +291,9 @@ _bearer = HTTPBearer(
 
 def route_key(request: Request) -> str:
     route = request.scope.get("route")
-    return f"{request.method} {getattr(route, 'path', request.url.path)}"
+    # The template when a route matched (request.url would parse the whole URL again).
+    path = route.path if route is not None else request.scope["path"]
+    return f"{request.method} {path}"
 
 
 async def admit(
