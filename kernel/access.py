@@ -291,9 +291,8 @@ _bearer = HTTPBearer(
 
 def route_key(request: Request) -> str:
     route = request.scope.get("route")
-    # The template when a route matched (request.url would parse the whole URL again).
-    path = route.path if route is not None else request.scope["path"]
-    return f"{request.method} {path}"
+    # The matched route's template, else the raw path (request.url would parse it again).
+    return f"{request.method} {getattr(route, 'path', None) or request.scope['path']}"
 
 
 async def admit(

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
 import uvloop
@@ -106,13 +106,16 @@ class _Server(uvicorn.Server):
 
 KEEP_ALIVE_SECONDS = 75
 
-# Every HTTP server of the platform parses with httptools (C) rather than h11 (Python), and
-# every service process runs on uvloop: the framework's share of a command is most of its
-# cost, and the two take about a tenth off a command's CPU (docs/benchmarks.md).
+# The services' and the gateway's HTTP servers parse with httptools (C) rather than h11
+# (Python) and run on uvloop: the framework's share of a command is most of its cost, and
+# the two took 9-18% off the stack's CPU per flow in A/B runs (docs/benchmarks.md).
 HTTP_PARSER = "httptools"
+EVENT_LOOP = "uvloop"  # for uvicorn.run; run_loop is the same loop for service_main
+
+T = TypeVar("T")
 
 
-def run_loop(main: Coroutine[Any, Any, int]) -> int:
+def run_loop(main: Coroutine[Any, Any, T]) -> T:
     """Run a service process's main coroutine to its end on a uvloop event loop."""
     return uvloop.run(main)
 

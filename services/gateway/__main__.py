@@ -7,7 +7,7 @@ import argparse
 import uvicorn
 
 from kernel.logs import setup_logging
-from kernel.service import HTTP_PARSER, KEEP_ALIVE_SECONDS, exit_when_orphaned
+from kernel.service import EVENT_LOOP, HTTP_PARSER, KEEP_ALIVE_SECONDS, exit_when_orphaned
 from kernel.settings import get_settings
 from kernel.telemetry import setup_telemetry
 from services.gateway.app import build_gateway
@@ -29,7 +29,7 @@ def main() -> None:
         log_config=None,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         http=HTTP_PARSER,
-        loop="uvloop",
+        loop=EVENT_LOOP,
     )
 
 
