@@ -58,6 +58,9 @@ class RuleCatalog(Generic[M]):
         self.name = name
         self.schema = schema
         self.default_file = default_file
+        # A published version never changes, so each is validated once per process; the
+        # models are shared by every caller and read, never changed.
+        self._validated: dict[int, M] = {}
 
     def validate(self, document: dict[str, Any]) -> M:
         try:
@@ -85,12 +88,22 @@ class RuleCatalog(Generic[M]):
             f"publish_{self.name}_rules", decide, idempotency_key=f"rules:{self.name}:bootstrap"
         )
 
-    def _load(self) -> RuleSet:
+    def _load(self, *, to_change: bool = False) -> RuleSet:
+        """The rule set as stored now. Only a change gets its own copy of the cached
+        aggregate, which holds every version's document; reads take the cached one."""
         try:
-            rules: RuleSet = self.app.repository.get(RuleSet.create_id(self.name))
+            rules: RuleSet = self.app.repository.get(
+                RuleSet.create_id(self.name), deepcopy_from_cache=to_change
+            )
         except AggregateNotFoundError:
             raise NotFound(f"no {self.name} rules are published") from None
         return rules
+
+    def _model(self, rules: RuleSet, number: int) -> M:
+        model = self._validated.get(number)
+        if model is None:
+            model = self._validated[number] = self.schema.model_validate(rules.versions[number])
+        return model
 
     def current(self, as_of: str | None = None) -> tuple[int, M]:
         """The version in force now, or at the time ``as_of`` (RFC 3339, with an offset)."""
@@ -105,13 +118,16 @@ class RuleCatalog(Generic[M]):
                     f"/rules/{self.name}/versions/{as_of}"
                 )
             rules = state_as_of(self.app, RuleSet, rules.id, as_of, f"the {self.name} rules")
-        return rules.current, self.schema.model_validate(rules.versions[rules.current])
+        number = rules.current
+        return number, self._model(rules, number)
 
     def version(self, number: int) -> M:
+        if number in self._validated:
+            return self._validated[number]
         rules = self._load()
         if number not in rules.versions:
             raise NotFound(f"{self.name} rules have no version {number}")
-        return self.schema.model_validate(rules.versions[number])
+        return self._model(rules, number)
 
     def publish(
         self, document: dict[str, Any], note: str, idempotency_key: str | None
@@ -119,7 +135,7 @@ class RuleCatalog(Generic[M]):
         validated = self.validate(document).model_dump(mode="json")
 
         def decide() -> tuple[list[RuleSet], dict[str, Any]]:
-            rules = self._load()
+            rules = self._load(to_change=True)
             changed = rules.publish(validated, note)
             return [rules], {"name": self.name, "version": rules.current, "changed": changed}
 

@@ -258,10 +258,22 @@ class ServiceApplication(Application[uuid.UUID]):
         return aggregate
 
     def exists(self, aggregate_id: uuid.UUID) -> bool:
-        if aggregate_id in self.repository:
-            return True
-        note_missing(aggregate_id)
-        return False
+        """Whether the aggregate is stored. One in the cache is (an aggregate is never
+        removed from the store); any other is looked up, and then cached."""
+        cache = self.repository.cache
+        if cache is not None:
+            try:
+                cache.get(aggregate_id)
+            except KeyError:
+                pass
+            else:
+                return True
+        try:
+            self.repository.get(aggregate_id, deepcopy_from_cache=False)
+        except AggregateNotFoundError:
+            note_missing(aggregate_id)
+            return False
+        return True
 
     def history(self, cls: type[A], aggregate_id: uuid.UUID) -> list[DomainEventProtocol[Any]]:
         """Every stored event of one aggregate, oldest first."""

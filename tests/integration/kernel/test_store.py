@@ -141,6 +141,36 @@ def test_a_refused_command_leaves_the_cached_aggregate_as_it_was(
     assert (lead.version, lead.status.value) == (0, "new")
 
 
+def test_an_aggregate_in_the_cache_exists_without_a_query_and_others_are_looked_up(
+    store_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = LeadsApplication(store_settings), LeadsApplication(store_settings)
+    lead_id = uuid.UUID(capture(first))
+    assert second.exists(lead_id)  # stored by another process: looked up, then cached
+    assert not second.exists(uuid.uuid4())
+
+    def no_query(*args: object, **kwargs: object) -> None:
+        raise AssertionError("exists() queried the store for a cached aggregate")
+
+    monkeypatch.setattr(second.events, "get", no_query)
+    assert second.exists(lead_id)
+
+
+def test_rule_versions_are_validated_once_and_a_publish_elsewhere_is_seen(
+    store_settings: Settings,
+) -> None:
+    first, second = LeadsApplication(store_settings), LeadsApplication(store_settings)
+    number, rules = first.scoring_rules.current()
+    assert first.scoring_rules.current()[1] is rules  # one validation per version
+    document = rules.model_dump(mode="json")
+    document["qualify_from"] = rules.qualify_from + 1
+    assert second.scoring_rules.publish(document, "stricter", None)["version"] == number + 1
+    newer, revised = first.scoring_rules.current()
+    assert (newer, revised.qualify_from) == (number + 1, rules.qualify_from + 1)
+    assert first.scoring_rules.version(number) is rules
+    assert first.scoring_rules.version(newer) is revised
+
+
 @pytest.mark.parametrize(("synchronous", "pragma"), [("full", 2), ("normal", 1)])
 def test_the_sqlite_store_syncs_commits_as_configured(
     tmp_path: Path, synchronous: str, pragma: int
