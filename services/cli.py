@@ -202,10 +202,14 @@ def _topics(args: argparse.Namespace, rest: list[str]) -> int:
     import asyncio
 
     from kernel.kafka import ensure_topics
+    from kernel.service import patiently
     from kernel.settings import get_settings
     from kernel.topics import ALL_TOPICS
 
-    asyncio.run(ensure_topics(get_settings(), ALL_TOPICS))
+    # Started next to a broker that may not serve yet (compose, a Helm hook): retried like
+    # every role's start, then the error stands.
+    settings = get_settings()
+    patiently("creating the topics", lambda: asyncio.run(ensure_topics(settings, ALL_TOPICS)))
     print(f"{len(ALL_TOPICS)} topics present")
     return 0
 

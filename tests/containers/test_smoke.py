@@ -127,13 +127,21 @@ def stack() -> Iterator[Stack]:
 
 
 def test_the_compose_file_starts_every_role_and_its_jobs(stack: Stack) -> None:
-    containers = stack.containers()
+    # The one-shot jobs run to completion: the issuer's keys and the topics exist. No role
+    # waits for the topics job (each creates what it uses), so the gateway may be ready
+    # while that job is still at work or being restarted after a broker not yet serving.
+    jobs = ("auth-init", "topics")
+    containers = wait_for(
+        lambda: (
+            (c := stack.containers()) and all(c[job]["State"] == "exited" for job in jobs) and c
+        ),
+        timeout=180,
+        every=2,
+    )
+    for job in jobs:
+        assert containers[job]["ExitCode"] == 0, (job, containers[job])
     for service in ("kafka", "postgres", *ROLES):
         assert containers[service]["State"] == "running", (service, containers[service])
-    # The one-shot jobs ran to completion: the issuer's keys and the topics exist.
-    for job in ("auth-init", "topics"):
-        assert containers[job]["State"] == "exited", (job, containers[job])
-        assert containers[job]["ExitCode"] == 0, (job, containers[job])
     # Only the gateway publishes a port, on the loopback address.
     published = {
         service: row.get("Ports") or [] for service, row in containers.items() if row.get("Ports")

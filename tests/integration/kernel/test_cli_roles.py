@@ -74,3 +74,27 @@ def _answering(port: int) -> None:
         except httpx.HTTPError:
             time.sleep(0.3)
     raise AssertionError(f"nothing answered on port {port}")
+
+
+def test_topics_waits_for_a_broker_that_starts_after_it(tmp_path: Path) -> None:
+    """The provisioning job next to a broker still starting (compose, a Helm hook) waits
+    for it instead of failing its first attempt."""
+    port = free_port()
+    env = {**os.environ, "L2C_KAFKA_BOOTSTRAP": f"127.0.0.1:{port}", "L2C_DATA_DIR": str(tmp_path)}
+    job = subprocess.Popen(
+        [L2C, "topics"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    broker = KafkaBroker(tmp_path / "late-broker", port=port)
+    try:
+        time.sleep(3)
+        assert job.poll() is None, job.communicate()
+        broker.start()
+        out, err = job.communicate(timeout=120)
+        assert job.returncode == 0, err
+        assert "creating the topics not possible yet" in err
+        assert f"{len(ALL_TOPICS)} topics present" in out
+        assert _topics_present(broker.bootstrap) == {t.name for t in ALL_TOPICS}
+    finally:
+        if job.poll() is None:
+            job.kill()
+        broker.stop()
