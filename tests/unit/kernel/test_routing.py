@@ -1,15 +1,17 @@
-"""Service routes run a plain-def endpoint off the event loop in one thread-pool hop, and
-still validate and shape its answer by the response model."""
+"""Service routes run a plain-def endpoint off the event loop in one hop to the requests'
+thread pool, with the request's context variables, and still validate and shape its
+answer by the response model."""
 
 from __future__ import annotations
 
 import threading
+from contextvars import ContextVar
 from typing import Any
 
 import fastapi.dependencies.utils
 import fastapi.routing
 import pytest
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
@@ -43,12 +45,18 @@ def _api() -> tuple[FastAPI, list[str]]:
 def test_a_sync_endpoint_runs_off_the_loop_in_one_hop(monkeypatch: pytest.MonkeyPatch) -> None:
     hops: list[str] = []
 
-    async def counted(func: Any, *args: Any, **kwargs: Any) -> Any:
-        hops.append(getattr(func, "__name__", repr(func)))
-        return await run_in_threadpool(func, *args, **kwargs)
+    def counting(hop: Any) -> Any:
+        async def counted(func: Any, *args: Any, **kwargs: Any) -> Any:
+            hops.append(getattr(func, "__name__", repr(func)))
+            return await hop(func, *args, **kwargs)
 
-    for module in (fastapi.routing, fastapi.dependencies.utils, kernel.routing):
-        monkeypatch.setattr(module, "run_in_threadpool", counted)
+        return counted
+
+    for module in (fastapi.routing, fastapi.dependencies.utils):
+        monkeypatch.setattr(module, "run_in_threadpool", counting(run_in_threadpool))
+    monkeypatch.setattr(
+        kernel.routing, "in_request_thread", counting(kernel.routing.in_request_thread)
+    )
     api, ran_in = _api()
     with TestClient(api) as client:
         loop_thread = client.portal.call(lambda: threading.current_thread().name)  # type: ignore[union-attr]
@@ -58,6 +66,29 @@ def test_a_sync_endpoint_runs_off_the_loop_in_one_hop(monkeypatch: pytest.Monkey
     assert answer.json() == {"n": 7}  # shaped by the response model
     assert len(hops) == 1, hops
     assert ran_in and ran_in[0] != loop_thread
+    assert ran_in[0].startswith("l2c-request"), ran_in
+
+
+caller: ContextVar[str] = ContextVar("caller", default="nobody")
+
+
+async def named_caller(who: str = "nobody") -> str:
+    caller.set(who)  # as the command-context middleware sets the request's context
+    return who
+
+
+def test_the_endpoint_sees_the_requests_context() -> None:
+    router = service_router()
+
+    @router.get("/whoami")
+    def whoami(who: str = Depends(named_caller)) -> dict[str, str]:
+        return {"caller": caller.get()}
+
+    api = FastAPI()
+    api.include_router(router)
+    with TestClient(api) as client:
+        answers = [client.get("/whoami", params={"who": f"rep-{n}"}).json() for n in range(3)]
+    assert answers == [{"caller": f"rep-{n}"} for n in range(3)]
 
 
 def test_the_signature_and_the_answers_validation_stay() -> None:
