@@ -9,14 +9,74 @@ leaves out: how often commits reach the disk (``PRAGMA synchronous``).
 
 Selected by ``PERSISTENCE_MODULE=kernel.sqlite_store:DurableSQLiteFactory`` with
 ``SQLITE_SYNCHRONOUS`` (``kernel.store.persistence_env`` sets both).
+
+Reads run as the single statement each of them is. The library wraps every read in
+``BEGIN`` and ``ROLLBACK``, and each of the three statements hands the GIL to another
+thread and back: with eight threads reading cached aggregates (a fast-forward query each)
+a read cost 138 µs of CPU with them and 66-78 µs without, measured here. One SQLite
+statement in autocommit mode is its own transaction, reading one consistent snapshot;
+every read of the library and of this project is one statement (writes keep their
+transaction).
 """
 
 from __future__ import annotations
 
-from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool, SQLiteFactory
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from eventsourcing.persistence import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    NotSupportedError,
+    OperationalError,
+    PersistenceError,
+    ProgrammingError,
+)
+from eventsourcing.sqlite import (
+    SQLiteConnection,
+    SQLiteConnectionPool,
+    SQLiteCursor,
+    SQLiteFactory,
+)
 from eventsourcing.utils import Environment, EnvType
 
 SYNCHRONOUS = ("full", "normal")
+
+# sqlite3's errors as the library's (the most specific first), as its transactions raise them.
+_ERRORS: tuple[tuple[type[sqlite3.Error], type[PersistenceError]], ...] = (
+    (sqlite3.InterfaceError, InterfaceError),
+    (sqlite3.DataError, DataError),
+    (sqlite3.OperationalError, OperationalError),
+    (sqlite3.IntegrityError, IntegrityError),
+    (sqlite3.InternalError, InternalError),
+    (sqlite3.ProgrammingError, ProgrammingError),
+    (sqlite3.NotSupportedError, NotSupportedError),
+    (sqlite3.DatabaseError, DatabaseError),
+    (sqlite3.Error, PersistenceError),
+)
+
+
+class _Connection(SQLiteConnection):
+    """A pooled connection whose reads (``transaction(commit=False)``) run in autocommit
+    mode, without ``BEGIN`` and ``ROLLBACK`` around their one statement."""
+
+    @contextmanager
+    def transaction(self, *, commit: bool) -> Iterator[SQLiteCursor]:
+        if commit:
+            with super().transaction(commit=True) as cursor:
+                yield cursor
+            return
+        cursor = self.cursor()
+        try:
+            yield cursor
+        except sqlite3.Error as exc:
+            raise next(ours for theirs, ours in _ERRORS if isinstance(exc, theirs))(exc) from exc
+        finally:
+            cursor.sqlite_cursor.close()
 
 
 class _SyncedPool(SQLiteConnectionPool):
@@ -25,9 +85,9 @@ class _SyncedPool(SQLiteConnectionPool):
         self.synchronous = synchronous
 
     def _create_connection(self) -> SQLiteConnection:
-        connection = super()._create_connection()
-        connection._sqlite_conn.execute(f"PRAGMA synchronous={self.synchronous.upper()};")
-        return connection
+        made = super()._create_connection()._sqlite_conn
+        made.execute(f"PRAGMA synchronous={self.synchronous.upper()};")
+        return _Connection(sqlite_conn=made, max_age=self.max_age)
 
 
 class DurableSQLiteFactory(SQLiteFactory):

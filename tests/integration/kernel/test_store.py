@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from eventsourcing.persistence import IntegrityError, OperationalError
 
 from kernel.domain import Money
 from kernel.errors import ConcurrencyConflict, Contended, IdempotencyKeyReused
@@ -184,6 +185,36 @@ def test_the_sqlite_store_syncs_commits_as_configured(
         assert cursor.fetchone()[0] == pragma
         cursor.execute("PRAGMA journal_mode;")
         assert cursor.fetchone()[0] == "wal"
+
+
+def test_sqlite_reads_are_single_statements_and_writes_stay_atomic(tmp_path: Path) -> None:
+    app = LeadsApplication(Settings(data_dir=tmp_path))
+    lead_id = uuid.UUID(capture(app))
+    datastore = app.factory.datastore  # type: ignore[attr-defined]
+    statements: list[str] = []
+    with datastore.get_connection(commit=False) as connection:
+        connection._sqlite_conn.set_trace_callback(statements.append)
+        try:
+            with connection.transaction(commit=False) as cursor:
+                cursor.execute("SELECT COUNT(*) FROM stored_events")
+                assert cursor.fetchone()[0] > 0
+            # A read's errors are the library's, as they were inside BEGIN ... ROLLBACK.
+            with pytest.raises(OperationalError), connection.transaction(commit=False) as cursor:
+                cursor.execute("SELECT * FROM no_such_table")
+            with pytest.raises(IntegrityError), connection.transaction(commit=True) as cursor:
+                cursor.execute("CREATE TABLE IF NOT EXISTS pairs (k TEXT PRIMARY KEY)")
+                cursor.execute("INSERT INTO pairs VALUES ('a')")
+                cursor.execute("INSERT INTO pairs VALUES ('a')")
+        finally:
+            connection._sqlite_conn.set_trace_callback(None)
+    # (A statement that fails to compile is not traced.)
+    assert statements[0] == "SELECT COUNT(*) FROM stored_events", statements
+    assert statements[1] == "BEGIN" and statements[-1] == "ROLLBACK", statements
+    # The write failed as a whole: its table was not created either.
+    with datastore.transaction(commit=False) as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE name = 'pairs'")
+        assert cursor.fetchall() == []
+    assert LeadsApplication(Settings(data_dir=tmp_path)).get_lead(lead_id).version == 0
 
 
 def test_races_lost_on_shared_bookkeeping_are_retried_then_refused_as_contended(
