@@ -23,7 +23,7 @@ from kernel.auth import jwks_path
 from kernel.catalog import DESCRIPTOR_SET_NAME, catalog, descriptor_set
 from kernel.http import create_api
 from kernel.settings import Settings
-from services.gateway.forward import add_forwarding, pass_on
+from services.gateway.forward import add_forwarding, pass_on, upstream_session
 from services.gateway.pages.routes import add_pages
 from services.insights.entrypoints.routes import add_read_model_routes
 
@@ -31,8 +31,10 @@ from services.insights.entrypoints.routes import add_read_model_routes
 def build_gateway(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
-        async with httpx.AsyncClient(timeout=10.0) as client:
+        # Forwarding has a client of its own (forward.py); probes and pages use httpx.
+        async with httpx.AsyncClient(timeout=10.0) as client, upstream_session() as upstream:
             api.state.http = client
+            api.state.upstream = upstream
             yield
 
     api = create_api(
