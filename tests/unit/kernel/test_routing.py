@@ -97,3 +97,40 @@ def test_the_signature_and_the_answers_validation_stay() -> None:
         assert client.get("/things/seven").status_code == 422
         assert client.get("/broken").status_code == 500
     assert "n" in str(api.openapi()["paths"]["/things/{n}"]["get"]["parameters"])
+
+
+def test_the_request_threads_are_as_many_as_configured(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from kernel.settings import Settings
+
+    monkeypatch.setattr(kernel.routing, "_pool", None)
+    monkeypatch.setattr(
+        kernel.routing, "get_settings", lambda: Settings(data_dir=tmp_path, request_threads=2)
+    )
+    ran_in: set[str] = set()
+    router = service_router()
+
+    @router.get("/slow")
+    def slow() -> dict[str, bool]:
+        ran_in.add(threading.current_thread().name)
+        threading.Event().wait(0.05)
+        return {"ok": True}
+
+    api = FastAPI()
+    api.include_router(router)
+    with TestClient(api) as client:
+        results: list[int] = []
+        askers = [
+            threading.Thread(target=lambda: results.append(client.get("/slow").status_code))
+            for _ in range(6)
+        ]
+        for asker in askers:
+            asker.start()
+        for asker in askers:
+            asker.join()
+    assert results == [200] * 6
+    assert 1 <= len(ran_in) <= 2, ran_in
+    pool = kernel.routing._pool
+    assert pool is not None
+    pool.shutdown()
