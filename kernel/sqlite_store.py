@@ -21,43 +21,27 @@ transaction).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from eventsourcing.persistence import (
-    DatabaseError,
-    DataError,
-    IntegrityError,
-    InterfaceError,
-    InternalError,
-    NotSupportedError,
-    OperationalError,
-    PersistenceError,
-    ProgrammingError,
-)
 from eventsourcing.sqlite import (
     SQLiteConnection,
     SQLiteConnectionPool,
     SQLiteCursor,
     SQLiteFactory,
+    SQLiteTransaction,
 )
 from eventsourcing.utils import Environment, EnvType
 
 SYNCHRONOUS = ("full", "normal")
 
-# sqlite3's errors as the library's (the most specific first), as its transactions raise them.
-_ERRORS: tuple[tuple[type[sqlite3.Error], type[PersistenceError]], ...] = (
-    (sqlite3.InterfaceError, InterfaceError),
-    (sqlite3.DataError, DataError),
-    (sqlite3.OperationalError, OperationalError),
-    (sqlite3.IntegrityError, IntegrityError),
-    (sqlite3.InternalError, InternalError),
-    (sqlite3.ProgrammingError, ProgrammingError),
-    (sqlite3.NotSupportedError, NotSupportedError),
-    (sqlite3.DatabaseError, DatabaseError),
-    (sqlite3.Error, PersistenceError),
-)
+
+class _Read(SQLiteTransaction):
+    """The library's transaction without its ``BEGIN``: its exit still turns sqlite3's
+    errors into the library's, and its rollback does nothing outside a transaction."""
+
+    def __enter__(self) -> SQLiteCursor:
+        return self.connection.cursor()
 
 
 class _Connection(SQLiteConnection):
@@ -70,13 +54,8 @@ class _Connection(SQLiteConnection):
             with super().transaction(commit=True) as cursor:
                 yield cursor
             return
-        cursor = self.cursor()
-        try:
+        with _Read(self, commit=False) as cursor, cursor:
             yield cursor
-        except sqlite3.Error as exc:
-            raise next(ours for theirs, ours in _ERRORS if isinstance(exc, theirs))(exc) from exc
-        finally:
-            cursor.sqlite_cursor.close()
 
 
 class _SyncedPool(SQLiteConnectionPool):

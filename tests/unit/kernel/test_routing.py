@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
 
 import fastapi.dependencies.utils
@@ -18,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 import kernel.routing
 from kernel.routing import service_router
+from kernel.settings import Settings
 
 
 class Answer(BaseModel):
@@ -100,10 +102,8 @@ def test_the_signature_and_the_answers_validation_stay() -> None:
 
 
 def test_the_request_threads_are_as_many_as_configured(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from kernel.settings import Settings
-
     monkeypatch.setattr(kernel.routing, "_pool", None)
     monkeypatch.setattr(
         kernel.routing, "get_settings", lambda: Settings(data_dir=tmp_path, request_threads=2)
